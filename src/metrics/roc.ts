@@ -1,0 +1,173 @@
+/**
+ * ROC, AUC, TPR at a fixed FPR and membership advantage.
+ * Convention (DESIGN.md "Statistics conventions"): higher score = member (positive);
+ * ROC as scikit-learn's roc_curve(drop_intermediate=False); AUC = Mann–Whitney U/(n⁺n⁻), ties ½.
+ */
+import { toScores } from './validate.ts';
+
+export interface RocCurve {
+  fpr: number[];
+  tpr: number[];
+  thresholds: number[];
+}
+
+/**
+ * Scores grouped by distinct value, in descending order. Everything downstream (ROC, AUC, the
+ * bootstrap) only needs how many positives/negatives sit at each rank, so we sort once here.
+ * @internal
+ */
+export interface RankTable {
+  /** Distinct scores, descending (ties between 0 and -0 are one group, as in numpy). */
+  values: Float64Array;
+  /** Rank group of each positive / negative, in input order. */
+  posGroup: Int32Array;
+  negGroup: Int32Array;
+  /** How many positives / negatives fall in each group. */
+  posCount: Int32Array;
+  negCount: Int32Array;
+}
+
+/** @internal */
+export function rankTable(pos: ArrayLike<number>, neg: ArrayLike<number>): RankTable {
+  const p = toScores(pos, 'positive scores');
+  const q = toScores(neg, 'negative scores');
+  const all = new Float64Array(p.length + q.length);
+  all.set(p);
+  all.set(q, p.length);
+  all.sort(); // typed-array sort is numeric and ascending
+  const distinct: number[] = [];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const v = all[i] as number;
+    if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
+  }
+  const values = Float64Array.from(distinct);
+  const groupOf = (v: number): number => {
+    // binary search in the descending array; every v is present
+    let lo = 0;
+    let hi = values.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((values[mid] as number) > v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const posGroup = new Int32Array(p.length);
+  const negGroup = new Int32Array(q.length);
+  const posCount = new Int32Array(values.length);
+  const negCount = new Int32Array(values.length);
+  for (let i = 0; i < p.length; i++) {
+    const g = groupOf(p[i] as number);
+    posGroup[i] = g;
+    posCount[g] = (posCount[g] as number) + 1;
+  }
+  for (let i = 0; i < q.length; i++) {
+    const g = groupOf(q[i] as number);
+    negGroup[i] = g;
+    negCount[g] = (negCount[g] as number) + 1;
+  }
+  return { values, posGroup, negGroup, posCount, negCount };
+}
+
+/**
+ * Largest false-positive count f (0..nNeg) with f/nNeg <= x, using the same floating-point
+ * division sklearn uses for fpr, so "FPR <= x" is decided exactly as in the oracle.
+ * @internal
+ */
+export function maxFpCount(x: number, nNeg: number): number {
+  let f = Math.min(nNeg, Math.max(0, Math.floor(x * nNeg)));
+  while (f < nNeg && (f + 1) / nNeg <= x) f++;
+  while (f > 0 && f / nNeg > x) f--;
+  return f;
+}
+
+/** @internal */
+export interface CountSummary {
+  auc: number;
+  advantage: number;
+  /** TPR at each requested FPR cap, in the order of the maxFp array given. */
+  tpr: Float64Array;
+}
+
+/**
+ * One pass over rank groups (descending score) computing AUC, advantage and TPR@FPR from
+ * per-group counts. Groups with zero counts add no ROC point (a repeated point changes no max).
+ * @internal
+ */
+export function summarizeCounts(
+  posCount: ArrayLike<number>,
+  negCount: ArrayLike<number>,
+  nPos: number,
+  nNeg: number,
+  maxFp: ArrayLike<number>,
+  tprOut: Float64Array = new Float64Array(maxFp.length),
+): CountSummary {
+  let tp = 0;
+  let fp = 0;
+  let twiceU = 0; // 2·U stays an exact integer in float64 for n⁺n⁻ < 2^52
+  let adv = 0; // the (0,0) point gives TPR−FPR = 0
+  const k = maxFp.length;
+  tprOut.fill(0); // (0,0) always satisfies FPR <= x
+  const groups = posCount.length;
+  for (let g = 0; g < groups; g++) {
+    const cp = posCount[g] as number;
+    const cn = negCount[g] as number;
+    if (cp === 0 && cn === 0) continue;
+    // positives here beat every negative ranked lower, tie with those in the same group
+    twiceU += cp * (2 * (nNeg - fp - cn) + cn);
+    tp += cp;
+    fp += cn;
+    const d = tp / nPos - fp / nNeg;
+    if (d > adv) adv = d;
+    for (let j = 0; j < k; j++) if (fp <= (maxFp[j] as number)) tprOut[j] = tp / nPos;
+  }
+  return { auc: twiceU / (2 * nPos * nNeg), advantage: adv, tpr: tprOut };
+}
+
+/** scikit-learn roc_curve(y, score, drop_intermediate=False), first point (0,0) at +Infinity. */
+export function rocCurve(pos: ArrayLike<number>, neg: ArrayLike<number>): RocCurve {
+  const t = rankTable(pos, neg);
+  const nPos = t.posGroup.length;
+  const nNeg = t.negGroup.length;
+  const fpr = [0];
+  const tpr = [0];
+  const thresholds = [Number.POSITIVE_INFINITY];
+  let tp = 0;
+  let fp = 0;
+  for (let g = 0; g < t.values.length; g++) {
+    tp += t.posCount[g] as number;
+    fp += t.negCount[g] as number;
+    fpr.push(fp / nNeg);
+    tpr.push(tp / nPos);
+    thresholds.push(t.values[g] as number);
+  }
+  return { fpr, tpr, thresholds };
+}
+
+/** Mann–Whitney U/(n⁺n⁻): P(score⁺ > score⁻) + ½·P(tie). Equals sklearn's roc_auc_score. */
+export function auc(pos: ArrayLike<number>, neg: ArrayLike<number>): number {
+  const t = rankTable(pos, neg);
+  return summarizeCounts(t.posCount, t.negCount, t.posGroup.length, t.negGroup.length, []).auc;
+}
+
+function checkFpr(x: number): void {
+  if (!(x >= 0 && x <= 1)) throw new Error(`FPR cap must be in [0, 1], got ${String(x)}`);
+}
+
+/** Largest TPR over ROC points whose FPR <= x (the (0,0) point always qualifies). */
+export function tprAtFpr(pos: ArrayLike<number>, neg: ArrayLike<number>, x: number): number {
+  checkFpr(x);
+  const t = rankTable(pos, neg);
+  const nNeg = t.negGroup.length;
+  const s = summarizeCounts(t.posCount, t.negCount, t.posGroup.length, nNeg, [maxFpCount(x, nNeg)]);
+  return s.tpr[0] as number;
+}
+
+/** Membership advantage: max over ROC points of TPR − FPR (Yeom et al.), always >= 0. */
+export function advantage(pos: ArrayLike<number>, neg: ArrayLike<number>): number {
+  const t = rankTable(pos, neg);
+  return summarizeCounts(t.posCount, t.negCount, t.posGroup.length, t.negGroup.length, []).advantage;
+}
+
+/** @internal shared by membershipMetrics and the bootstrap */
+export { checkFpr };
