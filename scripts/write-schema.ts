@@ -1,0 +1,20 @@
+/**
+ * Writes schema/config.schema.json — the JSON Schema of the config file, for editors
+ * (`# yaml-language-server: $schema=../schema/config.schema.json`, or `"$schema"` in a JSON config).
+ * Generated from the zod schema in src/config/schema.ts; `test/config/schema.test.ts` fails when the
+ * committed file is stale. Run with `npm run schema`.
+ */
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { configJsonSchema } from '../src/config/schema.ts';
+
+export const SCHEMA_FILE = fileURLToPath(new URL('../schema/config.schema.json', import.meta.url));
+
+export function schemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await writeFile(SCHEMA_FILE, schemaText());
+  console.log(`wrote ${SCHEMA_FILE}`);
+}

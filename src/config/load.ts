@@ -1,0 +1,504 @@
+/**
+ * The "load" stage: read a YAML or JSON config, validate it (zod), resolve every path against the
+ * config file's folder, check that every model and data file exists and SHA-256 hash it (provenance).
+ *
+ * Every mistake is an `InputError` naming the config file, the line of the offending key (found with
+ * the `yaml` package's source ranges — JSON is parsed as YAML, so this works for JSON too), the field
+ * path (`data.holdout`, `data.forgetSubjects[1]`, `attacks.min-k.k`) and what was expected.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { z } from 'zod';
+import { InputError, type Where } from '../errors.ts';
+import { MODEL_ROLES, type ModelRole } from '../types.ts';
+import { RECORD_EXTENSIONS, resolveFields, typeName, type ResolvedFieldMap } from '../data/records.ts';
+import { configSchema, splitModelRef, type ConfigParsed, type ModelRefInput, type ModelRefKind } from './schema.ts';
+
+export interface ModelRef {
+  kind: ModelRefKind;
+  /** Absolute path: the folder for `hf:`, the .onnx file for `onnx:`, model.json for `tfjs:`. */
+  path: string;
+  /** Absolute path of a tokenizer.json (only `onnx:` refs given as `{ ref, tokenizer }`). */
+  tokenizer?: string;
+  /** The ref as written in the config, e.g. `hf:./models/before`. */
+  raw: string;
+}
+
+/** One hashed input file (provenance manifest). `role`: `config`, `model:<role>` or `data:<role>`. */
+export interface InputFile {
+  role: string;
+  path: string;
+  sha256: string;
+}
+
+/** Where config fields were written, so later stages (splits) can point at the config file. */
+export interface ConfigOrigin {
+  /** Absolute config file path; undefined for `configFromObject`. */
+  file?: string;
+  /** 1-based line of each key/item under `data`, keyed by field path (`data.forgetSubjects[0]`). */
+  lines: Record<string, number>;
+}
+
+export interface LoadedData {
+  members: string;
+  forget?: string;
+  /**
+   * Subject ids as written (numbers become strings; index i is `data.forgetSubjects[i]` in
+   * `origin.lines`). Exactly one of `forget` / `forgetSubjects` is set.
+   */
+  forgetSubjects?: string[];
+  holdout: string;
+  population?: string;
+  fields: ResolvedFieldMap;
+  /** Retain sample size; undefined = the forget size; 'all' = every retain record. */
+  retainSample?: number | 'all';
+  origin: ConfigOrigin;
+}
+
+export interface LoadedConfig {
+  /** Absolute path of the config file; undefined when built with `configFromObject`. */
+  configPath?: string;
+  seed: number;
+  workers: number;
+  models: Partial<Record<ModelRole, ModelRef>>;
+  data: LoadedData;
+  /** Attack id -> options parsed by the attack's schema (defaults applied), in config order. */
+  attacks: Record<string, unknown>;
+  outputDir: string;
+  /** The config object as written (before defaults), for embedding in the report. */
+  raw: unknown;
+  inputs: InputFile[];
+}
+
+export interface LoadOptions {
+  /** The options schema of an attack, or undefined for an unknown id. */
+  attackOptions: (id: string) => z.ZodType | undefined;
+  /** Registered attack ids, listed when an unknown id is used. Default: ids with an options schema. */
+  knownAttacks?: readonly string[];
+}
+
+export const CONFIG_EXTENSIONS = ['.yml', '.yaml', '.json'] as const;
+
+type PathKey = string | number;
+
+/** Maps a field path to the line where it is written (nearest existing ancestor when it is missing). */
+class Locator {
+  constructor(
+    readonly file?: string,
+    private readonly doc?: Document,
+    private readonly lc?: LineCounter,
+  ) {}
+
+  lineOf(fieldPath: readonly PropertyKey[]): number | undefined {
+    if (!this.doc || !this.lc) return undefined;
+    let node: unknown = this.doc.contents;
+    let line: number | undefined;
+    for (const seg of fieldPath) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg));
+        if (!pair) break;
+        const key = pair.key as Node | null;
+        const at = key?.range?.[0];
+        if (at !== undefined) line = this.lc.linePos(at).line;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg] as Node | undefined;
+        if (!item) break;
+        const at = item.range?.[0];
+        if (at !== undefined) line = this.lc.linePos(at).line;
+        node = item;
+      } else break;
+    }
+    return line;
+  }
+
+  where(fieldPath: readonly PropertyKey[]): Where {
+    const where: Where = {};
+    if (this.file) where.file = this.file;
+    const line = this.lineOf(fieldPath);
+    if (line !== undefined) where.line = line;
+    if (fieldPath.length > 0) where.field = formatPath(fieldPath);
+    return where;
+  }
+
+  error(fieldPath: readonly PropertyKey[], message: string): InputError {
+    return new InputError(message, this.where(fieldPath));
+  }
+
+  /** Line of every key/item under `prefix`, keyed by formatted field path. */
+  linesUnder(prefix: readonly PathKey[], value: unknown): Record<string, number> {
+    const out: Record<string, number> = {};
+    const walk = (p: PathKey[], v: unknown) => {
+      const line = this.lineOf(p);
+      if (line !== undefined) out[formatPath(p)] = line;
+      if (Array.isArray(v)) v.forEach((x, i) => walk([...p, i], x));
+      else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk([...p, k], x);
+    };
+    walk([...prefix], value);
+    return out;
+  }
+}
+
+function keyString(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return key === null || key === undefined ? undefined : String(key);
+}
+
+/** `['data', 'forgetSubjects', 1]` → `data.forgetSubjects[1]`. */
+export function formatPath(p: readonly PropertyKey[]): string {
+  let s = '';
+  for (const seg of p) {
+    if (typeof seg === 'number') s += `[${seg}]`;
+    else s += (s ? '.' : '') + String(seg);
+  }
+  return s;
+}
+
+/**
+ * Reads and validates a config file (.yml, .yaml or .json), resolving paths against its folder.
+ * Throws `InputError` (file, line, field) for any problem with the config or the files it names.
+ */
+export async function loadConfig(configPath: string, opts: LoadOptions): Promise<LoadedConfig> {
+  const file = path.resolve(configPath);
+  const ext = path.extname(file).toLowerCase();
+  if (!(CONFIG_EXTENSIONS as readonly string[]).includes(ext)) {
+    throw new InputError(`unsupported config file type "${ext || '(no extension)'}"; expected .yml, .yaml or .json`, {
+      file,
+    });
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      code === 'ENOENT' ? 'config file not found' : code === 'EISDIR' ? 'expected a config file, found a folder' : `cannot read config file: ${(e as Error).message}`,
+      { file },
+    );
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const where: Where = { file };
+    const line = syntax.linePos?.[0]?.line;
+    if (line !== undefined) where.line = line;
+    const first = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new InputError(`${ext === '.json' ? 'JSON' : 'YAML'} syntax error: ${first}`, where);
+  }
+  const raw: unknown = doc.toJS();
+  const locator = new Locator(file, doc, lineCounter);
+  const cfg = await buildConfig(raw, path.dirname(file), opts, locator);
+  const inputs = [{ role: 'config', path: file, sha256: await sha256File(file) }, ...cfg.inputs];
+  return { ...cfg, configPath: file, inputs };
+}
+
+/** Builds a config from an object (e.g. the demo's), resolving relative paths against `baseDir`. */
+export async function configFromObject(obj: unknown, baseDir: string, opts: LoadOptions): Promise<LoadedConfig> {
+  return buildConfig(obj, path.resolve(baseDir), opts, new Locator());
+}
+
+async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc: Locator): Promise<LoadedConfig> {
+  if (raw === null || raw === undefined) throw loc.error([], 'the config is empty; expected a mapping with models and data');
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw loc.error([], `expected a mapping (key: value) at the top of the config, got ${typeName(raw)}`);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw issuesToError(parsed.error.issues, raw, [], loc);
+  const cfg: ConfigParsed = parsed.data;
+
+  const attacks = parseAttacks(cfg.attacks ?? {}, opts, loc);
+
+  // Models: resolve, check files exist, list files to hash (one entry per file of a folder).
+  const toHash: { role: string; path: string }[] = [];
+  const models: Partial<Record<ModelRole, ModelRef>> = {};
+  for (const role of MODEL_ROLES) {
+    const input = cfg.models[role];
+    if (input === undefined) continue;
+    const { ref, files } = await resolveModel(input, role, baseDir, loc);
+    models[role] = ref;
+    for (const f of files) toHash.push({ role: `model:${role}`, path: f });
+  }
+
+  // Data files.
+  const d = cfg.data;
+  const dataRoles = ['members', 'forget', 'holdout', 'population'] as const;
+  const dataPaths: Partial<Record<(typeof dataRoles)[number], string>> = {};
+  for (const role of dataRoles) {
+    const rel = d[role];
+    if (rel === undefined) continue;
+    const abs = path.resolve(baseDir, rel);
+    const field = ['data', role];
+    const ext = path.extname(abs).toLowerCase();
+    if (!(RECORD_EXTENSIONS as readonly string[]).includes(ext)) {
+      throw loc.error(field, `unsupported data file type "${ext || '(no extension)'}" (${abs}); expected ${RECORD_EXTENSIONS.join(', ')}`);
+    }
+    await expectFile(abs, field, 'data file', loc);
+    dataPaths[role] = abs;
+    toHash.push({ role: `data:${role}`, path: abs });
+  }
+
+  const data: LoadedData = {
+    members: dataPaths.members!,
+    holdout: dataPaths.holdout!,
+    fields: resolveFields(d.fields),
+    origin: { lines: loc.linesUnder(['data'], (raw as Record<string, unknown>).data) },
+  };
+  if (loc.file) data.origin.file = loc.file;
+  if (dataPaths.forget) data.forget = dataPaths.forget;
+  if (dataPaths.population) data.population = dataPaths.population;
+  if (d.forgetSubjects) data.forgetSubjects = d.forgetSubjects.map(String);
+  if (d.retainSample !== undefined) data.retainSample = d.retainSample;
+
+  return {
+    seed: cfg.seed,
+    workers: cfg.workers === 'auto' ? Math.max(1, Math.min(os.availableParallelism(), 4)) : cfg.workers,
+    models,
+    data,
+    attacks,
+    outputDir: path.resolve(baseDir, cfg.output?.dir ?? './privacy-audit-report'),
+    raw,
+    inputs: await hashAll(toHash),
+  };
+}
+
+function parseAttacks(
+  input: Record<string, Record<string, unknown> | null>,
+  opts: LoadOptions,
+  loc: Locator,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [id, options] of Object.entries(input)) {
+    const schema = opts.attackOptions(id);
+    const known = opts.knownAttacks ? opts.knownAttacks.includes(id) : schema !== undefined;
+    if (!known) {
+      const list = opts.knownAttacks ? `; known attacks: ${[...opts.knownAttacks].sort().join(', ')}` : '';
+      throw loc.error(['attacks', id], `unknown attack "${id}"${list}`);
+    }
+    const s = schema ?? z.strictObject({});
+    const value = options ?? {};
+    const r = s.safeParse(value);
+    if (!r.success) throw issuesToError(r.error.issues, value, ['attacks', id], loc, `attack "${id}": `);
+    out[id] = r.data;
+  }
+  return out;
+}
+
+async function resolveModel(
+  input: ModelRefInput,
+  role: ModelRole,
+  baseDir: string,
+  loc: Locator,
+): Promise<{ ref: ModelRef; files: string[] }> {
+  const isObj = typeof input !== 'string';
+  const rawRef = isObj ? input.ref : input;
+  const field: PathKey[] = isObj ? ['models', role, 'ref'] : ['models', role];
+  const parts = splitModelRef(rawRef)!; // validated by the schema
+  const abs = path.resolve(baseDir, parts.path);
+  const ref: ModelRef = { kind: parts.kind, path: abs, raw: rawRef };
+  const files: string[] = [];
+
+  if (parts.kind === 'hf') {
+    await expectDir(abs, field, `Hugging Face model folder (from "${rawRef}")`, loc);
+    const required = ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
+    const missing: string[] = [];
+    for (const f of required) if (!(await isFile(path.join(abs, f)))) missing.push(f);
+    if (missing.length > 0) {
+      throw loc.error(
+        field,
+        `model folder ${abs} (from "${rawRef}") is missing ${missing.join(', ')}; an hf: folder needs ${required.join(', ')}`,
+      );
+    }
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']) {
+      const p = path.join(abs, f);
+      if (required.includes(f) || (await isFile(p))) files.push(p);
+    }
+  } else if (parts.kind === 'onnx') {
+    await expectFile(abs, field, `ONNX model file (from "${rawRef}")`, loc);
+    files.push(abs);
+    // External weights (`model.onnx_data`) are part of the model.
+    if (await isFile(`${abs}_data`)) files.push(`${abs}_data`);
+    if (isObj && input.tokenizer !== undefined) {
+      const tok = path.resolve(baseDir, input.tokenizer);
+      await expectFile(tok, ['models', role, 'tokenizer'], 'tokenizer file', loc);
+      ref.tokenizer = tok;
+      files.push(tok);
+    }
+  } else {
+    await expectFile(abs, field, `TF.js model.json (from "${rawRef}")`, loc);
+    files.push(abs, ...(await tfjsWeightFiles(abs, field, loc)));
+  }
+  return { ref, files };
+}
+
+/** The weight shards a TF.js model.json lists (`weightsManifest[].paths`), which must exist. */
+async function tfjsWeightFiles(modelJson: string, field: PathKey[], loc: Locator): Promise<string[]> {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(await readFile(modelJson, 'utf8'));
+  } catch (e) {
+    throw loc.error(field, `${modelJson} is not a valid TF.js model.json: ${(e as Error).message}`);
+  }
+  const groups = (manifest as { weightsManifest?: unknown }).weightsManifest;
+  if (!Array.isArray(groups)) return [];
+  const out: string[] = [];
+  for (const g of groups) {
+    const paths = (g as { paths?: unknown })?.paths;
+    if (!Array.isArray(paths)) continue;
+    for (const p of paths) {
+      if (typeof p !== 'string') continue;
+      const abs = path.resolve(path.dirname(modelJson), p);
+      if (!(await isFile(abs))) throw loc.error(field, `TF.js weights file ${abs}, listed in ${modelJson}, not found`);
+      out.push(abs);
+    }
+  }
+  return out;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function expectFile(abs: string, field: readonly PathKey[], what: string, loc: Locator): Promise<void> {
+  let st;
+  try {
+    st = await stat(abs);
+  } catch {
+    throw loc.error(field, `${what} not found: ${abs}`);
+  }
+  if (!st.isFile()) throw loc.error(field, `${what} ${abs} is a folder; expected a file`);
+}
+
+async function expectDir(abs: string, field: readonly PathKey[], what: string, loc: Locator): Promise<void> {
+  let st;
+  try {
+    st = await stat(abs);
+  } catch {
+    throw loc.error(field, `${what} not found: ${abs}`);
+  }
+  if (!st.isDirectory()) throw loc.error(field, `${what} ${abs} is a file; expected a folder`);
+}
+
+/** SHA-256 of a file, streamed (model files can be large). */
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('error', reject)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+async function hashAll(files: { role: string; path: string }[]): Promise<InputFile[]> {
+  const cache = new Map<string, Promise<string>>();
+  const hashOf = (p: string) => {
+    let h = cache.get(p);
+    if (!h) cache.set(p, (h = sha256File(p)));
+    return h;
+  };
+  return Promise.all(files.map(async (f) => ({ role: f.role, path: f.path, sha256: await hashOf(f.path) })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues → InputError
+
+type Issue = z.core.$ZodIssue;
+
+/** The first issue (in file order) as an InputError; `prefix` is the field path of `value`. */
+function issuesToError(
+  issues: readonly Issue[],
+  value: unknown,
+  prefix: readonly PathKey[],
+  loc: Locator,
+  msgPrefix = '',
+): InputError {
+  const flat = issues.map((i) => describeIssue(i, value, prefix));
+  // Issues at a key that is written in the file (e.g. an unknown key, a bad value) come before
+  // issues about a missing key, which can only point at its parent: with a typo (`holdot:`), the
+  // unknown-key error names the allowed keys and so shows the fix.
+  const withLines = flat.map((f, order) => ({
+    ...f,
+    order,
+    exact: getIn(value, f.path.slice(prefix.length)) !== undefined,
+    line: loc.lineOf(f.path) ?? Number.MAX_SAFE_INTEGER,
+  }));
+  withLines.sort((a, b) => Number(b.exact) - Number(a.exact) || a.line - b.line || a.order - b.order);
+  const first = withLines[0]!;
+  const more = withLines.length - 1;
+  const suffix = more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : '';
+  return loc.error(first.path, `${msgPrefix}${first.message}${suffix}`);
+}
+
+function describeIssue(issue: Issue, root: unknown, prefix: readonly PathKey[]): { path: PathKey[]; message: string } {
+  const rel = issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s)) as PathKey[];
+  const full = [...prefix, ...rel];
+  if (issue.code === 'unrecognized_keys') {
+    // Point at the (first) unknown key itself.
+    return { path: [...full, issue.keys[0]!], message: issue.message };
+  }
+  if (issue.code === 'invalid_type') {
+    const value = getIn(root, rel);
+    const expected = describeExpected(issue.expected);
+    if (value === undefined) {
+      const what = issue.message.startsWith('Invalid input') ? `expected ${expected}` : issue.message;
+      return { path: full, message: `required field "${String(rel.at(-1) ?? '')}" is missing (${what})` };
+    }
+    // Custom messages (set in the schema) already say what was expected.
+    if (!issue.message.startsWith('Invalid input')) return { path: full, message: `${issue.message}, got ${typeName(value)}` };
+    return { path: full, message: `expected ${expected}, got ${typeName(value)}` };
+  }
+  if (issue.code === 'invalid_union' || issue.code === 'invalid_value') {
+    const value = getIn(root, rel);
+    if (value === undefined) {
+      return { path: full, message: `required field "${String(rel.at(-1) ?? '')}" is missing (${issue.message})` };
+    }
+    return { path: full, message: `${issue.message}, got ${describeValue(value)}` };
+  }
+  if (issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'invalid_format' || issue.code === 'not_multiple_of') {
+    const value = getIn(root, rel);
+    if (value === null || typeof value !== 'object') return { path: full, message: `${issue.message}, got ${describeValue(value)}` };
+  }
+  return { path: full, message: issue.message };
+}
+
+function describeExpected(expected: string): string {
+  switch (expected) {
+    case 'int':
+      return 'an integer';
+    case 'object':
+    case 'record':
+      return 'a mapping (key: value)';
+    case 'array':
+      return 'a list';
+    case 'string':
+      return 'a string';
+    case 'number':
+      return 'a number';
+    default:
+      return expected;
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return typeName(v);
+}
+
+function getIn(root: unknown, p: readonly PathKey[]): unknown {
+  let v = root;
+  for (const seg of p) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PathKey, unknown>)[seg];
+  }
+  return v;
+}

@@ -1,0 +1,193 @@
+/**
+ * The config file's schema (zod 4). Validation only — no transforms — so the same schema yields the
+ * JSON Schema editors use (`scripts/write-schema.ts` → `schema/config.schema.json`). Turning the parsed
+ * config into absolute paths, model refs and hashed inputs happens in `load.ts`.
+ *
+ * Every object is strict: an unknown key is an error naming the keys that are allowed. Descriptions
+ * (`.meta({ description })`) double as the "expected …" part of error messages.
+ */
+import { z } from 'zod';
+
+/** Accepted model ref prefixes, promptfoo-style. */
+export const MODEL_REF_PREFIXES = ['hf', 'onnx', 'tfjs'] as const;
+export type ModelRefKind = (typeof MODEL_REF_PREFIXES)[number];
+
+const PREFIX_HELP = 'hf:<folder>, onnx:<file.onnx> or tfjs:<model.json>';
+
+/** Data file extensions `readRecords` understands. */
+export const DATA_EXTENSIONS = ['.jsonl', '.ndjson', '.csv'] as const;
+
+/** Splits `hf:./dir` into kind and (unresolved) path; undefined when the prefix is not known. */
+export function splitModelRef(ref: string): { kind: ModelRefKind; path: string } | undefined {
+  const m = /^([a-z]+):(.*)$/.exec(ref);
+  if (!m) return undefined;
+  const kind = m[1] as ModelRefKind;
+  if (!MODEL_REF_PREFIXES.includes(kind)) return undefined;
+  return { kind, path: m[2]! };
+}
+
+/** A strict object whose unknown-key error lists the keys that are allowed. */
+function strict<S extends z.ZodRawShape>(shape: S, description?: string) {
+  const allowed = Object.keys(shape);
+  const schema = z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code !== 'unrecognized_keys') return undefined;
+      const keys = iss.keys.map((k) => `"${k}"`).join(', ');
+      return `unknown key${iss.keys.length > 1 ? 's' : ''} ${keys}; allowed keys: ${allowed.join(', ')}`;
+    },
+  });
+  return description ? schema.meta({ description }) : schema;
+}
+
+const nonEmpty = (what: string, noun = 'a string') =>
+  z.string({ error: `expected ${noun}: ${what}` }).min(1, `must not be empty: ${what}`).meta({ description: what });
+
+const dataPath = (what: string) => nonEmpty(`${what} (${DATA_EXTENSIONS.join(', ')})`, 'a file path');
+
+const modelRefString = z
+  .string()
+  .regex(/^(hf|onnx|tfjs):.*\S/, {
+    error: (iss) => {
+      const s = String(iss.input);
+      const parts = splitModelRef(s);
+      return parts
+        ? `model ref "${s}" has no path after "${parts.kind}:"`
+        : `unknown model ref "${s}": expected a prefix, one of ${PREFIX_HELP}`;
+    },
+  })
+  .meta({ description: `model ref: ${PREFIX_HELP}` });
+
+const modelRefObject = strict(
+  {
+    ref: modelRefString,
+    tokenizer: nonEmpty('tokenizer.json for an onnx: model (relative to the config file)', 'a file path').optional(),
+  },
+  'model ref with options',
+).superRefine((o, ctx) => {
+  if (o.tokenizer !== undefined && !o.ref.startsWith('onnx:')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tokenizer'],
+      message: `"tokenizer" is only for onnx: refs (an hf: folder has its own tokenizer.json; got "${o.ref}")`,
+    });
+  }
+});
+
+const MODEL_REF_HELP = `a model ref string (${PREFIX_HELP}) or { ref, tokenizer }`;
+export const modelRefSchema = z
+  .union([modelRefString, modelRefObject], { error: `expected ${MODEL_REF_HELP}` })
+  .meta({ description: MODEL_REF_HELP });
+
+const modelRef = (what: string) => modelRefSchema.meta({ description: `${what}: ${MODEL_REF_HELP}` });
+
+export const fieldMapSchema = strict(
+  {
+    id: nonEmpty('name of the record id field (default "id")').optional(),
+    subject: nonEmpty('name of the subject (person) field (default "subject")').optional(),
+    text: nonEmpty('name of the text field (default "text")').optional(),
+    pii: nonEmpty('name of the PII list field (default "pii")').optional(),
+  },
+  'record field names in the data files',
+);
+
+const subjectId = z
+  .union([z.string().min(1), z.int()], { error: 'expected a subject id (a non-empty string or an integer)' })
+  .meta({ description: 'subject id' });
+
+export const dataSchema = strict(
+  {
+    members: dataPath('records the "before" model was trained on'),
+    forget: dataPath('records whose deletion is verified (a subset of members)').optional(),
+    forgetSubjects: z
+      .array(subjectId, { error: 'expected a list of subject ids' })
+      .min(1, 'expected at least one subject id')
+      .meta({ description: 'subject ids whose records in members form the forget set' })
+      .optional(),
+    holdout: dataPath('records of the same distribution that no model was trained on'),
+    population: dataPath('auxiliary records for shadow/reference models').optional(),
+    fields: fieldMapSchema.optional(),
+    retainSample: z
+      .union([z.int().min(1, 'expected a positive integer or "all"'), z.literal('all')], {
+        error: 'expected a positive integer or "all"',
+      })
+      .meta({
+        description:
+          'size of the seeded sample of retain records (members minus forget); default: the forget size; "all" = every retain record',
+      })
+      .optional(),
+  },
+  'data files (paths relative to the config file)',
+).superRefine((d, ctx) => {
+  if (d.forget !== undefined && d.forgetSubjects !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['forgetSubjects'],
+      message: 'give either "forget" (a file) or "forgetSubjects" (subject ids), not both',
+    });
+  } else if (d.forget === undefined && d.forgetSubjects === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: 'one of "forget" (a file) or "forgetSubjects" (subject ids) is required',
+    });
+  }
+});
+
+export const attacksSchema = z
+  .record(
+    z.string().min(1),
+    z.union([z.record(z.string(), z.unknown()), z.null()], {
+      error: 'expected an options object (use {} for the defaults)',
+    }),
+    { error: 'expected a map of attack id -> options object' },
+  )
+  .meta({ description: 'attacks to run: attack id -> options (validated by the attack)' });
+
+export const configSchema = strict(
+  {
+    $schema: z.string().meta({ description: 'JSON Schema reference for editors (ignored)' }).optional(),
+    version: z.literal(1, { error: 'expected version: 1' }).default(1).meta({ description: 'config format version' }),
+    seed: z
+      .int({ error: 'expected an integer seed' })
+      .min(0, 'expected a seed >= 0')
+      .max(0xffffffff, 'expected a seed < 2^32')
+      .default(1)
+      .meta({ description: 'seed for every random choice (sampling, bootstrap, shadow models)' }),
+    workers: z
+      .union([z.literal('auto'), z.int().min(1, 'expected "auto" or a positive integer')], {
+        error: 'expected "auto" or a positive integer',
+      })
+      .default('auto')
+      .meta({ description: 'worker threads: "auto" = min(available CPUs, 4), or a positive integer' }),
+    models: strict(
+      {
+        before: modelRef('the model as released (required)'),
+        after: modelRef('the model after deletion').optional(),
+        retrained: modelRef('a model retrained from scratch without the forget set').optional(),
+        reference: modelRef('the base model before fine-tuning').optional(),
+      },
+      'models by role',
+    ),
+    data: dataSchema,
+    attacks: attacksSchema.optional(),
+    output: strict(
+      { dir: nonEmpty('report folder, relative to the config file', 'a folder path').default('./privacy-audit-report') },
+      'output options',
+    ).optional(),
+  },
+  'privacy-audit config',
+);
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigParsed = z.output<typeof configSchema>;
+export type ModelRefInput = z.output<typeof modelRefSchema>;
+
+/** JSON Schema (draft-07, the dialect editors support best) for the config file. */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+  return {
+    $schema: schema.$schema,
+    title: 'privacy-audit config',
+    ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
+  };
+}

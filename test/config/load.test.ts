@@ -1,0 +1,355 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { configFromObject, loadConfig, type LoadOptions } from '../../src/config/load.ts';
+import { expectInputError, hfFolder, jsonl, put, tmpDir } from './helpers.ts';
+
+/** A tiny attack registry, as the real one will provide. */
+const attackSchemas: Record<string, z.ZodType> = {
+  loss: z.strictObject({}),
+  'min-k': z.strictObject({ k: z.number().gt(0).max(1).default(0.2), minTokens: z.int().min(1).default(8) }),
+};
+const opts: LoadOptions = {
+  attackOptions: (id) => attackSchemas[id],
+  knownAttacks: Object.keys(attackSchemas),
+};
+
+const sha = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await tmpDir();
+  await hfFolder(dir, 'models/before');
+  await hfFolder(dir, 'models/after', { omit: ['tokenizer_config.json'] });
+  await hfFolder(dir, 'models/broken', { omit: ['onnx/model.onnx'] });
+  await put(dir, 'models/ref.onnx', 'raw-onnx');
+  await put(dir, 'models/tok.json', '{}');
+  await put(dir, 'models/tfjs/model.json', JSON.stringify({ weightsManifest: [{ paths: ['group1-shard1of1.bin'] }] }));
+  await put(dir, 'models/tfjs/group1-shard1of1.bin', 'weights');
+  await put(dir, 'data/members.jsonl', jsonl([{ id: 'm1', subject: 's1', text: 'alpha' }]));
+  await put(dir, 'data/forget.jsonl', jsonl([{ id: 'm1', text: 'alpha' }]));
+  await put(dir, 'data/holdout.csv', 'id,text\nh1,beta\n');
+});
+
+/** A valid YAML config; `patch` replaces whole lines by their key (simple, line-preserving edits). */
+function yamlConfig(edit: (lines: string[]) => string[] = (l) => l): string {
+  const lines = [
+    'version: 1', //                                  1
+    'seed: 7', //                                     2
+    'workers: auto', //                               3
+    'models:', //                                     4
+    '  before: hf:./models/before', //                5
+    '  after: hf:./models/after', //                  6
+    '  retrained: tfjs:./models/tfjs/model.json', //  7
+    '  reference: { ref: onnx:./models/ref.onnx, tokenizer: ./models/tok.json }', // 8
+    'data:', //                                       9
+    '  members: ./data/members.jsonl', //             10
+    '  forget: ./data/forget.jsonl', //               11
+    '  holdout: ./data/holdout.csv', //               12
+    'attacks:', //                                    13
+    '  min-k: { k: 0.3 }', //                         14
+    '  loss: {}', //                                  15
+  ];
+  return edit(lines).join('\n') + '\n';
+}
+
+async function writeConfig(content: string, name = 'audit.yml'): Promise<string> {
+  return put(dir, name, content);
+}
+
+describe('loadConfig: happy paths', () => {
+  it('loads a YAML config: resolves paths, parses attack options, hashes every input', async () => {
+    const file = await writeConfig(yamlConfig());
+    const cfg = await loadConfig(file, opts);
+
+    expect(cfg.configPath).toBe(file);
+    expect(cfg.seed).toBe(7);
+    expect(cfg.workers).toBe(Math.min(os.availableParallelism(), 4));
+    expect(cfg.models.before).toEqual({ kind: 'hf', path: path.join(dir, 'models/before'), raw: 'hf:./models/before' });
+    expect(cfg.models.retrained).toEqual({
+      kind: 'tfjs',
+      path: path.join(dir, 'models/tfjs/model.json'),
+      raw: 'tfjs:./models/tfjs/model.json',
+    });
+    expect(cfg.models.reference).toEqual({
+      kind: 'onnx',
+      path: path.join(dir, 'models/ref.onnx'),
+      tokenizer: path.join(dir, 'models/tok.json'),
+      raw: 'onnx:./models/ref.onnx',
+    });
+    expect(cfg.data).toMatchObject({
+      members: path.join(dir, 'data/members.jsonl'),
+      forget: path.join(dir, 'data/forget.jsonl'),
+      holdout: path.join(dir, 'data/holdout.csv'),
+      fields: { id: 'id', subject: 'subject', text: 'text', pii: 'pii' },
+    });
+    expect(cfg.data.origin).toMatchObject({ file, lines: { 'data.members': 10, 'data.holdout': 12 } });
+    // Options parsed with the attack's schema (defaults applied), in config order.
+    expect(cfg.attacks).toEqual({ 'min-k': { k: 0.3, minTokens: 8 }, loss: {} });
+    expect(Object.keys(cfg.attacks)).toEqual(['min-k', 'loss']);
+    expect(cfg.outputDir).toBe(path.join(dir, 'privacy-audit-report'));
+    expect(cfg.raw).toMatchObject({ seed: 7, attacks: { 'min-k': { k: 0.3 }, loss: {} } });
+
+    const roles = cfg.inputs.map((i) => `${i.role} ${path.relative(dir, i.path)}`);
+    expect(roles).toEqual([
+      'config audit.yml',
+      'model:before models/before/config.json',
+      'model:before models/before/tokenizer.json',
+      'model:before models/before/tokenizer_config.json',
+      'model:before models/before/onnx/model.onnx',
+      'model:after models/after/config.json',
+      'model:after models/after/tokenizer.json',
+      'model:after models/after/onnx/model.onnx',
+      'model:retrained models/tfjs/model.json',
+      'model:retrained models/tfjs/group1-shard1of1.bin',
+      'model:reference models/ref.onnx',
+      'model:reference models/tok.json',
+      'data:members data/members.jsonl',
+      'data:forget data/forget.jsonl',
+      'data:holdout data/holdout.csv',
+    ]);
+    for (const i of cfg.inputs) expect(i.sha256).toBe(await sha(i.path));
+  });
+
+  it('loads the same config written as JSON', async () => {
+    const obj = {
+      $schema: '../schema/config.schema.json',
+      version: 1,
+      workers: 2,
+      models: { before: 'hf:./models/before' },
+      data: {
+        members: './data/members.jsonl',
+        forgetSubjects: ['s1', 42],
+        holdout: './data/holdout.csv',
+        fields: { text: 'body' },
+        retainSample: 'all',
+      },
+      attacks: { loss: null },
+      output: { dir: 'out/report' },
+    };
+    const file = await writeConfig(JSON.stringify(obj, null, 2), 'audit.json');
+    const cfg = await loadConfig(file, opts);
+    expect(cfg.seed).toBe(1);
+    expect(cfg.workers).toBe(2);
+    expect(cfg.data.forgetSubjects).toEqual(['s1', '42']);
+    expect(cfg.data.forget).toBeUndefined();
+    expect(cfg.data.fields).toEqual({ id: 'id', subject: 'subject', text: 'body', pii: 'pii' });
+    expect(cfg.data.retainSample).toBe('all');
+    expect(cfg.attacks).toEqual({ loss: {} });
+    expect(cfg.outputDir).toBe(path.join(dir, 'out/report'));
+    expect(cfg.data.origin.lines['data.forgetSubjects[1]']).toBe(12);
+  });
+
+  it('builds a config from an object (no file), resolving against baseDir', async () => {
+    const cfg = await configFromObject(
+      {
+        models: { before: 'hf:models/before' },
+        data: { members: 'data/members.jsonl', forget: 'data/forget.jsonl', holdout: 'data/holdout.csv' },
+        attacks: { 'min-k': {} },
+      },
+      dir,
+      opts,
+    );
+    expect(cfg.configPath).toBeUndefined();
+    expect(cfg.models.before?.path).toBe(path.join(dir, 'models/before'));
+    expect(cfg.attacks).toEqual({ 'min-k': { k: 0.2, minTokens: 8 } });
+    expect(cfg.inputs.map((i) => i.role)).not.toContain('config');
+    expect(cfg.data.origin).toEqual({ lines: {} });
+  });
+
+  it('reports object-config errors without a file or line', async () => {
+    const e = await expectInputError(
+      configFromObject({ models: {}, data: { members: 'x.jsonl', forget: 'f.jsonl', holdout: 'h.jsonl' } }, dir, opts),
+      { field: 'models.before' },
+      /required field "before" is missing/,
+    );
+    expect(e.where.file).toBeUndefined();
+    expect(e.where.line).toBeUndefined();
+  });
+});
+
+describe('loadConfig: bad input names file, line and field', () => {
+  const replace = (lineNo: number, text: string) => (l: string[]) => l.map((x, i) => (i === lineNo - 1 ? text : x));
+  const insertAfter = (lineNo: number, text: string) => (l: string[]) => [...l.slice(0, lineNo), text, ...l.slice(lineNo)];
+
+  it('unknown top-level key', async () => {
+    const file = await writeConfig(yamlConfig(insertAfter(3, 'colour: blue')));
+    const e = await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 4, field: 'colour' },
+      /unknown key "colour"; allowed keys: .*models, data, attacks, output/,
+    );
+    expect(e.format()).toBe(`${file}:4: field "colour": ${e.message}`);
+  });
+
+  it('unknown key under data (a typo is reported before the missing key it hides)', async () => {
+    const file = await writeConfig(yamlConfig(replace(12, '  holdot: ./data/holdout.csv')));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 12, field: 'data.holdot' },
+      /unknown key "holdot"; allowed keys: members, forget, forgetSubjects, holdout, population, fields, retainSample \(and 1 more problem\)/,
+    );
+  });
+
+  it('missing required models.before points at the models key', async () => {
+    const file = await writeConfig(yamlConfig((l) => l.filter((_, i) => i !== 4)));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 4, field: 'models.before' },
+      /required field "before" is missing \(expected a model ref string \(hf:<folder>, onnx:<file.onnx> or tfjs:<model.json>\)/,
+    );
+  });
+
+  it('bad model ref prefix names the accepted prefixes', async () => {
+    const file = await writeConfig(yamlConfig(replace(6, '  after: s3://bucket/model')));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 6, field: 'models.after' },
+      /unknown model ref "s3:\/\/bucket\/model": expected a prefix, one of hf:<folder>, onnx:<file.onnx> or tfjs:<model.json>/,
+    );
+  });
+
+  it('bad model ref inside the object form', async () => {
+    const file = await writeConfig(yamlConfig(replace(8, '  reference: { ref: ./models/ref.onnx }')));
+    await expectInputError(loadConfig(file, opts), { file, line: 8, field: 'models.reference.ref' }, /unknown model ref/);
+  });
+
+  it('tokenizer on an hf: ref is rejected', async () => {
+    const file = await writeConfig(yamlConfig(replace(5, '  before: { ref: "hf:./models/before", tokenizer: ./models/tok.json }')));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 5, field: 'models.before.tokenizer' },
+      /"tokenizer" is only for onnx: refs/,
+    );
+  });
+
+  it('missing model folder names the field and the resolved path', async () => {
+    const file = await writeConfig(yamlConfig(replace(6, '  after: hf:./models/nope')));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 6, field: 'models.after' },
+      new RegExp(`Hugging Face model folder \\(from "hf:./models/nope"\\) not found: ${path.join(dir, 'models/nope')}`),
+    );
+  });
+
+  it('hf folder without onnx/model.onnx', async () => {
+    const file = await writeConfig(yamlConfig(replace(6, '  after: hf:./models/broken')));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 6, field: 'models.after' },
+      /models\/broken \(from "hf:.\/models\/broken"\) is missing onnx\/model.onnx/,
+    );
+  });
+
+  it('missing onnx tokenizer file', async () => {
+    const file = await writeConfig(yamlConfig(replace(8, '  reference: { ref: onnx:./models/ref.onnx, tokenizer: ./nope.json }')));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 8, field: 'models.reference.tokenizer' },
+      new RegExp(`tokenizer file not found: ${path.join(dir, 'nope.json')}`),
+    );
+  });
+
+  it('missing data file names the field and the resolved path', async () => {
+    const file = await writeConfig(yamlConfig(replace(12, '  holdout: ./data/missing.jsonl')));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 12, field: 'data.holdout' },
+      new RegExp(`data file not found: ${path.join(dir, 'data/missing.jsonl')}`),
+    );
+  });
+
+  it('unsupported data file type', async () => {
+    const file = await writeConfig(yamlConfig(replace(10, '  members: ./data/members.txt')));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 10, field: 'data.members' },
+      /unsupported data file type ".txt".*expected .jsonl, .ndjson, .csv/,
+    );
+  });
+
+  it('forget and forgetSubjects together', async () => {
+    const file = await writeConfig(yamlConfig(insertAfter(11, '  forgetSubjects: [s1]')));
+    await expectInputError(
+      loadConfig(file, opts),
+      { file, line: 12, field: 'data.forgetSubjects' },
+      /either "forget" \(a file\) or "forgetSubjects" \(subject ids\), not both/,
+    );
+  });
+
+  it('neither forget nor forgetSubjects', async () => {
+    const file = await writeConfig(yamlConfig((l) => l.filter((_, i) => i !== 10)));
+    await expectInputError(loadConfig(file, opts), { file, line: 9, field: 'data' }, /one of "forget" \(a file\) or "forgetSubjects"/);
+  });
+
+  it('bad workers and seed values', async () => {
+    let file = await writeConfig(yamlConfig(replace(3, 'workers: 0')));
+    await expectInputError(loadConfig(file, opts), { file, line: 3, field: 'workers' }, /expected "auto" or a positive integer, got 0/);
+    file = await writeConfig(yamlConfig(replace(2, 'seed: 1.5')));
+    await expectInputError(loadConfig(file, opts), { file, line: 2, field: 'seed' }, /expected an integer seed, got a number/);
+    file = await writeConfig(yamlConfig(replace(1, 'version: 2')));
+    await expectInputError(loadConfig(file, opts), { file, line: 1, field: 'version' }, /expected version: 1, got 2/);
+  });
+
+  it('wrong type for a data path', async () => {
+    const file = await writeConfig(yamlConfig(replace(10, '  members: [a, b]')));
+    await expectInputError(loadConfig(file, opts), { file, line: 10, field: 'data.members' }, /expected a file path: records the "before" model was trained on.*got a list/);
+  });
+
+  it('unknown attack id lists the known ones', async () => {
+    const file = await writeConfig(yamlConfig(insertAfter(15, '  lira2: {}')));
+    await expectInputError(loadConfig(file, opts), { file, line: 16, field: 'attacks.lira2' }, /unknown attack "lira2"; known attacks: loss, min-k/);
+  });
+
+  it('invalid attack option is checked by the attack schema', async () => {
+    const file = await writeConfig(yamlConfig(replace(14, '  min-k:\n    k: 2')));
+    await expectInputError(loadConfig(file, opts), { file, line: 15, field: 'attacks.min-k.k' }, /attack "min-k": Too big: expected number to be <=1, got 2/);
+  });
+
+  it('unknown attack option key', async () => {
+    const file = await writeConfig(yamlConfig(replace(14, '  min-k: { kk: 0.1 }')));
+    await expectInputError(loadConfig(file, opts), { file, line: 14, field: 'attacks.min-k.kk' }, /attack "min-k": Unrecognized key: "kk"/);
+  });
+
+  it('attack options that are not an object', async () => {
+    const file = await writeConfig(yamlConfig(replace(15, '  loss: yes')));
+    await expectInputError(loadConfig(file, opts), { file, line: 15, field: 'attacks.loss' }, /expected an options object/);
+  });
+
+  it('YAML syntax error gives the line', async () => {
+    const file = await writeConfig(yamlConfig(replace(12, '  holdout: [./data/holdout.csv')));
+    await expectInputError(loadConfig(file, opts), { file, line: 13 }, /^YAML syntax error: /);
+  });
+
+  it('YAML duplicate key', async () => {
+    const file = await writeConfig(yamlConfig(insertAfter(2, 'seed: 8')));
+    await expectInputError(loadConfig(file, opts), { file, line: 3 }, /YAML syntax error: Map keys must be unique/);
+  });
+
+  it('JSON syntax error gives the line', async () => {
+    const file = await writeConfig('{\n  "seed": 1,\n  "models": {"before": "hf:./models/before"\n  "data": {}\n}\n', 'bad.json');
+    const e = await expectInputError(loadConfig(file, opts), { file }, /^JSON syntax error: /);
+    expect(e.where.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('JSON config errors point at the JSON line', async () => {
+    const obj = { models: { before: 'hf:./models/before' }, data: { members: './data/members.jsonl', forget: './data/forget.jsonl', holdout: './data/holdout.csv', extra: 1 } };
+    const file = await writeConfig(JSON.stringify(obj, null, 2), 'extra.json');
+    await expectInputError(loadConfig(file, opts), { file, line: 9, field: 'data.extra' }, /unknown key "extra"/);
+  });
+
+  it('empty config, non-mapping config, missing and unsupported config files', async () => {
+    let file = await writeConfig('# nothing\n', 'empty.yml');
+    await expectInputError(loadConfig(file, opts), { file }, /the config is empty/);
+    file = await writeConfig('- a\n- b\n', 'list.yml');
+    await expectInputError(loadConfig(file, opts), { file }, /expected a mapping \(key: value\) at the top of the config, got a list/);
+    file = path.join(dir, 'nope.yml');
+    await expectInputError(loadConfig(file, opts), { file }, /config file not found/);
+    file = await writeConfig('x', 'audit.toml');
+    await expectInputError(loadConfig(file, opts), { file }, /unsupported config file type ".toml"/);
+  });
+});
