@@ -1,0 +1,16 @@
+/**
+ * The attack registry: one line per attack, in the order they run and appear in the report.
+ * Adding an attack = its folder (index.ts, tasks.ts, README.md), one line here, and its test.
+ */
+import { loss } from './loss/index.ts';
+import { minK } from './min-k/index.ts';
+import { piiExtraction } from './pii-extraction/index.ts';
+import { prefixExtraction } from './prefix-extraction/index.ts';
+import type { Attack } from './types.ts';
+import { zlib } from './zlib/index.ts';
+
+export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, prefixExtraction, piiExtraction];
+
+export const attackIds = (): string[] => ATTACKS.map((a) => a.meta.id);
+
+export const getAttack = (id: string): Attack<any, any> | undefined => ATTACKS.find((a) => a.meta.id === id);

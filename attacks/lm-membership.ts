@@ -1,0 +1,60 @@
+/**
+ * What the causal-LM membership attacks (loss, zlib, min-k) share: teacher-forced token signals on
+ * every split of every model, and a per-record score. The signals are requested through `Signals`,
+ * which de-duplicates them, so running all three attacks scores each record once per model.
+ */
+import type { TokenSignals } from '../src/models/hf.ts';
+import type { DataRecord } from '../src/types.ts';
+import type { CollectContext, EvaluateContext, MembershipObservation, SplitName } from './types.ts';
+
+export const MEMBERSHIP_SPLITS: SplitName[] = ['forget', 'retain', 'holdout'];
+
+export interface LmEvidence {
+  models: { role: MembershipObservation['model']; splits: Partial<Record<SplitName, TokenSignals[]>> }[];
+}
+
+export async function collectTokenSignals<O>(ctx: CollectContext<O>, stats = false): Promise<LmEvidence> {
+  const models: LmEvidence['models'] = [];
+  for (const model of ctx.models) {
+    const splits: LmEvidence['models'][number]['splits'] = {};
+    for (const split of MEMBERSHIP_SPLITS) {
+      const records = ctx.splits[split];
+      if (records.length === 0) continue;
+      splits[split] = await ctx.signals.tokenSignals(
+        model,
+        records.map((r) => r.text),
+        { stats },
+      );
+    }
+    models.push({ role: model.role, splits });
+  }
+  return { models };
+}
+
+export function scoreSplits<O>(
+  evidence: LmEvidence,
+  ctx: EvaluateContext<O>,
+  score: (signals: TokenSignals, record: DataRecord) => number,
+): MembershipObservation[] {
+  return evidence.models.map(({ role, splits }) => {
+    const out: MembershipObservation['splits'] = {};
+    for (const split of MEMBERSHIP_SPLITS) {
+      const signals = splits[split];
+      if (!signals) continue;
+      const records = ctx.splits[split];
+      out[split] = {
+        ids: records.map((r) => r.id),
+        subjects: records.map((r) => r.subject),
+        scores: records.map((r, i) => score(signals[i]!, r)),
+      };
+    }
+    return { family: 'membership', model: role, splits: out };
+  });
+}
+
+/** Mean of an array in float64 (token signals are float32). NaN for an empty array. */
+export function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i]!;
+  return s / xs.length;
+}

@@ -1,0 +1,102 @@
+/**
+ * The contract every attack implements (Lighthouse's audit shape): metadata, options with defaults,
+ * `collect` (the only stage that queries models, through the pool) and `evaluate` (pure).
+ */
+import type { z } from 'zod';
+import type { Tokenizer, TokenSignals } from '../src/models/hf.ts';
+import type { DataRecord, ModelRole } from '../src/types.ts';
+
+/** What a model can do; an attack names what it needs. Missing → `not-applicable`, never a pass. */
+export type Capability = 'tokenLogprobs' | 'tokenStats' | 'generate' | 'probabilities';
+
+export type Family = 'membership' | 'extraction';
+
+export interface AttackMeta {
+  id: string; // kebab-case, equal to its folder under attacks/
+  title: string; // shown when its gates pass
+  failureTitle: string; // shown when a gate fails
+  description: string; // why it matters, one paragraph
+  family: Family;
+  requires: Capability[];
+  /** Paper and section the score follows. */
+  reference: string;
+}
+
+/** A model role under attack, with what the harness knows about it. */
+export interface ModelUnderTest {
+  role: ModelRole;
+  /** Content hash of the model's files: part of every cache key. */
+  sha256: string;
+  capabilities: ReadonlySet<Capability>;
+}
+
+export type SplitName = 'forget' | 'retain' | 'holdout';
+
+export interface AuditSplits {
+  forget: DataRecord[];
+  retain: DataRecord[];
+  holdout: DataRecord[];
+}
+
+/** The only door to the models. Requests are batched, cached on disk and run on the pool. */
+export interface Signals {
+  tokenizer(model: ModelUnderTest): Promise<Tokenizer>;
+  tokenSignals(model: ModelUnderTest, texts: string[], opts?: { stats?: boolean }): Promise<TokenSignals[]>;
+  /** Greedy continuation of each prompt (token ids), at most `maxNewTokens` new tokens. */
+  generate(model: ModelUnderTest, prompts: number[][], maxNewTokens: number): Promise<number[][]>;
+}
+
+export interface CollectContext<O> {
+  options: O;
+  seed: number;
+  splits: AuditSplits;
+  /** The roles under attack (before, after, retrained), in that order. */
+  models: ModelUnderTest[];
+  signals: Signals;
+}
+
+export interface EvaluateContext<O> {
+  options: O;
+  seed: number;
+  splits: AuditSplits;
+}
+
+/** Per-record membership scores on one model; higher = more likely member, always. */
+export interface MembershipObservation {
+  family: 'membership';
+  model: ModelRole;
+  splits: Partial<Record<SplitName, { ids: string[]; subjects: (string | undefined)[]; scores: number[] }>>;
+}
+
+/** One extraction attempt: a prompt, what was being extracted, and whether the model produced it. */
+export interface ExtractionTrial {
+  split: SplitName;
+  recordId: string;
+  subject: string | undefined;
+  /** `suffix` for prefix extraction, the PII type for PII extraction. */
+  target: string;
+  hit: boolean;
+  /** Approximate match (normalised edit similarity ≥ the attack's threshold); `hit` implies `near`. */
+  near: boolean;
+  similarity: number;
+}
+
+export interface ExtractionObservation {
+  family: 'extraction';
+  model: ModelRole;
+  trials: ExtractionTrial[];
+  /** Records that could not be tried (too short, PII at offset 0), per split: stated, never hidden. */
+  skipped: Partial<Record<SplitName, number>>;
+}
+
+export type Observation = MembershipObservation | ExtractionObservation;
+
+export interface Attack<O = unknown, E = unknown> {
+  meta: AttackMeta;
+  options: z.ZodType<O>;
+  collect(ctx: CollectContext<O>): Promise<E>;
+  evaluate(evidence: E, ctx: EvaluateContext<O>): Observation[];
+}
+
+/** Keeps each attack's generic types while letting the registry hold them in one list. */
+export const defineAttack = <O, E>(attack: Attack<O, E>): Attack<O, E> => attack;

@@ -1,0 +1,33 @@
+import { deflateSync } from 'node:zlib';
+import { z } from 'zod';
+import { mean, scoreSplits, type LmEvidence } from '../lm-membership.ts';
+import { defineAttack } from '../types.ts';
+import { collect } from './tasks.ts';
+
+export const zlibOptions = z.strictObject({});
+
+/** Bytes of the record's UTF-8 text after zlib compression (Python's zlib.compress defaults). */
+export const zlibBytes = (text: string): number => deflateSync(Buffer.from(text, 'utf8')).length;
+
+/**
+ * zlib ratio (Carlini et al., USENIX Security 2021, §6.1 "zlib"): the model's log-perplexity relative
+ * to the text's zlib entropy, so that text that is merely easy (repetitive) does not look memorised.
+ * Score = −NLL / zlibBytes (MIMIR's NLL/zlib, negated so that higher = member).
+ */
+export const zlib = defineAttack<z.infer<typeof zlibOptions>, LmEvidence>({
+  meta: {
+    id: 'zlib',
+    title: 'Loss calibrated by compressibility does not separate deleted records',
+    failureTitle: 'Loss calibrated by compressibility separates deleted records',
+    description:
+      'Low loss can just mean the text is predictable. Dividing the loss by how well zlib compresses the ' +
+      'text removes that effect, so what is left points at memorisation of this particular record.',
+    family: 'membership',
+    requires: ['tokenLogprobs'],
+    reference:
+      'Carlini et al. Extracting Training Data from Large Language Models. USENIX Security 2021, §6.1 (zlib metric); MIMIR mimir/attacks/zlib.py.',
+  },
+  options: zlibOptions,
+  collect,
+  evaluate: (evidence, ctx) => scoreSplits(evidence, ctx, (s, r) => mean(s.logprobs) / zlibBytes(r.text)),
+});

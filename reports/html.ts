@@ -1,0 +1,89 @@
+/**
+ * `report.html`: one self-contained page (inline CSS and SVG, no scripts needed, no external requests)
+ * rendered from result.json alone. Everything from data or config goes through Handlebars' escaping;
+ * the only unescaped parts are the stylesheet and SVG built here from numbers.
+ */
+import { readFileSync } from 'node:fs';
+import Handlebars from 'handlebars';
+import type { AuditResult, RunInfo } from '../src/result/types.ts';
+import { fmt, fmtEstimate, fmtP, pct } from './format.ts';
+import { resultDigest } from './json.ts';
+
+const template = (name: string) => readFileSync(new URL(`../templates/${name}`, import.meta.url), 'utf8');
+
+const hb = Handlebars.create();
+hb.registerHelper('fmt', (x: number, d: unknown) => fmt(x, typeof d === 'number' ? d : 3));
+hb.registerHelper('est', (e) => fmtEstimate(e));
+hb.registerHelper('pct', (e) => pct(e));
+hb.registerHelper('p', (x: number) => fmtP(x));
+hb.registerHelper('eq', (a, b) => a === b);
+hb.registerHelper('json', (x) => JSON.stringify(x, null, 2));
+
+let compiled: Handlebars.TemplateDelegate | undefined;
+
+/** A forest plot of AUC intervals: 0.5 (chance) marked, one row per finding. Numbers only. */
+export function aucForest(findings: AuditResult['findings']): string {
+  const rowH = 22;
+  const left = 260;
+  const width = 640;
+  const plotW = width - left - 20;
+  const x = (v: number) => left + v * plotW;
+  const h = findings.length * rowH + 30;
+  const rows = findings.map((f, i) => {
+    const y = 10 + i * rowH + rowH / 2;
+    const label = `${f.attack} · ${f.model} · ${f.positive} vs ${f.negative}`.replace(/[<>&"]/g, '');
+    const colour = f.positive === 'forget' ? '#b3261e' : '#3c6e9f';
+    return (
+      `<text x="${left - 8}" y="${y + 4}" text-anchor="end" font-size="11">${label}</text>` +
+      `<line x1="${x(f.auc.lo).toFixed(1)}" x2="${x(f.auc.hi).toFixed(1)}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"/>` +
+      `<circle cx="${x(f.auc.value).toFixed(1)}" cy="${y}" r="3.5" fill="${colour}"/>`
+    );
+  });
+  const axisY = 10 + findings.length * rowH;
+  const ticks = [0, 0.25, 0.5, 0.75, 1]
+    .map((t) => `<line x1="${x(t)}" x2="${x(t)}" y1="${axisY}" y2="${axisY + 4}" stroke="#555"/><text x="${x(t)}" y="${axisY + 16}" text-anchor="middle" font-size="10">${t}</text>`)
+    .join('');
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" viewBox="0 0 ${width} ${h}" role="img" aria-label="AUC with 95% intervals per attack and model">` +
+    `<line x1="${x(0.5)}" x2="${x(0.5)}" y1="5" y2="${axisY}" stroke="#888" stroke-dasharray="4 3"/>` +
+    `<line x1="${left}" x2="${left + plotW}" y1="${axisY}" y2="${axisY}" stroke="#555"/>${ticks}${rows.join('')}</svg>`
+  );
+}
+
+export function renderHtml(result: AuditResult, run?: RunInfo): string {
+  compiled ??= hb.compile(template('report.hbs'), { strict: false });
+  const membershipGates = result.gates.filter((g) => /\.auc$/.test(g.id));
+  const extractionGates = result.gates.filter((g) => !/\.auc$/.test(g.id));
+  const worst = (gs: typeof result.gates) =>
+    gs.length === 0 ? 'not run' : gs.some((g) => g.status === 'fail') ? 'fail' : gs.some((g) => g.status === 'inconclusive') ? 'inconclusive' : 'pass';
+  const models = result.models.map((m) => ({
+    ...m,
+    files: result.inputs.filter((i) => i.role === `model:${m.role}`),
+  }));
+  // Embedded for machines; `<` is escaped so no record-derived string can close the script element.
+  const embedded = JSON.stringify(result).replace(/</g, '\\u003c');
+  return compiled({
+    result,
+    run,
+    css: template('report.css'),
+    digest: resultDigest(result),
+    families: [
+      { name: 'Membership inference', status: worst(membershipGates) },
+      { name: 'Extraction', status: worst(extractionGates) },
+    ],
+    models,
+    dataFiles: result.inputs.filter((i) => i.role.startsWith('data:')),
+    dataCounts: Object.entries(result.data).map(([role, c]) => ({ role, ...c })),
+    forgetFindings: result.findings.filter((f) => f.positive === 'forget'),
+    controlFindings: result.findings.filter((f) => f.positive === 'retain'),
+    forest: result.findings.length > 0 ? aucForest(result.findings) : '',
+    notRun: result.attacks.filter((a) => a.status !== 'ok'),
+    leakedSubjects: result.subjects.filter((s) => (s.leakedBy[result.gateModel] ?? []).length > 0).length,
+    subjectRows: result.subjects.map((s) => ({
+      subject: s.subject,
+      records: s.records,
+      cells: result.models.map((m) => ({ role: m.role, attacks: (s.leakedBy[m.role] ?? []).join(', ') })),
+    })),
+    embedded,
+  });
+}

@@ -1,0 +1,28 @@
+/** `junit.xml`: one test case per gate, so CI systems show gates as tests. */
+import type { AuditResult } from '../src/result/types.ts';
+import { fmt } from './format.ts';
+
+const xml = (s: string): string =>
+  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+export function renderJunit(result: AuditResult): string {
+  const failures = result.gates.filter((g) => g.level === 'error' && g.status === 'fail').length;
+  const skipped = result.gates.filter((g) => g.status === 'inconclusive').length;
+  const cases = result.gates.map((g) => {
+    const head = `    <testcase classname="privacy-audit.${xml(result.gateModel)}" name="${xml(g.id)}">`;
+    let body = '';
+    if (g.status === 'fail')
+      body = `\n      <failure message="${xml(g.message)}" type="${g.level}">expected ${xml(g.expected)}, actual ${xml(fmt(g.actual, 6))}</failure>\n    `;
+    else if (g.status === 'inconclusive') body = `\n      <skipped message="${xml(`inconclusive: ${g.message}`)}"/>\n    `;
+    return `${head}${body}</testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="privacy-audit" tests="${result.gates.length}" failures="${failures}" skipped="${skipped}">`,
+    `  <testsuite name="privacy-audit gates" tests="${result.gates.length}" failures="${failures}" skipped="${skipped}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,183 @@
+/**
+ * One audit, end to end after loading: plan → collect (pool) → evaluate (pure) → measure → gates.
+ * Returns the result; writing files is the caller's job (see src/outputs.ts).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { getAttack } from '../../attacks/index.ts';
+import type {
+  AuditSplits,
+  Capability,
+  ExtractionObservation,
+  MembershipObservation,
+  ModelUnderTest,
+} from '../../attacks/types.ts';
+import { diskCache, sha256 } from '../cache.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import { buildSplits } from '../data/splits.ts';
+import { InputError } from '../errors.ts';
+import { createPool } from '../pool/index.ts';
+import type { ModelSpec } from '../pool/protocol.ts';
+import type { AuditResult, InputFile, RunInfo, SubjectVerdict } from '../result/types.ts';
+import { SCHEMA_VERSION } from '../result/types.ts';
+import type { DataRecord, ModelRole } from '../types.ts';
+import { TOOL } from '../version.ts';
+import { defaultGates, verdictOf, type AttackStatus } from './gates.ts';
+import { extractionSummaries, membershipFindings, type ExtractionSummary, type Finding } from './measure.ts';
+import { createSignals, type Progress } from './signals.ts';
+
+/** Roles that are attacked; `reference` only calibrates other attacks. */
+const TARGET_ROLES: ModelRole[] = ['before', 'after', 'retrained'];
+const HF_CAPABILITIES: Capability[] = ['tokenLogprobs', 'tokenStats', 'generate'];
+
+export interface RunOptions {
+  workers: number;
+  /** Folder of the content-addressed cache; undefined disables it. */
+  cacheDir: string | undefined;
+  bootstrap?: number;
+  argv?: string[];
+  log?: (line: string) => void;
+  progress?: Progress;
+}
+
+export function pseudonym(salt: string, subject: string): string {
+  return `S-${sha256(`${salt}\u0000${subject}`).slice(0, 10)}`;
+}
+
+export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo }> {
+  const started = Date.now();
+  const timings: Record<string, number> = {};
+  const log = opts.log ?? (() => {});
+  const t0 = Date.now();
+  const splits = await buildSplits(cfg.data, cfg.seed);
+  timings.load = Date.now() - t0;
+
+  const baseDir = cfg.configPath ? path.dirname(cfg.configPath) : process.cwd();
+  const inputs: InputFile[] = cfg.inputs.map((i) => ({ role: i.role, path: path.relative(baseDir, i.path).split(path.sep).join('/'), sha256: i.sha256 }));
+
+  const models: ModelUnderTest[] = [];
+  const specs = new Map<string, ModelSpec>();
+  for (const role of TARGET_ROLES) {
+    const ref = cfg.models[role];
+    if (!ref) continue;
+    if (ref.kind !== 'hf') {
+      throw new InputError(`model ref "${ref.raw}": ${ref.kind}: models are not supported for causal-LM audits yet; use hf:<folder>`, {
+        ...(cfg.configPath ? { file: cfg.configPath } : {}),
+        field: `models.${role}`,
+      });
+    }
+    const files = cfg.inputs.filter((i) => i.role === `model:${role}`).map((i) => i.sha256);
+    models.push({ role, sha256: sha256(files.join('\n')), capabilities: new Set(HF_CAPABILITIES) });
+    specs.set(role, { kind: 'hf', path: ref.path });
+  }
+
+  const auditSplits: AuditSplits = { forget: splits.forget, retain: splits.retain, holdout: splits.holdout };
+  const pool = createPool(opts.workers);
+  const cache = diskCache(opts.cacheDir);
+  const signals = createSignals({ pool, cache, specs, progress: opts.progress });
+  const bootstrap = opts.bootstrap ?? 1000;
+
+  const attacks: AuditResult['attacks'] = [];
+  const findings: Finding[] = [];
+  const extraction: ExtractionSummary[] = [];
+  const extractionObs = new Map<string, ExtractionObservation[]>();
+  try {
+    for (const [id, options] of Object.entries(cfg.attacks)) {
+      const attack = getAttack(id)!;
+      const base = { id, family: attack.meta.family, title: attack.meta.title, options, reference: attack.meta.reference };
+      const missing = attack.meta.requires.filter((c) => !models.every((m) => m.capabilities.has(c)));
+      if (missing.length > 0) {
+        attacks.push({ ...base, status: 'not-applicable', reason: `needs ${missing.join(', ')}` });
+        continue;
+      }
+      const ta = Date.now();
+      log(`${id}: collecting on ${models.map((m) => m.role).join(', ')}`);
+      try {
+        const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, signals });
+        const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
+        if (attack.meta.family === 'membership') {
+          findings.push(...membershipFindings(id, observations as MembershipObservation[], { seed: cfg.seed, iterations: bootstrap }));
+        } else {
+          extractionObs.set(id, observations as ExtractionObservation[]);
+          extraction.push(...extractionSummaries(id, observations as ExtractionObservation[]));
+        }
+        attacks.push({ ...base, status: 'ok' });
+      } catch (e) {
+        // One broken attack must not hide the others' evidence; its gates become inconclusive.
+        attacks.push({ ...base, status: 'error', reason: e instanceof Error ? e.message : String(e) });
+        log(`${id}: error: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      timings[`attack:${id}`] = Date.now() - ta;
+    }
+  } finally {
+    await pool.close();
+  }
+
+  const salt = cfg.inputs.find((i) => i.role === 'data:members')?.sha256 ?? String(cfg.seed);
+  const gateModel = models.some((m) => m.role === 'after') ? 'after' : 'before';
+  const statuses: AttackStatus[] = attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
+  const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction });
+
+  const result: AuditResult = {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { ...TOOL },
+    kind: 'run',
+    verdict: verdictOf(gates),
+    seed: cfg.seed,
+    gateModel,
+    inputs,
+    data: {
+      members: count(splits.members),
+      forget: count(splits.forget),
+      retain: count(splits.retain),
+      holdout: count(splits.holdout),
+    },
+    models: models.map((m) => ({ role: m.role, ref: cfg.models[m.role]!.raw })),
+    attacks,
+    findings,
+    extraction,
+    subjects: subjectVerdicts(splits.forget, extractionObs, (s) => pseudonym(salt, s)),
+    gates,
+    config: cfg.raw,
+  };
+  const run: RunInfo = {
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    workers: opts.workers,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.availableParallelism()}`,
+    argv: opts.argv ?? [],
+    cache: { hits: cache.hits, misses: cache.misses },
+    tokensScored: signals.tokensScored,
+    timings,
+  };
+  return { result, run };
+}
+
+function count(records: DataRecord[]): { records: number; subjects: number } {
+  return { records: records.length, subjects: new Set(records.map((r) => r.subject ?? r.id)).size };
+}
+
+/** Deletion is per person: for each forget subject, which extraction attacks still get them out. */
+function subjectVerdicts(
+  forget: DataRecord[],
+  obs: Map<string, ExtractionObservation[]>,
+  alias: (subject: string) => string,
+): SubjectVerdict[] {
+  const bySubject = new Map<string, number>();
+  for (const r of forget) bySubject.set(r.subject ?? r.id, (bySubject.get(r.subject ?? r.id) ?? 0) + 1);
+  const out = [...bySubject].map(([subject, records]) => {
+    const leakedBy: Record<string, string[]> = {};
+    for (const [attack, list] of obs) {
+      for (const o of list) {
+        const hit = o.trials.some((t) => t.split === 'forget' && t.hit && (t.subject ?? t.recordId) === subject);
+        leakedBy[o.model] ??= [];
+        if (hit) leakedBy[o.model]!.push(attack);
+      }
+    }
+    return { subject: alias(subject), records, leakedBy };
+  });
+  // Sorted by pseudonym so the list order reveals nothing about the input order.
+  return out.sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
+}

@@ -1,0 +1,183 @@
+/**
+ * The command line. Exit codes: 0 every error-level gate passed; 1 a gate failed or was inconclusive
+ * (never a silent pass); 2 usage, config or input error (a message, no stack trace); 3 runtime failure.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { attackIds, getAttack } from '../attacks/index.ts';
+import { runAudit } from './audit/run.ts';
+import { loadConfig } from './config/load.ts';
+import { InputError, isInputError } from './errors.ts';
+import { evaluateScores } from './evaluate/index.ts';
+import { writeOutputs } from './outputs.ts';
+import { defaultWorkers } from './pool/index.ts';
+import type { AuditResult } from './result/types.ts';
+import { renderJson } from '../reports/json.ts';
+import { fmtEstimate, pct } from '../reports/format.ts';
+import { TOOL } from './version.ts';
+
+const USAGE = `Usage: privacy-audit <command> [options]
+
+Commands:
+  run [config.yml]        audit the models named in a config (default: ./privacy-audit.yml)
+  demo                    audit the embedded support-desk demo models (fixtures/support-desk)
+  evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
+                          id, score, member[, model, subject]; higher score = more likely member)
+  report result.json      re-render report.html, junit.xml and summary.md from a result.json
+
+Options:
+  --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
+  --workers N             worker threads (default: config's workers, else min(cores, 4))
+  --no-cache              recompute everything (the cache lives in <out>/.cache)
+  --bootstrap N           bootstrap iterations for intervals (default 1000)
+  --seed N                seed for evaluate (run/demo take it from the config)
+  --json                  evaluate: print result JSON on stdout and nothing else
+  -h, --help              this help
+  -v, --version           print the version
+
+Exit codes: 0 pass, 1 a gate failed or was inconclusive, 2 usage/config/input error, 3 runtime failure.`;
+
+const exitFor = (r: AuditResult): number => (r.verdict === 'pass' ? 0 : 1);
+
+function printSummary(r: AuditResult, out?: string): void {
+  const e = (s: string) => process.stderr.write(`${s}\n`);
+  for (const f of r.findings.filter((x) => x.positive !== 'retain'))
+    e(`  ${f.attack.padEnd(18)} ${f.model.padEnd(10)} ${f.positive} vs ${f.negative}: AUC ${fmtEstimate(f.auc)} (n ${f.n.positive}/${f.n.negative})`);
+  for (const x of r.extraction.filter((x) => x.split !== 'retain'))
+    e(`  ${x.attack.padEnd(18)} ${x.model.padEnd(10)} ${x.split}: ${x.hits}/${x.trials} hits, ${pct(x.rate)}; subjects leaked ${x.subjects.leaked}/${x.subjects.total}`);
+  for (const g of r.gates) e(`  gate ${g.status.toUpperCase().padEnd(12)} ${g.id}: ${g.message}`);
+  e(`verdict: ${r.verdict.toUpperCase()}${out ? ` (report: ${path.join(out, 'report.html')})` : ''}`);
+}
+
+async function runConfig(configPath: string, flags: Flags, argv: string[]): Promise<number> {
+  const cfg = await loadConfig(configPath, { attackOptions: (id) => getAttack(id)?.options, knownAttacks: attackIds() });
+  const out = flags.out ? path.resolve(flags.out) : cfg.outputDir;
+  const workers = flags.workers ?? cfg.workers ?? defaultWorkers();
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
+  const { result, run } = await runAudit(cfg, {
+    workers,
+    cacheDir: flags.cache ? path.join(out, '.cache') : undefined,
+    bootstrap: flags.bootstrap,
+    argv,
+    log,
+    progress: (p) => {
+      if (p.done === p.total) log(`  ${p.op} ${p.model}: ${p.total} batch(es) done`);
+    },
+  });
+  await writeOutputs(out, result, run);
+  log(`done in ${(run.durationMs / 1000).toFixed(1)} s (cache: ${run.cache.hits} hits, ${run.cache.misses} misses)`);
+  printSummary(result, out);
+  return exitFor(result);
+}
+
+interface Flags {
+  out?: string;
+  workers?: number;
+  cache: boolean;
+  bootstrap?: number;
+  seed: number;
+  json: boolean;
+  scores?: string;
+}
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`--${name} expects a positive integer, got "${v}"`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        out: { type: 'string' },
+        workers: { type: 'string' },
+        'no-cache': { type: 'boolean', default: false },
+        bootstrap: { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        scores: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`privacy-audit: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return (process.stdout.write(`${USAGE}\n`), 0);
+  if (values.version) return (process.stdout.write(`${TOOL.version}\n`), 0);
+  const [command, ...rest] = positionals;
+  try {
+    const seed = values.seed === undefined ? 1 : Number(values.seed);
+    if (!Number.isInteger(seed)) throw new InputError(`--seed expects an integer, got "${values.seed}"`);
+    const flags: Flags = {
+      out: values.out,
+      workers: positiveInt('workers', values.workers),
+      cache: !values['no-cache'],
+      bootstrap: positiveInt('bootstrap', values.bootstrap),
+      seed,
+      json: values.json,
+      scores: values.scores,
+    };
+    const cmdline = ['privacy-audit', ...argv];
+    switch (command) {
+      case 'run':
+        return await runConfig(path.resolve(rest[0] ?? 'privacy-audit.yml'), flags, cmdline);
+      case 'demo': {
+        const config = new URL('../fixtures/support-desk/privacy-audit.yml', import.meta.url).pathname;
+        return await runConfig(config, { ...flags, out: flags.out ?? 'privacy-audit-report' }, cmdline);
+      }
+      case 'evaluate': {
+        if (!flags.scores) throw new InputError('evaluate needs --scores <file.jsonl|file.csv>');
+        const result = await evaluateScores(path.resolve(flags.scores), { seed: flags.seed, bootstrap: flags.bootstrap });
+        if (flags.out) await writeOutputs(path.resolve(flags.out), result);
+        if (flags.json) process.stdout.write(renderJson(result));
+        else printSummary(result, flags.out);
+        return exitFor(result);
+      }
+      case 'report': {
+        const file = rest[0];
+        if (!file) throw new InputError('report needs the path of a result.json');
+        let result: AuditResult;
+        try {
+          result = JSON.parse(await readFile(file, 'utf8')) as AuditResult;
+        } catch (e) {
+          throw new InputError(`cannot read a result from it: ${(e as Error).message}`, { file });
+        }
+        if (result?.schemaVersion !== 1) throw new InputError('not a privacy-audit result (schemaVersion 1 expected)', { file, field: 'schemaVersion' });
+        let run;
+        try {
+          run = JSON.parse(await readFile(path.join(path.dirname(file), 'run.json'), 'utf8'));
+        } catch {
+          run = undefined; // timings are optional: the report renders without them
+        }
+        const out = path.resolve(flags.out ?? path.dirname(file));
+        await writeOutputs(out, result, run);
+        printSummary(result, out);
+        return exitFor(result);
+      }
+      case undefined:
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      default:
+        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate or report)`);
+    }
+  } catch (e) {
+    if (isInputError(e)) {
+      process.stderr.write(`privacy-audit: error: ${e.format()}\n`);
+      return 2;
+    }
+    // A runtime failure: say what broke; the cache keeps every finished batch for the next run.
+    process.stderr.write(`privacy-audit: runtime failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 3;
+  }
+}

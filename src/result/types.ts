@@ -1,0 +1,57 @@
+/**
+ * `result.json`: the evidence. Every other output (HTML, JUnit, Markdown, console) is a pure function
+ * of it. It holds no record text and no PII, and nothing that varies between identical runs (times,
+ * machine, worker count live in `run.json`), so the same seed gives the same bytes.
+ */
+import type { AttackStatus, GateResult, Verdict } from '../audit/gates.ts';
+import type { ExtractionSummary, Finding } from '../audit/measure.ts';
+
+export const SCHEMA_VERSION = 1;
+
+export interface InputFile {
+  role: string;
+  /** Relative to the config file's folder (portable across machines). */
+  path: string;
+  sha256: string;
+}
+
+export interface SubjectVerdict {
+  /** Pseudonym: a salted hash of the subject id, never the id itself. */
+  subject: string;
+  records: number;
+  /** Per model role, the extraction attacks that emitted something of this subject. */
+  leakedBy: Record<string, string[]>;
+}
+
+export interface AuditResult {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: string; version: string };
+  kind: 'run' | 'evaluate';
+  verdict: Verdict;
+  seed: number;
+  gateModel: string;
+  inputs: InputFile[];
+  data: Record<string, { records: number; subjects: number }>;
+  models: { role: string; ref: string }[];
+  attacks: (AttackStatus & { title: string; options: unknown; reference: string })[];
+  findings: Finding[];
+  extraction: ExtractionSummary[];
+  subjects: SubjectVerdict[];
+  gates: GateResult[];
+  /** The config as given (for the report's reproducibility manifest). */
+  config: unknown;
+}
+
+/** What varies from run to run; kept out of result.json on purpose. */
+export interface RunInfo {
+  startedAt: string;
+  durationMs: number;
+  workers: number;
+  node: string;
+  platform: string;
+  cpu: string;
+  argv: string[];
+  cache: { hits: number; misses: number };
+  tokensScored: number;
+  timings: Record<string, number>;
+}
