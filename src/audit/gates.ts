@@ -2,7 +2,10 @@
  * Gates and the verdict. Until configurable `assert:` gates exist, one default policy (issue 2):
  * the model that is shipped after deletion (`after`, else `before`) fails when the upper bound of any
  * membership attack's forget-vs-holdout AUC interval is above 0.6, or when any forget PII is emitted.
- * A gate whose attack did not run is `inconclusive`, never a silent pass.
+ * A gate whose attack did not run is `inconclusive`, never a silent pass. So is a membership gate
+ * that would pass but could not have seen a leak: when the comparison's n is too small to detect an
+ * AUC of 0.6 (Hanley–McNeil, 80% power), or when the positive control (retain vs holdout on the same
+ * model) shows no membership signal, the attack's silence about the forget set says nothing.
  */
 import type { ExtractionSummary, Finding } from './measure.ts';
 
@@ -47,13 +50,23 @@ export function defaultGates(input: {
         continue;
       }
       const ok = f.auc.hi <= DEFAULT_MAX_AUC;
+      const auc = `forget-vs-holdout AUC ${f.auc.value.toFixed(3)} [${f.auc.lo.toFixed(3)}, ${f.auc.hi.toFixed(3)}] on ${input.gateModel}`;
+      const control = input.findings.find(
+        (x) => x.attack === a.id && x.model === input.gateModel && x.positive === 'retain' && x.negative === 'holdout',
+      );
+      let why: string | undefined;
+      if (ok && !(f.power.minDetectableAuc <= DEFAULT_MAX_AUC))
+        why = `n ${f.n.positive}/${f.n.negative} cannot detect AUC ${DEFAULT_MAX_AUC} (smallest detectable: ${Number.isNaN(f.power.minDetectableAuc) ? 'none' : f.power.minDetectableAuc.toFixed(3)})`;
+      else if (ok && !control) why = 'no positive control (retain vs holdout) to show the attack can see membership';
+      else if (ok && control && control.auc.lo <= 0.5)
+        why = `positive control shows no membership signal (retain-vs-holdout AUC ${control.auc.value.toFixed(3)} [${control.auc.lo.toFixed(3)}, ${control.auc.hi.toFixed(3)}])`;
       gates.push({
         id,
         level: 'error',
-        status: ok ? 'pass' : 'fail',
+        status: !ok ? 'fail' : why ? 'inconclusive' : 'pass',
         expected,
         actual: f.auc.hi,
-        message: `forget-vs-holdout AUC ${f.auc.value.toFixed(3)} [${f.auc.lo.toFixed(3)}, ${f.auc.hi.toFixed(3)}] on ${input.gateModel}`,
+        message: why ? `${auc}; ${why}` : auc,
       });
     } else if (a.id === 'pii-extraction') {
       const id = `${input.gateModel}.forget.pii-extraction.hits`;
