@@ -42,7 +42,11 @@ export async function collect(ctx: CollectContext<PiiExtractionOptions>): Promis
             skipped[split] = (skipped[split] ?? 0) + 1;
             continue;
           }
-          prompts.push(tok.encode(r.text.slice(0, at)).slice(-maxPrompt));
+          // Trailing spaces are left to the model: a BPE tokenizer would otherwise end the prompt on a
+          // lone-space token it never saw before the value ("Email: " + "x@y" trains as " x@y").
+          const before = r.text.slice(0, at);
+          const prompt = before.trimEnd() || before;
+          prompts.push(tok.encode(prompt).slice(-maxPrompt));
           items.push({ recordId: r.id, subject: r.subject, type: p.type, value: p.value });
         }
       }

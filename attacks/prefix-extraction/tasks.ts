@@ -30,8 +30,9 @@ export async function collect(ctx: CollectContext<PrefixExtractionOptions>): Pro
       const usable: { recordId: string; subject: string | undefined; ids: number[] }[] = [];
       for (const r of ctx.splits[split]) {
         const ids = tok.encode(r.text);
-        // Too short for a P-token prefix and an S-token suffix: counted, never silently dropped.
-        if (ids.length - tok.leading < P + S) skipped[split] = (skipped[split] ?? 0) + 1;
+        // Too short for a P-token prefix and an S-token suffix, or a prompt plus continuation longer
+        // than the model's context: counted as skipped, never silently dropped.
+        if (ids.length - tok.leading < P + S || tok.leading + P + S > tok.maxLength) skipped[split] = (skipped[split] ?? 0) + 1;
         else usable.push({ recordId: r.id, subject: r.subject, ids });
       }
       if (usable.length === 0) continue;

@@ -1,4 +1,4 @@
-import { deflateSync } from 'node:zlib';
+import { deflate } from 'pako';
 import { z } from 'zod';
 import { mean, scoreSplits, type LmEvidence } from '../lm-membership.ts';
 import { defineAttack } from '../types.ts';
@@ -6,11 +6,16 @@ import { collect } from './tasks.ts';
 
 export const zlibOptions = z.strictObject({});
 
-/** Bytes of the record's UTF-8 text after zlib compression (Python's zlib.compress defaults). */
-export const zlibBytes = (text: string): number => deflateSync(Buffer.from(text, 'utf8')).length;
+/**
+ * Bytes of the record's UTF-8 text after zlib compression, equal to Python's
+ * `len(zlib.compress(text.encode()))` (level 6, zlib header). pako, not node:zlib: Node 20 bundles
+ * Chromium's zlib fork, whose output length differs from Python's zlib 1.2 on most support-desk
+ * records (by up to 4 bytes), which would shift scores against MIMIR's by a few per cent.
+ */
+export const zlibBytes = (text: string): number => deflate(Buffer.from(text, 'utf8')).length;
 
 /**
- * zlib ratio (Carlini et al., USENIX Security 2021, §6.1 "zlib"): the model's log-perplexity relative
+ * zlib ratio (Carlini et al., USENIX Security 2021, §5.2 "zlib"): the model's log-perplexity relative
  * to the text's zlib entropy, so that text that is merely easy (repetitive) does not look memorised.
  * Score = −NLL / zlibBytes (MIMIR's NLL/zlib, negated so that higher = member).
  */
@@ -25,7 +30,7 @@ export const zlib = defineAttack<z.infer<typeof zlibOptions>, LmEvidence>({
     family: 'membership',
     requires: ['tokenLogprobs'],
     reference:
-      'Carlini et al. Extracting Training Data from Large Language Models. USENIX Security 2021, §6.1 (zlib metric); MIMIR mimir/attacks/zlib.py.',
+      'Carlini et al. Extracting Training Data from Large Language Models. USENIX Security 2021, §5.2 (zlib metric) and §6; MIMIR mimir/attacks/zlib.py.',
   },
   options: zlibOptions,
   collect,
