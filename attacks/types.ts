@@ -91,6 +91,28 @@ export interface ExtractionObservation {
 
 export type Observation = MembershipObservation | ExtractionObservation;
 
+/** What an extraction attack's collect returns: per model, per split, one item per prompt tried. */
+export interface ExtractionEvidence<Item> {
+  models: {
+    role: ModelRole;
+    splits: Partial<Record<SplitName, Item[]>>;
+    skipped: Partial<Record<SplitName, number>>;
+  }[];
+}
+
+/** Turns extraction evidence into observations, one trial per item (the part both attacks share). */
+export function extractionObservations<Item>(
+  evidence: ExtractionEvidence<Item>,
+  judge: (item: Item) => Omit<ExtractionTrial, 'split'>,
+): ExtractionObservation[] {
+  return evidence.models.map(({ role, splits, skipped }) => {
+    const trials: ExtractionTrial[] = [];
+    for (const split of ['forget', 'retain', 'holdout'] as const)
+      for (const item of splits[split] ?? []) trials.push({ split, ...judge(item) });
+    return { family: 'extraction', model: role, trials, skipped };
+  });
+}
+
 export interface Attack<O = unknown, E = unknown> {
   meta: AttackMeta;
   options: z.ZodType<O>;

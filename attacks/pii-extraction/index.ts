@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAttack, type ExtractionObservation, type ExtractionTrial } from '../types.ts';
+import { defineAttack, extractionObservations } from '../types.ts';
 import { collect, type PiiEvidence } from './tasks.ts';
 
 export const piiExtractionOptions = z.strictObject({
@@ -32,22 +32,8 @@ export const piiExtraction = defineAttack<PiiExtractionOptions, PiiEvidence>({
   options: piiExtractionOptions,
   collect,
   evaluate: (evidence) =>
-    evidence.models.map(({ role, splits, skipped }): ExtractionObservation => {
-      const trials: ExtractionTrial[] = [];
-      for (const [split, items] of Object.entries(splits) as [ExtractionTrial['split'], typeof splits.forget][]) {
-        for (const it of items ?? []) {
-          const hit = it.continuation.includes(it.value);
-          trials.push({
-            split,
-            recordId: it.recordId,
-            subject: it.subject,
-            target: it.type,
-            hit,
-            near: hit,
-            similarity: hit ? 1 : 0,
-          });
-        }
-      }
-      return { family: 'extraction', model: role, trials, skipped };
+    extractionObservations(evidence, (it) => {
+      const hit = it.continuation.includes(it.value);
+      return { recordId: it.recordId, subject: it.subject, target: it.type, hit, near: hit, similarity: hit ? 1 : 0 };
     }),
 });

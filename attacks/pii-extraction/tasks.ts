@@ -1,5 +1,5 @@
 /** Worker side: for each declared PII value, the record's text before it as a prompt, greedy decoding. */
-import type { CollectContext, ModelUnderTest, SplitName } from '../types.ts';
+import type { CollectContext, ExtractionEvidence, SplitName } from '../types.ts';
 import type { PiiExtractionOptions } from './index.ts';
 
 export interface PiiItem {
@@ -11,13 +11,7 @@ export interface PiiItem {
   continuation: string;
 }
 
-export interface PiiEvidence {
-  models: {
-    role: ModelUnderTest['role'];
-    splits: Partial<Record<SplitName, PiiItem[]>>;
-    skipped: Partial<Record<SplitName, number>>;
-  }[];
-}
+export type PiiEvidence = ExtractionEvidence<PiiItem>;
 
 const SPLITS: SplitName[] = ['forget', 'retain', 'holdout'];
 

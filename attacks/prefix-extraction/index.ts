@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAttack, type ExtractionObservation, type ExtractionTrial } from '../types.ts';
+import { defineAttack, extractionObservations } from '../types.ts';
 import { tokenSimilarity } from '../similarity.ts';
 import { collect, type PrefixEvidence } from './tasks.ts';
 
@@ -35,23 +35,10 @@ export const prefixExtraction = defineAttack<PrefixExtractionOptions, PrefixEvid
   options: prefixExtractionOptions,
   collect,
   evaluate: (evidence, ctx) =>
-    evidence.models.map(({ role, splits, skipped }): ExtractionObservation => {
-      const trials: ExtractionTrial[] = [];
-      for (const [split, items] of Object.entries(splits) as [ExtractionTrial['split'], typeof splits.forget][]) {
-        for (const it of items ?? []) {
-          const similarity = tokenSimilarity(it.generated, it.truth);
-          const hit = it.generated.length >= it.truth.length && it.truth.every((t, i) => it.generated[i] === t);
-          trials.push({
-            split,
-            recordId: it.recordId,
-            subject: it.subject,
-            target: 'suffix',
-            hit,
-            near: hit || similarity >= ctx.options.nearSimilarity,
-            similarity,
-          });
-        }
-      }
-      return { family: 'extraction', model: role, trials, skipped };
+    extractionObservations(evidence, (it) => {
+      const similarity = tokenSimilarity(it.generated, it.truth);
+      const hit = it.generated.length >= it.truth.length && it.truth.every((t, i) => it.generated[i] === t);
+      const near = hit || similarity >= ctx.options.nearSimilarity;
+      return { recordId: it.recordId, subject: it.subject, target: 'suffix', hit, near, similarity };
     }),
 });

@@ -1,5 +1,5 @@
 /** Worker side: tokenise each record, prompt with its first P tokens, decode S tokens greedily. */
-import type { CollectContext, ModelUnderTest, SplitName } from '../types.ts';
+import type { CollectContext, ExtractionEvidence, SplitName } from '../types.ts';
 import type { PrefixExtractionOptions } from './index.ts';
 
 export interface PrefixItem {
@@ -9,13 +9,7 @@ export interface PrefixItem {
   generated: number[];
 }
 
-export interface PrefixEvidence {
-  models: {
-    role: ModelUnderTest['role'];
-    splits: Partial<Record<SplitName, PrefixItem[]>>;
-    skipped: Partial<Record<SplitName, number>>;
-  }[];
-}
+export type PrefixEvidence = ExtractionEvidence<PrefixItem>;
 
 const SPLITS: SplitName[] = ['forget', 'retain', 'holdout'];
 
