@@ -4,7 +4,7 @@
  */
 import type { ExtractionObservation, MembershipObservation, SplitName } from '../../attacks/types.ts';
 import { sha256 } from '../cache.ts';
-import { clopperPearson, membershipMetrics, minDetectableAuc } from '../metrics/index.ts';
+import { bootstrapMembership, clopperPearson, membershipMetrics, minDetectableAuc } from '../metrics/index.ts';
 import type { Estimate, ModelRole } from '../types.ts';
 
 export const FPRS = ['0.001', '0.01', '0.1'] as const;
@@ -20,8 +20,16 @@ export interface Finding {
   tprAtFpr: Record<(typeof FPRS)[number], Estimate>;
   advantage: Estimate;
   ks: { statistic: number; pvalue: number };
-  /** Smallest AUC this n detects with 80% power at α = 0.05 (Hanley–McNeil): what "no signal" can mean. */
-  power: { minDetectableAuc: number };
+  /**
+   * How the intervals were resampled: by subject (cluster bootstrap) when every record names one,
+   * since a person's records share their PII and are not independent; else by record.
+   */
+  bootstrap: { unit: 'subject' | 'record'; iterations: number; clusters?: { positive: number; negative: number } };
+  /**
+   * Smallest AUC this n detects with 80% power at α = 0.05 (Hanley–McNeil), on the effective n
+   * (records ÷ design effect, the cluster-to-record bootstrap variance ratio): what "no signal" can mean.
+   */
+  power: { minDetectableAuc: number; designEffect: number };
 }
 
 export interface ExtractionSummary {
@@ -41,17 +49,33 @@ export function derivedSeed(seed: number, ...parts: string[]): number {
   return parseInt(sha256(JSON.stringify([seed, ...parts])).slice(0, 8), 16);
 }
 
+export interface ScoredSplit {
+  name: string;
+  scores: number[];
+  /** Subject of each record; when every record has one, intervals resample subjects. */
+  subjects?: (string | undefined)[];
+}
+
 export function membershipFinding(
   attack: string,
   model: string,
-  positive: { name: string; scores: number[] },
-  negative: { name: string; scores: number[] },
+  positive: ScoredSplit,
+  negative: ScoredSplit,
   opts: { seed: number; iterations: number },
 ): Finding {
-  const m = membershipMetrics(positive.scores, negative.scores, {
-    seed: derivedSeed(opts.seed, attack, model, positive.name, negative.name),
-    iterations: opts.iterations,
-  });
+  const seed = derivedSeed(opts.seed, attack, model, positive.name, negative.name);
+  const clustered = (s: ScoredSplit): s is ScoredSplit & { subjects: string[] } =>
+    s.subjects !== undefined && s.subjects.length === s.scores.length && s.subjects.every((x) => x !== undefined);
+  const clusters =
+    clustered(positive) && clustered(negative) ? { pos: positive.subjects, neg: negative.subjects } : undefined;
+  const m = membershipMetrics(positive.scores, negative.scores, { seed, iterations: opts.iterations, clusters });
+  let designEffect = 1;
+  if (clusters) {
+    const plain = bootstrapMembership(positive.scores, negative.scores, { seed, iterations: opts.iterations });
+    const w = plain.auc.hi - plain.auc.lo;
+    if (w > 0) designEffect = Math.max(1, ((m.auc.hi - m.auc.lo) / w) ** 2);
+  }
+  const effective = (n: number) => Math.max(1, Math.floor(n / designEffect));
   return {
     attack,
     model,
@@ -63,7 +87,10 @@ export function membershipFinding(
     tprAtFpr: m.tprAtFpr,
     advantage: m.advantage,
     ks: m.ks,
-    power: { minDetectableAuc: minDetectableAuc(m.n.positive, m.n.negative) },
+    bootstrap: clusters
+      ? { unit: 'subject', iterations: opts.iterations, clusters: { positive: new Set(clusters.pos).size, negative: new Set(clusters.neg).size } }
+      : { unit: 'record', iterations: opts.iterations },
+    power: { minDetectableAuc: minDetectableAuc(effective(m.n.positive), effective(m.n.negative)), designEffect },
   };
 }
 
@@ -81,7 +108,13 @@ export function membershipFindings(
       const p = o.splits[pos];
       if (!p || p.scores.length === 0) continue;
       out.push(
-        membershipFinding(attack, o.model, { name: pos, scores: p.scores }, { name: 'holdout', scores: holdout.scores }, opts),
+        membershipFinding(
+          attack,
+          o.model,
+          { name: pos, scores: p.scores, subjects: p.subjects },
+          { name: 'holdout', scores: holdout.scores, subjects: holdout.subjects },
+          opts,
+        ),
       );
     }
   }

@@ -14,11 +14,19 @@ export async function evaluateScores(file: string, opts: { seed: number; bootstr
   const models = [...new Set(rows.map((r) => r.model))];
   const findings = models.map((model) => {
     const mine = rows.filter((r) => r.model === model);
-    const pos = mine.filter((r) => r.member).map((r) => r.score);
-    const neg = mine.filter((r) => !r.member).map((r) => r.score);
+    const members = mine.filter((r) => r.member);
+    const nonmembers = mine.filter((r) => !r.member);
+    const pos = members.map((r) => r.score);
+    const neg = nonmembers.map((r) => r.score);
     if (pos.length === 0 || neg.length === 0)
       throw new InputError(`model "${model}" needs both members and non-members (has ${pos.length} members, ${neg.length} non-members)`, { file, field: 'member' });
-    return membershipFinding('scores', model, { name: 'member', scores: pos }, { name: 'nonmember', scores: neg }, { seed: opts.seed, iterations: opts.bootstrap ?? 1000 });
+    return membershipFinding(
+      'scores',
+      model,
+      { name: 'member', scores: pos, subjects: members.map((r) => r.subject) },
+      { name: 'nonmember', scores: neg, subjects: nonmembers.map((r) => r.subject) },
+      { seed: opts.seed, iterations: opts.bootstrap ?? 1000 },
+    );
   });
   const gates: GateResult[] = findings.map((f) => ({
     id: `${f.model}.member.scores.auc`,

@@ -3,6 +3,10 @@
  * Positives and negatives are resampled separately with replacement (keeps n⁺/n⁻ fixed, as the
  * audit's design fixes them). Scores are ranked once; each replicate only redraws how many copies
  * of each rank it holds, so an iteration costs O(n⁺ + n⁻ + distinct scores) with no sorting.
+ *
+ * With `clusters` (e.g. the subject of each record), whole clusters are resampled instead of single
+ * records (a cluster bootstrap): records of one person share their PII and are not independent, and
+ * resampling them one by one would give intervals that are too narrow. n⁺/n⁻ then vary per replicate.
  */
 import { unsafeUniformIntDistribution, xoroshiro128plus, type RandomGenerator } from 'pure-rand';
 import { quantile } from './quantile.ts';
@@ -18,6 +22,8 @@ export interface BootstrapOptions {
   iterations?: number;
   level?: number;
   fprs?: readonly number[];
+  /** Cluster label of each positive and each negative score (same order); resample clusters. */
+  clusters?: { pos: ArrayLike<string | number>; neg: ArrayLike<string | number> };
 }
 
 export interface BootstrapResult {
@@ -65,6 +71,12 @@ export function bootstrapMembership(
   const nNeg = t.negGroup.length;
   const groups = t.values.length;
   const maxFp = Int32Array.from(fprs, (x) => maxFpCount(x, nNeg));
+  const clusters = options.clusters;
+  if (clusters && (clusters.pos.length !== nPos || clusters.neg.length !== nNeg))
+    throw new Error('bootstrap clusters: one label per score is needed on each side');
+  const posClusters = clusters ? groupClusters(t.posGroup, clusters.pos) : undefined;
+  const negClusters = clusters ? groupClusters(t.negGroup, clusters.neg) : undefined;
+  const maxFpIt = new Int32Array(fprs.length);
   const cntP = new Int32Array(groups);
   const cntN = new Int32Array(groups);
   const tprBuf = new Float64Array(fprs.length);
@@ -75,6 +87,17 @@ export function bootstrapMembership(
   for (let it = 0; it < iterations; it++) {
     cntP.fill(0);
     cntN.fill(0);
+    if (posClusters && negClusters) {
+      // same fixed draw order: all positive clusters, then all negative clusters
+      const np = drawClusters(posClusters, cntP, rng);
+      const nn = drawClusters(negClusters, cntN, rng);
+      fprs.forEach((x, k) => (maxFpIt[k] = maxFpCount(x, nn)));
+      const s = summarizeCounts(cntP, cntN, np, nn, maxFpIt, tprBuf);
+      aucS[it] = s.auc;
+      advS[it] = s.advantage;
+      for (let k = 0; k < fprs.length; k++) (tprS[k] as Float64Array)[it] = s.tpr[k] as number;
+      continue;
+    }
     // draw order is fixed (all positives, then all negatives) so output depends only on the seed
     for (let i = 0; i < nPos; i++) {
       const g = t.posGroup[unsafeUniformIntDistribution(0, nPos - 1, rng)] as number;
@@ -102,4 +125,27 @@ export function bootstrapMembership(
     tprAtFpr,
     advantage: interval(advS, level),
   };
+}
+
+/** Rank-group indices of each cluster's members, clusters in order of first appearance. */
+function groupClusters(groupOf: ArrayLike<number>, labels: ArrayLike<string | number>): Int32Array[] {
+  const byLabel = new Map<string | number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i] as string | number;
+    const list = byLabel.get(l);
+    if (list) list.push(groupOf[i] as number);
+    else byLabel.set(l, [groupOf[i] as number]);
+  }
+  return [...byLabel.values()].map((g) => Int32Array.from(g));
+}
+
+/** Draws as many clusters as there are, with replacement, into the rank counts; returns n drawn. */
+function drawClusters(clusters: Int32Array[], counts: Int32Array, rng: RandomGenerator): number {
+  let n = 0;
+  for (let i = 0; i < clusters.length; i++) {
+    const c = clusters[unsafeUniformIntDistribution(0, clusters.length - 1, rng)] as Int32Array;
+    for (let j = 0; j < c.length; j++) counts[c[j] as number] = (counts[c[j] as number] as number) + 1;
+    n += c.length;
+  }
+  return n;
 }

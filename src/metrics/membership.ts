@@ -23,6 +23,8 @@ export interface MembershipOptions {
   iterations?: number;
   level?: number;
   fprs?: readonly number[];
+  /** Cluster labels (e.g. subjects) for a cluster bootstrap; see bootstrap.ts. */
+  clusters?: { pos: ArrayLike<string | number>; neg: ArrayLike<string | number> };
 }
 
 /**
