@@ -69,6 +69,13 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   await writeOutputs(out, result, run);
   log(`done in ${(run.durationMs / 1000).toFixed(1)} s (cache: ${run.cache.hits} hits, ${run.cache.misses} misses)`);
   printSummary(result, out);
+  const failed = result.attacks.filter((a) => a.status === 'error');
+  if (failed.length > 0) {
+    // A runtime failure, reported after the partial results were written (and every finished batch
+    // cached, so the next run resumes).
+    log(`runtime failure in ${failed.map((a) => `${a.id} (${a.reason})`).join('; ')}`);
+    return 3;
+  }
   return exitFor(result);
 }
 

@@ -1,5 +1,5 @@
 /** Bad input → exit 2 with a message naming file, line and field, never a stack trace. Spawned for real. */
-import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -111,5 +111,25 @@ describe('CLI input errors (exit 2)', () => {
     const r = await cli(['run', path.join(dir, 'c.yml'), '--no-cache', '--workers', '1', '--bootstrap', '50']);
     expect(r.stderr).not.toContain('error:');
     expect([0, 1]).toContain(r.code);
+  });
+});
+
+describe('runtime failure (exit 3)', () => {
+  it('a model that cannot be run: partial results are written first, then exit 3', async () => {
+    const dir = workspace({ 'members.jsonl': members, 'holdout.jsonl': holdout, 'forget.jsonl': forget });
+    const model = path.join(dir, 'broken');
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) {
+      const src = path.join(FIXTURE, 'models/before', f);
+      mkdirSync(path.join(model, 'onnx'), { recursive: true });
+      copyFileSync(src, path.join(model, f));
+    }
+    writeFileSync(path.join(model, 'onnx/model.onnx'), 'this is not an ONNX graph');
+    writeFileSync(path.join(dir, 'c.yml'), config().replace(/hf:.*\n/, 'hf:./broken\n'));
+    const r = await cli(['run', path.join(dir, 'c.yml'), '--out', path.join(dir, 'out'), '--workers', '1']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('runtime failure');
+    const result = JSON.parse(readFileSync(path.join(dir, 'out/result.json'), 'utf8'));
+    expect(result.attacks[0]).toMatchObject({ id: 'loss', status: 'error' });
+    expect(result.verdict).toBe('inconclusive');
   });
 });
