@@ -82,7 +82,11 @@ export function renderHtml(result: AuditResult, run?: RunInfo): string {
     subjectRows: result.subjects.map((s) => ({
       subject: s.subject,
       records: s.records,
-      cells: result.models.map((m) => ({ role: m.role, attacks: (s.leakedBy[m.role] ?? []).join(', ') })),
+      cells: result.models.map((m) => ({
+        role: m.role,
+        attacks: (s.leakedBy[m.role] ?? []).join(', '),
+        flagged: (s.flaggedBy?.[m.role] ?? []).join(', '),
+      })),
     })),
     embedded,
   });

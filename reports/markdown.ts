@@ -20,5 +20,10 @@ export function renderMarkdown(result: AuditResult): string {
     for (const e of result.extraction)
       lines.push(`| ${e.attack} | ${e.model} | ${e.split} | ${e.hits} / ${e.trials} | ${pct(e.rate)} | ${e.subjects.leaked} / ${e.subjects.total} |`);
   }
+  if ((result.comparisons ?? []).length > 0) {
+    lines.push('', '| comparison | attack | from → to | split | estimate [95% CI] | flag |', '|---|---|---|---|---|---|');
+    for (const c of result.comparisons)
+      lines.push(`| ${c.kind} | ${c.attack} | ${c.from} → ${c.to} | ${c.split} | ${fmtEstimate(c.estimate)} | ${c.flag ?? ''} |`);
+  }
   return `${lines.join('\n')}\n`;
 }

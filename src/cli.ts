@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { attackIds, getAttack } from '../attacks/index.ts';
 import { runAudit } from './audit/run.ts';
@@ -21,7 +22,10 @@ const USAGE = `Usage: privacy-audit <command> [options]
 
 Commands:
   run [config.yml]        audit the models named in a config (default: ./privacy-audit.yml)
-  demo                    audit the embedded support-desk demo models (fixtures/support-desk)
+  demo                    audit the embedded support-desk demo models (fixtures/support-desk):
+                          --scenario retrained (default: after = retrained without the deleted
+                          people) or unlearning (after = gradient-ascent unlearning, next to the
+                          retrained model as the gold standard)
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
                           id, score, member[, model, subject]; higher score = more likely member)
   report result.json      re-render report.html, junit.xml and summary.md from a result.json
@@ -111,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
         scores: { type: 'string' },
+        scenario: { type: 'string', default: 'retrained' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -140,7 +145,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         return await runConfig(path.resolve(rest[0] ?? 'privacy-audit.yml'), flags, cmdline);
       case 'demo': {
-        const config = new URL('../fixtures/support-desk/privacy-audit.yml', import.meta.url).pathname;
+        const files: Record<string, string> = { retrained: 'privacy-audit.yml', unlearning: 'unlearning.yml' };
+        const file = files[values.scenario];
+        if (!file) throw new InputError(`--scenario expects one of ${Object.keys(files).join(', ')}, got "${values.scenario}"`);
+        const config = fileURLToPath(new URL(`../fixtures/support-desk/${file}`, import.meta.url));
         return await runConfig(config, { ...flags, out: flags.out ?? 'privacy-audit-report' }, cmdline);
       }
       case 'evaluate': {

@@ -7,6 +7,7 @@
  * AUC of 0.6 (Hanley–McNeil, 80% power), or when the positive control (retain vs holdout on the same
  * model) shows no membership signal, the attack's silence about the forget set says nothing.
  */
+import type { Comparison } from './compare.ts';
 import type { ExtractionSummary, Finding } from './measure.ts';
 
 export type GateStatus = 'pass' | 'fail' | 'inconclusive';
@@ -36,8 +37,23 @@ export function defaultGates(input: {
   attacks: AttackStatus[];
   findings: Finding[];
   extraction: ExtractionSummary[];
+  comparisons?: Comparison[];
 }): GateResult[] {
   const gates: GateResult[] = [];
+  // With a retrained model, the after model must be indistinguishable from it: a PrivLeak interval
+  // that excludes 0 (either sign) fails.
+  for (const c of input.comparisons ?? []) {
+    if (c.kind !== 'privleak') continue;
+    const e = c.estimate;
+    gates.push({
+      id: `after.privleak.${c.attack}`,
+      level: 'error',
+      status: c.flag === 'none' ? 'pass' : 'fail',
+      expected: 'privleak interval contains 0',
+      actual: e.value,
+      message: `PrivLeak ${e.value.toFixed(3)} [${e.lo.toFixed(3)}, ${e.hi.toFixed(3)}] (after vs retrained, ${c.attack})${c.flag === 'none' ? '' : `: ${c.flag}`}`,
+    });
+  }
   for (const a of input.attacks) {
     if (a.family === 'membership') {
       const id = `${input.gateModel}.forget.${a.id}.auc`;

@@ -3,6 +3,7 @@
  * Pure: same observations and seed → same numbers.
  */
 import type { ExtractionObservation, MembershipObservation, SplitName } from '../../attacks/types.ts';
+import { subjectMeans } from './subjects.ts';
 import { sha256 } from '../cache.ts';
 import { bootstrapMembership, clopperPearson, membershipMetrics, minDetectableAuc } from '../metrics/index.ts';
 import type { Estimate, ModelRole } from '../types.ts';
@@ -152,4 +153,26 @@ function rate(k: number, n: number): Estimate {
   if (n === 0) return { value: 0, lo: 0, hi: 1 };
   const ci = clopperPearson(k, n, 0.95);
   return { value: k / n, lo: ci.lo, hi: ci.hi };
+}
+
+/**
+ * Subject-level findings: each person's score is the mean of their records' scores, and the ROC is
+ * over people (forget subjects vs holdout subjects), because deletion requests are per person.
+ */
+export function subjectFindings(
+  attack: string,
+  observations: MembershipObservation[],
+  opts: { seed: number; iterations: number },
+): Finding[] {
+  const out: Finding[] = [];
+  for (const o of observations) {
+    const f = o.splits.forget;
+    const h = o.splits.holdout;
+    if (!f || !h) continue;
+    if (!f.subjects.some((s) => s !== undefined) || !h.subjects.some((s) => s !== undefined)) continue;
+    const pos = [...subjectMeans(f).values()];
+    const neg = [...subjectMeans(h).values()];
+    out.push(membershipFinding(attack, o.model, { name: 'forget-subjects', scores: pos }, { name: 'holdout-subjects', scores: neg }, opts));
+  }
+  return out;
 }

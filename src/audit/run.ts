@@ -16,6 +16,7 @@ import { diskCache, sha256 } from '../cache.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits } from '../data/splits.ts';
 import { InputError } from '../errors.ts';
+import { quantile } from '../metrics/index.ts';
 import { createPool } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
 import type { AuditResult, InputFile, RunInfo, SubjectVerdict } from '../result/types.ts';
@@ -23,8 +24,10 @@ import { SCHEMA_VERSION } from '../result/types.ts';
 import type { DataRecord, ModelRole } from '../types.ts';
 import { TOOL } from '../version.ts';
 import { defaultGates, verdictOf, type AttackStatus } from './gates.ts';
-import { extractionSummaries, membershipFindings, type ExtractionSummary, type Finding } from './measure.ts';
+import { extractionComparisons, membershipComparisons, type Comparison } from './compare.ts';
+import { extractionSummaries, membershipFindings, subjectFindings, type ExtractionSummary, type Finding } from './measure.ts';
 import { createSignals, type Progress } from './signals.ts';
+import { subjectMeans } from './subjects.ts';
 
 /** Roles that are attacked; `reference` only calibrates other attacks. */
 const TARGET_ROLES: ModelRole[] = ['before', 'after', 'retrained'];
@@ -80,6 +83,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const attacks: AuditResult['attacks'] = [];
   const findings: Finding[] = [];
   const extraction: ExtractionSummary[] = [];
+  const comparisons: Comparison[] = [];
+  const membershipObs = new Map<string, MembershipObservation[]>();
   const extractionObs = new Map<string, ExtractionObservation[]>();
   try {
     for (const [id, options] of Object.entries(cfg.attacks)) {
@@ -95,11 +100,17 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       try {
         const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, signals });
         const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
+        const stats = { seed: cfg.seed, iterations: bootstrap };
         if (attack.meta.family === 'membership') {
-          findings.push(...membershipFindings(id, observations as MembershipObservation[], { seed: cfg.seed, iterations: bootstrap }));
+          const obs = observations as MembershipObservation[];
+          membershipObs.set(id, obs);
+          findings.push(...membershipFindings(id, obs, stats), ...subjectFindings(id, obs, stats));
+          comparisons.push(...membershipComparisons(id, obs, stats));
         } else {
-          extractionObs.set(id, observations as ExtractionObservation[]);
-          extraction.push(...extractionSummaries(id, observations as ExtractionObservation[]));
+          const obs = observations as ExtractionObservation[];
+          extractionObs.set(id, obs);
+          extraction.push(...extractionSummaries(id, obs));
+          comparisons.push(...extractionComparisons(id, obs, stats));
         }
         attacks.push({ ...base, status: 'ok' });
       } catch (e) {
@@ -116,7 +127,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const salt = cfg.inputs.find((i) => i.role === 'data:members')?.sha256 ?? String(cfg.seed);
   const gateModel = models.some((m) => m.role === 'after') ? 'after' : 'before';
   const statuses: AttackStatus[] = attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
-  const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction });
+  const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons });
 
   const result: AuditResult = {
     schemaVersion: SCHEMA_VERSION,
@@ -136,7 +147,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     attacks,
     findings,
     extraction,
-    subjects: subjectVerdicts(splits.forget, extractionObs, (s) => pseudonym(salt, s)),
+    comparisons,
+    subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, (s) => pseudonym(salt, s)),
     gates,
     config: cfg.raw,
   };
@@ -159,25 +171,51 @@ function count(records: DataRecord[]): { records: number; subjects: number } {
   return { records: records.length, subjects: new Set(records.map((r) => r.subject ?? r.id)).size };
 }
 
-/** Deletion is per person: for each forget subject, which extraction attacks still get them out. */
+/**
+ * Deletion is per person: for each forget subject, which extraction attacks still get something of
+ * them out, and which membership attacks flag them (their mean record score above the 95th
+ * percentile of holdout subjects' mean scores: by construction about 5% of people the model never
+ * saw are flagged too, which the report says).
+ */
 function subjectVerdicts(
   forget: DataRecord[],
-  obs: Map<string, ExtractionObservation[]>,
+  extraction: Map<string, ExtractionObservation[]>,
+  membership: Map<string, MembershipObservation[]>,
   alias: (subject: string) => string,
 ): SubjectVerdict[] {
   const bySubject = new Map<string, number>();
   for (const r of forget) bySubject.set(r.subject ?? r.id, (bySubject.get(r.subject ?? r.id) ?? 0) + 1);
+  const flagged = new Map<string, Record<string, string[]>>();
+  for (const [attack, list] of membership) {
+    for (const o of list) {
+      const f = o.splits.forget;
+      const h = o.splits.holdout;
+      if (!f || !h) continue;
+      const hs = subjectMeans(h);
+      const cut = quantileOf([...hs.values()], 0.95);
+      for (const [subject, score] of subjectMeans(f)) {
+        const entry = flagged.get(subject) ?? {};
+        entry[o.model] ??= [];
+        if (score > cut) entry[o.model]!.push(attack);
+        flagged.set(subject, entry);
+      }
+    }
+  }
   const out = [...bySubject].map(([subject, records]) => {
     const leakedBy: Record<string, string[]> = {};
-    for (const [attack, list] of obs) {
+    for (const [attack, list] of extraction) {
       for (const o of list) {
         const hit = o.trials.some((t) => t.split === 'forget' && t.hit && (t.subject ?? t.recordId) === subject);
         leakedBy[o.model] ??= [];
         if (hit) leakedBy[o.model]!.push(attack);
       }
     }
-    return { subject: alias(subject), records, leakedBy };
+    return { subject: alias(subject), records, leakedBy, flaggedBy: flagged.get(subject) ?? {} };
   });
   // Sorted by pseudonym so the list order reveals nothing about the input order.
   return out.sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
+}
+
+function quantileOf(xs: number[], q: number): number {
+  return quantile(Float64Array.from(xs).sort(), q);
 }

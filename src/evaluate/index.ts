@@ -54,6 +54,7 @@ export async function evaluateScores(file: string, opts: { seed: number; bootstr
     attacks: [{ id: 'scores', family: 'membership', status: 'ok', title: 'Scores supplied by the user', options: {}, reference: 'user-supplied scores' }],
     findings,
     extraction: [],
+    comparisons: [],
     subjects: [],
     gates,
     config: { scores: path.basename(file), seed: opts.seed },

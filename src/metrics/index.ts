@@ -19,4 +19,4 @@ export {
   type MembershipOptions,
   type Estimate,
 } from './membership.ts';
-export { pairedAucStatistic, type PairedScores, type PairedOptions } from './paired.ts';
+export { pairedAucStatistic, pairedBootstrap, type PairedScores, type PairedOptions } from './paired.ts';

@@ -85,3 +85,37 @@ export function pairedAucStatistic(
   samples.sort();
   return { value: stat(full), lo: quantile(samples, (1 - level) / 2), hi: quantile(samples, (1 + level) / 2) };
 }
+
+/**
+ * The general form: `stat(weights)` where weights[i] is how often unit i was drawn in a replicate
+ * (all ones on the full data). Units are resampled by cluster when labels are given. For paired
+ * rates (extraction before vs after on the same prompts), differences of means, and the like.
+ */
+export function pairedBootstrap(
+  units: number,
+  stat: (weights: Int32Array) => number,
+  options: { seed: number; iterations?: number; level?: number; clusters?: ArrayLike<string | number> },
+): Estimate {
+  const iterations = options.iterations ?? 1000;
+  const level = options.level ?? 0.95;
+  checkCount(iterations, 'bootstrap iterations');
+  checkOpenUnit(level, 'bootstrap level');
+  const clusters = clusterIndices(units, options.clusters);
+  const rng = seededRng(options.seed);
+  const w = new Int32Array(units);
+  const samples = new Float64Array(iterations);
+  for (let it = 0; it < iterations; it++) {
+    w.fill(0);
+    for (let i = 0; i < clusters.length; i++) {
+      const c = clusters[unsafeUniformIntDistribution(0, clusters.length - 1, rng)]!;
+      for (const r of c) w[r]! += 1;
+    }
+    samples[it] = stat(w);
+  }
+  w.fill(1);
+  const value = stat(w);
+  // Replicates where the statistic is undefined (e.g. no trials drawn) are left out.
+  const finite = Float64Array.from(samples.filter((x) => Number.isFinite(x))).sort();
+  if (finite.length === 0) return { value, lo: NaN, hi: NaN };
+  return { value, lo: quantile(finite, (1 - level) / 2), hi: quantile(finite, (1 + level) / 2) };
+}

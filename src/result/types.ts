@@ -4,6 +4,7 @@
  * machine, worker count live in `run.json`), so the same seed gives the same bytes.
  */
 import type { AttackStatus, GateResult, Verdict } from '../audit/gates.ts';
+import type { Comparison } from '../audit/compare.ts';
 import type { ExtractionSummary, Finding } from '../audit/measure.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -21,6 +22,8 @@ export interface SubjectVerdict {
   records: number;
   /** Per model role, the extraction attacks that emitted something of this subject. */
   leakedBy: Record<string, string[]>;
+  /** Per model role, the membership attacks whose subject score is above holdout's 95th percentile. */
+  flaggedBy: Record<string, string[]>;
 }
 
 export interface AuditResult {
@@ -36,6 +39,8 @@ export interface AuditResult {
   attacks: (AttackStatus & { title: string; options: unknown; reference: string })[];
   findings: Finding[];
   extraction: ExtractionSummary[];
+  /** Before→after deltas and PrivLeak, with paired intervals. */
+  comparisons: Comparison[];
   subjects: SubjectVerdict[];
   gates: GateResult[];
   /** The config as given (for the report's reproducibility manifest). */
