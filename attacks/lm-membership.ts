@@ -13,7 +13,12 @@ export interface LmEvidence {
   models: { role: MembershipObservation['model']; splits: Partial<Record<SplitName, TokenSignals[]>> }[];
 }
 
-export async function collectTokenSignals<O>(ctx: CollectContext<O>, stats = false): Promise<LmEvidence> {
+/**
+ * Every LM membership attack asks for the vocabulary statistics too (Min-K%++ needs them): one
+ * request shape means one scoring pass per model, shared by all of them through the cache, for the
+ * price of one more pass over the logits in the worker.
+ */
+export async function collectTokenSignals<O>(ctx: CollectContext<O>, stats = true): Promise<LmEvidence> {
   const models: LmEvidence['models'] = [];
   for (const model of ctx.models) {
     const splits: LmEvidence['models'][number]['splits'] = {};
