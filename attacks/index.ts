@@ -7,10 +7,11 @@ import { minK } from './min-k/index.ts';
 import { minKPlusPlus } from './min-k-plus-plus/index.ts';
 import { piiExtraction } from './pii-extraction/index.ts';
 import { prefixExtraction } from './prefix-extraction/index.ts';
+import { reference } from './reference/index.ts';
 import type { Attack } from './types.ts';
 import { zlib } from './zlib/index.ts';
 
-export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, minKPlusPlus, prefixExtraction, piiExtraction];
+export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, minKPlusPlus, reference, prefixExtraction, piiExtraction];
 
 export const attackIds = (): string[] => ATTACKS.map((a) => a.meta.id);
 

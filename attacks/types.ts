@@ -18,6 +18,8 @@ export interface AttackMeta {
   description: string; // why it matters, one paragraph
   family: Family;
   requires: Capability[];
+  /** Needs the `reference` model role (the base model before fine-tuning); without one: not-applicable. */
+  needsReference?: boolean;
   /** Paper and section the score follows. */
   reference: string;
 }
@@ -52,6 +54,8 @@ export interface CollectContext<O> {
   splits: AuditSplits;
   /** The roles under attack (before, after, retrained), in that order. */
   models: ModelUnderTest[];
+  /** The base model before fine-tuning, when configured: calibrates scores, is never attacked. */
+  reference?: ModelUnderTest;
   signals: Signals;
 }
 

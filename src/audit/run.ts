@@ -74,6 +74,19 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     specs.set(role, { kind: 'hf', path: ref.path });
   }
 
+  let reference: ModelUnderTest | undefined;
+  const refRef = cfg.models.reference;
+  if (refRef) {
+    if (refRef.kind !== 'hf')
+      throw new InputError(`model ref "${refRef.raw}": ${refRef.kind}: models are not supported for causal-LM audits yet; use hf:<folder>`, {
+        ...(cfg.configPath ? { file: cfg.configPath } : {}),
+        field: 'models.reference',
+      });
+    const files = cfg.inputs.filter((i) => i.role === 'model:reference').map((i) => i.sha256);
+    reference = { role: 'reference', sha256: sha256(files.join('\n')), capabilities: new Set(HF_CAPABILITIES) };
+    specs.set('reference', { kind: 'hf', path: refRef.path });
+  }
+
   const auditSplits: AuditSplits = { forget: splits.forget, retain: splits.retain, holdout: splits.holdout };
   const pool = createPool(opts.workers);
   const cache = diskCache(opts.cacheDir);
@@ -95,10 +108,14 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         attacks.push({ ...base, status: 'not-applicable', reason: `needs ${missing.join(', ')}` });
         continue;
       }
+      if (attack.meta.needsReference && !reference) {
+        attacks.push({ ...base, status: 'not-applicable', reason: 'needs a reference model (models.reference: the base model before fine-tuning)' });
+        continue;
+      }
       const ta = Date.now();
       log(`${id}: collecting on ${models.map((m) => m.role).join(', ')}`);
       try {
-        const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, signals });
+        const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
         const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
         const stats = { seed: cfg.seed, iterations: bootstrap };
         if (attack.meta.family === 'membership') {
@@ -143,7 +160,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       retain: count(splits.retain),
       holdout: count(splits.holdout),
     },
-    models: models.map((m) => ({ role: m.role, ref: cfg.models[m.role]!.raw })),
+    models: [...models, ...(reference ? [reference] : [])].map((m) => ({ role: m.role, ref: cfg.models[m.role]!.raw })),
     attacks,
     findings,
     extraction,

@@ -23,6 +23,8 @@ seed: 7
 models:
   before: hf:${path.join(FIXTURE, 'models/before')}
   after: hf:${path.join(FIXTURE, 'models/after-retrained')}
+  # a stand-in base model: any model not fine-tuned on the forget set exercises the plumbing
+  reference: hf:${path.join(FIXTURE, 'models/after-unlearned')}
 data:
   members: ${path.join(FIXTURE, 'data/members.jsonl')}
   forget: ./forget.jsonl
@@ -31,6 +33,8 @@ attacks:
   loss: {}
   zlib: {}
   min-k: { k: 0.3 }
+  min-k-plus-plus: {}
+  reference: {}
   prefix-extraction: { prefixTokens: 16, suffixTokens: 16 }
   pii-extraction: { maxNewTokens: 20 }
 output: { dir: ./out }
@@ -56,8 +60,10 @@ describe('determinism and resumption', () => {
     expect(two.run.workers).toBe(2);
     expect(two.result).toBe(one.result);
     const parsed = JSON.parse(one.result);
-    // 3 attacks × 2 models × (forget, retain, forget subjects) vs holdout
-    expect(parsed.findings.length).toBe(3 * 2 * 3);
+    // 5 attacks × 2 models × (forget, retain, forget subjects) vs holdout; the reference model is not attacked
+    expect(parsed.findings.length).toBe(5 * 2 * 3);
+    expect(parsed.attacks.every((a: { status: string }) => a.status === 'ok')).toBe(true);
+    expect(parsed.models.map((m: { role: string }) => m.role)).toEqual(['before', 'after', 'reference']);
     expect(parsed.comparisons.length).toBeGreaterThan(0);
     expect(parsed.extraction.length).toBeGreaterThan(0);
   });

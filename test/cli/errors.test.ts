@@ -133,3 +133,15 @@ describe('runtime failure (exit 3)', () => {
     expect(result.verdict).toBe('inconclusive');
   });
 });
+
+describe('not-applicable attacks', () => {
+  it('the reference attack without a reference model is not-applicable and its gate inconclusive', async () => {
+    const dir = workspace({ 'members.jsonl': members, 'holdout.jsonl': holdout, 'forget.jsonl': forget });
+    writeFileSync(path.join(dir, 'c.yml'), config('  reference: {}\n'));
+    const r = await cli(['run', path.join(dir, 'c.yml'), '--out', path.join(dir, 'out'), '--workers', '1', '--bootstrap', '50']);
+    const result = JSON.parse(readFileSync(path.join(dir, 'out/result.json'), 'utf8'));
+    expect(result.attacks.find((a: { id: string }) => a.id === 'reference')).toMatchObject({ status: 'not-applicable', reason: expect.stringContaining('models.reference') });
+    expect(result.gates.find((g: { id: string }) => g.id === 'before.forget.reference.auc')).toMatchObject({ status: 'inconclusive' });
+    expect(r.code).toBe(1);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auc, bootstrapMembership, pairedAucStatistic } from '../../src/metrics/index.ts';
+import { auc, bootstrapMembership, pairedAucStatistic, pairedBootstrap } from '../../src/metrics/index.ts';
 
 const pos = Array.from({ length: 50 }, (_, i) => Math.sin(i * 1.3) + 0.5);
 const neg = Array.from({ length: 70 }, (_, i) => Math.cos(i * 0.7));
@@ -31,5 +31,20 @@ describe('paired AUC bootstrap', () => {
 
   it('rejects models scored on different records', () => {
     expect(() => pairedAucStatistic([{ pos, neg }, { pos: pos.slice(1), neg }], ([a]) => a!, { seed: 1 })).toThrow(/same records/);
+  });
+});
+
+describe('pairedBootstrap (weights form)', () => {
+  it('a paired difference of rates: full-data value, interval around it, 0 for identical columns', () => {
+    const a = Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const b = Array.from({ length: 60 }, (_, i) => (i % 5 === 0 ? 1 : 0));
+    const rate = (xs: number[], w: Int32Array) => xs.reduce((s, x, i) => s + x * w[i]!, 0) / w.reduce((s, x) => s + x, 0);
+    const d = pairedBootstrap(60, (w) => rate(a, w) - rate(b, w), { seed: 4, iterations: 300 });
+    expect(d.value).toBeCloseTo(20 / 60 - 12 / 60, 12);
+    expect(d.lo).toBeLessThan(d.value);
+    expect(d.hi).toBeGreaterThan(d.value);
+    expect(pairedBootstrap(60, (w) => rate(a, w) - rate(a, w), { seed: 4, iterations: 50 })).toEqual({ value: 0, lo: 0, hi: 0 });
+    const clustered = pairedBootstrap(60, (w) => rate(a, w) - rate(b, w), { seed: 4, iterations: 300, clusters: a.map((_, i) => Math.floor(i / 6)) });
+    expect(clustered.value).toBe(d.value);
   });
 });
