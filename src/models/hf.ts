@@ -128,6 +128,7 @@ export async function scoreBatch(
   })) as { logits: Tensor };
   const logits = out.logits.data as Float32Array;
   const [, , vocab] = out.logits.dims as [number, number, number];
+  const scratch = new Float64Array(vocab);
   return batch.map((ids, b) => {
     const n = Math.max(ids.length - 1, 0);
     const logprobs = new Float32Array(n);
@@ -137,17 +138,18 @@ export async function scoreBatch(
       const base = (b * width + t) * vocab;
       let max = -Infinity;
       for (let v = 0; v < vocab; v++) max = Math.max(max, logits[base + v]!);
+      // One exp per vocabulary entry, kept for the statistics below.
       let sum = 0;
-      for (let v = 0; v < vocab; v++) sum += Math.exp(logits[base + v]! - max);
+      for (let v = 0; v < vocab; v++) sum += scratch[v] = Math.exp(logits[base + v]! - max);
       const logZ = max + Math.log(sum);
       logprobs[t] = logits[base + ids[t + 1]!]! - logZ;
       if (mu && sigma) {
-        // μ_t = Σ p·log p and σ_t² = Σ p·(log p)² − μ_t² (Zhang et al. 2024, Min-K%++).
+        // μ_t = Σ p·log p and σ_t² = Σ p·(log p)² − μ_t² (Zhang et al. 2024, Min-K%++), σ² ≥ 1e-6.
         let m = 0;
         let m2 = 0;
         for (let v = 0; v < vocab; v++) {
           const lp = logits[base + v]! - logZ;
-          const p = Math.exp(lp);
+          const p = scratch[v]! / sum;
           m += p * lp;
           m2 += p * lp * lp;
         }
