@@ -2,6 +2,7 @@
  * The attack registry: one line per attack, in the order they run and appear in the report.
  * Adding an attack = its folder (index.ts, tasks.ts, README.md), one line here, and its test.
  */
+import { canaryExposure } from './canary-exposure/index.ts';
 import { loss } from './loss/index.ts';
 import { minK } from './min-k/index.ts';
 import { minKPlusPlus } from './min-k-plus-plus/index.ts';
@@ -11,7 +12,7 @@ import { reference } from './reference/index.ts';
 import type { Attack } from './types.ts';
 import { zlib } from './zlib/index.ts';
 
-export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, minKPlusPlus, reference, prefixExtraction, piiExtraction];
+export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, minKPlusPlus, reference, prefixExtraction, piiExtraction, canaryExposure];
 
 export const attackIds = (): string[] => ATTACKS.map((a) => a.meta.id);
 

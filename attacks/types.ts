@@ -93,7 +93,23 @@ export interface ExtractionObservation {
   skipped: Partial<Record<SplitName, number>>;
 }
 
-export type Observation = MembershipObservation | ExtractionObservation;
+/** Canary exposure on one model (Secret Sharer): one entry per configured canary. */
+export interface ExposureObservation {
+  family: 'exposure';
+  model: ModelRole;
+  canaries: {
+    index: number;
+    insertions: number | undefined;
+    candidates: number;
+    rank: number;
+    /** log2 m − log2 rank, in bits. */
+    exposure: number;
+    pvalue: number;
+    maxExposure: number;
+  }[];
+}
+
+export type Observation = MembershipObservation | ExtractionObservation | ExposureObservation;
 
 /** What an extraction attack's collect returns: per model, per split, one item per prompt tried. */
 export interface ExtractionEvidence<Item> {

@@ -25,5 +25,9 @@ export function renderMarkdown(result: AuditResult): string {
     for (const c of result.comparisons)
       lines.push(`| ${c.kind} | ${c.attack} | ${c.from} → ${c.to} | ${c.split} | ${fmtEstimate(c.estimate)} | ${c.flag ?? ''} |`);
   }
+  for (const e of result.exposure ?? []) {
+    lines.push('', `Canary exposure (${e.attack}, ${e.model}):`, '', '| canary | insertions | rank / candidates | exposure (bits) |', '|---|---|---|---|');
+    for (const c of e.canaries) lines.push(`| #${c.index} | ${c.insertions ?? '—'} | ${c.rank} / ${c.candidates} | ${fmt(c.exposure, 2)} |`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -34,6 +34,7 @@ Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
   --workers N             worker threads (default: config's workers, else min(cores, 4))
   --no-cache              recompute everything (the cache lives in <out>/.cache)
+  --cache-dir DIR         keep the cache elsewhere, e.g. shared by several configs on the same models
   --bootstrap N           bootstrap iterations for intervals (default 1000)
   --seed N                seed for evaluate (run/demo take it from the config)
   --json                  evaluate: print result JSON on stdout and nothing else
@@ -62,7 +63,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
   const { result, run } = await runAudit(cfg, {
     workers,
-    cacheDir: flags.cache ? path.join(out, '.cache') : undefined,
+    cacheDir: flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : path.join(out, '.cache')) : undefined,
     bootstrap: flags.bootstrap,
     argv,
     log,
@@ -85,6 +86,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
 
 interface Flags {
   out?: string;
+  cacheDir?: string;
   workers?: number;
   cache: boolean;
   bootstrap?: number;
@@ -111,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         workers: { type: 'string' },
         'no-cache': { type: 'boolean', default: false },
+        'cache-dir': { type: 'string' },
         bootstrap: { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -133,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!Number.isInteger(seed)) throw new InputError(`--seed expects an integer, got "${values.seed}"`);
     const flags: Flags = {
       out: values.out,
+      cacheDir: values['cache-dir'],
       workers: positiveInt('workers', values.workers),
       cache: !values['no-cache'],
       bootstrap: positiveInt('bootstrap', values.bootstrap),

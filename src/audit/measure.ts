@@ -2,7 +2,7 @@
  * The measure stage: one place that turns observations from any attack into findings with intervals.
  * Pure: same observations and seed → same numbers.
  */
-import type { ExtractionObservation, MembershipObservation, SplitName } from '../../attacks/types.ts';
+import type { ExposureObservation, ExtractionObservation, MembershipObservation, SplitName } from '../../attacks/types.ts';
 import { subjectMeans } from './subjects.ts';
 import { sha256 } from '../cache.ts';
 import { bootstrapMembership, clopperPearson, membershipMetrics, minDetectableAuc } from '../metrics/index.ts';
@@ -175,4 +175,39 @@ export function subjectFindings(
     out.push(membershipFinding(attack, o.model, { name: 'forget-subjects', scores: pos }, { name: 'holdout-subjects', scores: neg }, opts));
   }
   return out;
+}
+
+export interface ExposureSummary {
+  attack: string;
+  model: string;
+  canaries: ExposureObservation['canaries'];
+  /**
+   * The never-inserted control canaries (insertions 0): their mean exposure, an approximate 95%
+   * interval for it (the null exposure −log2 U has standard deviation 1/ln 2), and what it should be
+   * if the model treats them like any other secret.
+   */
+  controls?: { n: number; meanExposure: Estimate; expected: number };
+}
+
+/** E[exposure] for a canary exchangeable with m candidates: rank uniform on 1..m+1. */
+export function nullExposure(m: number): number {
+  let s = 0;
+  for (let k = 1; k <= m + 1; k++) s += Math.log2(k);
+  return Math.log2(m) - s / (m + 1);
+}
+
+export function exposureSummaries(attack: string, observations: ExposureObservation[]): ExposureSummary[] {
+  return observations.map((o) => {
+    const controls = o.canaries.filter((c) => c.insertions === 0);
+    if (controls.length === 0) return { attack, model: o.model, canaries: o.canaries };
+    const mean = controls.reduce((s, c) => s + c.exposure, 0) / controls.length;
+    const half = (1.959963984540054 * (1 / Math.LN2)) / Math.sqrt(controls.length);
+    const m = Math.round(controls.reduce((s, c) => s + c.candidates, 0) / controls.length);
+    return {
+      attack,
+      model: o.model,
+      canaries: o.canaries,
+      controls: { n: controls.length, meanExposure: { value: mean, lo: Math.max(0, mean - half), hi: mean + half }, expected: nullExposure(m) },
+    };
+  });
 }

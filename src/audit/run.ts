@@ -8,6 +8,7 @@ import { getAttack } from '../../attacks/index.ts';
 import type {
   AuditSplits,
   Capability,
+  ExposureObservation,
   ExtractionObservation,
   MembershipObservation,
   ModelUnderTest,
@@ -25,7 +26,15 @@ import type { DataRecord, ModelRole } from '../types.ts';
 import { TOOL } from '../version.ts';
 import { defaultGates, verdictOf, type AttackStatus } from './gates.ts';
 import { extractionComparisons, membershipComparisons, type Comparison } from './compare.ts';
-import { extractionSummaries, membershipFindings, subjectFindings, type ExtractionSummary, type Finding } from './measure.ts';
+import {
+  exposureSummaries,
+  extractionSummaries,
+  membershipFindings,
+  subjectFindings,
+  type ExposureSummary,
+  type ExtractionSummary,
+  type Finding,
+} from './measure.ts';
 import { createSignals, type Progress } from './signals.ts';
 import { subjectMeans } from './subjects.ts';
 
@@ -97,6 +106,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const findings: Finding[] = [];
   const extraction: ExtractionSummary[] = [];
   const comparisons: Comparison[] = [];
+  const exposure: ExposureSummary[] = [];
   const membershipObs = new Map<string, MembershipObservation[]>();
   const extractionObs = new Map<string, ExtractionObservation[]>();
   try {
@@ -118,17 +128,20 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
         const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
         const stats = { seed: cfg.seed, iterations: bootstrap };
-        if (attack.meta.family === 'membership') {
-          const obs = observations as MembershipObservation[];
-          membershipObs.set(id, obs);
-          findings.push(...membershipFindings(id, obs, stats), ...subjectFindings(id, obs, stats));
-          comparisons.push(...membershipComparisons(id, obs, stats));
-        } else {
-          const obs = observations as ExtractionObservation[];
-          extractionObs.set(id, obs);
-          extraction.push(...extractionSummaries(id, obs));
-          comparisons.push(...extractionComparisons(id, obs, stats));
+        const mem = observations.filter((o): o is MembershipObservation => o.family === 'membership');
+        const ext = observations.filter((o): o is ExtractionObservation => o.family === 'extraction');
+        const exp = observations.filter((o): o is ExposureObservation => o.family === 'exposure');
+        if (mem.length > 0) {
+          membershipObs.set(id, mem);
+          findings.push(...membershipFindings(id, mem, stats), ...subjectFindings(id, mem, stats));
+          comparisons.push(...membershipComparisons(id, mem, stats));
         }
+        if (ext.length > 0) {
+          extractionObs.set(id, ext);
+          extraction.push(...extractionSummaries(id, ext));
+          comparisons.push(...extractionComparisons(id, ext, stats));
+        }
+        if (exp.length > 0) exposure.push(...exposureSummaries(id, exp));
         attacks.push({ ...base, status: 'ok' });
       } catch (e) {
         // One broken attack must not hide the others' evidence; its gates become inconclusive.
@@ -165,6 +178,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     findings,
     extraction,
     comparisons,
+    exposure,
     subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, (s) => pseudonym(salt, s)),
     gates,
     config: cfg.raw,

@@ -55,6 +55,7 @@ export async function evaluateScores(file: string, opts: { seed: number; bootstr
     findings,
     extraction: [],
     comparisons: [],
+    exposure: [],
     subjects: [],
     gates,
     config: { scores: path.basename(file), seed: opts.seed },

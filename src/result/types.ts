@@ -5,7 +5,7 @@
  */
 import type { AttackStatus, GateResult, Verdict } from '../audit/gates.ts';
 import type { Comparison } from '../audit/compare.ts';
-import type { ExtractionSummary, Finding } from '../audit/measure.ts';
+import type { ExposureSummary, ExtractionSummary, Finding } from '../audit/measure.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -41,6 +41,8 @@ export interface AuditResult {
   extraction: ExtractionSummary[];
   /** Before→after deltas and PrivLeak, with paired intervals. */
   comparisons: Comparison[];
+  /** Canary exposure (Secret Sharer), per attacked model. */
+  exposure: ExposureSummary[];
   subjects: SubjectVerdict[];
   gates: GateResult[];
   /** The config as given (for the report's reproducibility manifest). */

@@ -1,0 +1,88 @@
+/**
+ * Unlearning verification end to end on the fixture models, through the CLI: an `after` that is the
+ * retrained model passes with PrivLeak exactly 0; an `after` that is `before` fails (under-forgetting);
+ * a forget set of 2 records is inconclusive, never a pass. One cache is shared: each model scores each
+ * record once across the three runs.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AuditResult } from '../../src/result/types.ts';
+import { cli } from '../helpers/cli.ts';
+import { FIXTURE } from '../helpers/paths.ts';
+
+let dir: string;
+const config = (name: string, after: string, forget = path.join(FIXTURE, 'data/forget.jsonl')) => {
+  const file = path.join(dir, `${name}.yml`);
+  writeFileSync(
+    file,
+    `version: 1
+seed: 3
+models:
+  before: hf:${path.join(FIXTURE, 'models/before')}
+  after: hf:${path.join(FIXTURE, 'models', after)}
+  retrained: hf:${path.join(FIXTURE, 'models/after-retrained')}
+data:
+  members: ${path.join(FIXTURE, 'data/members.jsonl')}
+  forget: ${forget}
+  holdout: ${path.join(FIXTURE, 'data/holdout.jsonl')}
+attacks:
+  loss: {}
+  min-k: {}
+  pii-extraction: { maxNewTokens: 24, types: [email, phone] }
+output: { dir: ./${name} }
+`,
+  );
+  return file;
+};
+const run = async (file: string) => {
+  const r = await cli(['run', file, '--cache-dir', path.join(dir, 'cache'), '--bootstrap', '400']);
+  const result = JSON.parse(readFileSync(path.join(dir, path.basename(file, '.yml'), 'result.json'), 'utf8')) as AuditResult;
+  return { r, result };
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'pa-unlearn-'));
+});
+
+describe('unlearning verification', () => {
+  it('after = retrained: PrivLeak interval contains 0 (exactly 0 here) and the verdict is pass', async () => {
+    const { r, result } = await run(config('same', 'after-retrained'));
+    const privleak = result.comparisons.filter((c) => c.kind === 'privleak');
+    expect(privleak.map((c) => c.attack)).toEqual(['loss', 'min-k']);
+    for (const c of privleak) {
+      expect(c.estimate).toEqual({ value: 0, lo: 0, hi: 0 });
+      expect(c.flag).toBe('none');
+    }
+    const delta = result.comparisons.find((c) => c.kind === 'auc-delta' && c.attack === 'loss' && c.to === 'after')!;
+    expect(delta.estimate.hi).toBeLessThan(-0.3); // deletion removed most of the signal
+    expect(result.comparisons.find((c) => c.kind === 'rate-delta' && c.to === 'after' && c.split === 'forget')!.estimate.hi).toBeLessThan(0);
+    expect(result.verdict).toBe('pass');
+    expect(r.code).toBe(0);
+  });
+
+  it('after = before: under-forgetting, fail', async () => {
+    const { r, result } = await run(config('unchanged', 'before'));
+    const privleak = result.comparisons.filter((c) => c.kind === 'privleak');
+    for (const c of privleak) {
+      expect(c.flag).toBe('under-forgetting');
+      expect(c.estimate.lo).toBeGreaterThan(0.5);
+    }
+    expect(result.gates.filter((g) => g.id.startsWith('after.privleak')).every((g) => g.status === 'fail')).toBe(true);
+    expect(result.verdict).toBe('fail');
+    expect(r.code).toBe(1);
+  });
+
+  it('a forget set of 2 records is inconclusive, never pass', async () => {
+    const two = path.join(dir, 'two.jsonl');
+    writeFileSync(two, readFileSync(path.join(FIXTURE, 'data/forget.jsonl'), 'utf8').trim().split('\n').slice(0, 2).join('\n'));
+    const { r, result } = await run(config('tiny', 'after-retrained', two));
+    const aucGates = result.gates.filter((g) => g.id.endsWith('.auc'));
+    expect(aucGates.length).toBe(2);
+    for (const g of aucGates) expect(g.status).toBe('inconclusive');
+    expect(aucGates[0]!.message).toMatch(/cannot detect/);
+    expect(result.verdict).toBe('inconclusive');
+    expect(r.code).toBe(1);
+  });
+});
