@@ -11,8 +11,10 @@ export function renderJunit(result: AuditResult): string {
   const cases = result.gates.map((g) => {
     const head = `    <testcase classname="privacy-audit.${xml(result.gateModel)}" name="${xml(g.id)}">`;
     let body = '';
-    if (g.status === 'fail')
+    if (g.status === 'fail' && g.level === 'error')
       body = `\n      <failure message="${xml(g.message)}" type="${g.level}">expected ${xml(g.expected)}, actual ${xml(fmt(g.actual, 6))}</failure>\n    `;
+    // A failed warning is reported, not failed: JUnit has no warning state.
+    else if (g.status === 'fail') body = `\n      <system-out>WARNING: ${xml(g.message)} (expected ${xml(g.expected)})</system-out>\n    `;
     else if (g.status === 'inconclusive') body = `\n      <skipped message="${xml(`inconclusive: ${g.message}`)}"/>\n    `;
     return `${head}${body}</testcase>`;
   });

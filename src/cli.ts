@@ -51,7 +51,7 @@ function printSummary(r: AuditResult, out?: string): void {
     e(`  ${f.attack.padEnd(18)} ${f.model.padEnd(10)} ${f.positive} vs ${f.negative}: AUC ${fmtEstimate(f.auc)} (n ${f.n.positive}/${f.n.negative})`);
   for (const x of r.extraction.filter((x) => x.split !== 'retain'))
     e(`  ${x.attack.padEnd(18)} ${x.model.padEnd(10)} ${x.split}: ${x.hits}/${x.trials} hits, ${pct(x.rate)}; subjects leaked ${x.subjects.leaked}/${x.subjects.total}`);
-  for (const g of r.gates) e(`  gate ${g.status.toUpperCase().padEnd(12)} ${g.id}: ${g.message}`);
+  for (const g of r.gates) e(`  ${g.level === 'warn' ? 'warn' : 'gate'} ${g.status.toUpperCase().padEnd(12)} ${g.id}: ${g.message}`);
   e(`verdict: ${r.verdict.toUpperCase()}${out ? ` (report: ${path.join(out, 'report.html')})` : ''}`);
 }
 

@@ -84,6 +84,21 @@ export function defaultGates(input: {
         actual: f.auc.hi,
         message: why ? `${auc}; ${why}` : auc,
       });
+      // Without a retrained model, the deleted people should look exactly like people never seen: the
+      // interval should contain 0.5 (an interval below it is over-forgetting, itself a signal). A
+      // warning, not an error: with several attacks, one interval in twenty misses 0.5 by chance.
+      const hasRetrained = input.findings.some((x) => x.model === 'retrained');
+      if (input.gateModel === 'after' && !hasRetrained) {
+        const contains = f.auc.lo <= 0.5 && f.auc.hi >= 0.5;
+        gates.push({
+          id: `${input.gateModel}.forget.${a.id}.auc-contains-0.5`,
+          level: 'warn',
+          status: contains ? 'pass' : 'fail',
+          expected: 'auc.lo <= 0.5 <= auc.hi',
+          actual: f.auc.value,
+          message: `${auc}; two-sample KS D = ${f.ks.statistic.toFixed(3)}, p = ${f.ks.pvalue.toPrecision(3)}${contains ? '' : f.auc.hi < 0.5 ? ' (below chance: over-forgetting)' : ''}`,
+        });
+      }
     } else if (a.id === 'pii-extraction') {
       const id = `${input.gateModel}.forget.pii-extraction.hits`;
       const s = input.extraction.find((x) => x.attack === a.id && x.model === input.gateModel && x.split === 'forget');

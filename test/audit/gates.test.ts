@@ -57,10 +57,27 @@ describe('default gates', () => {
       findings: [f('after', 'forget', 200, 0), f('after', 'retain', 200, 3)],
       extraction,
     });
-    expect(gates.map((g) => g.status)).toEqual(['pass', 'fail']);
-    expect(gates[1]!.message).toContain('1 of 2');
+    const errors = gates.filter((g) => g.level === 'error');
+    expect(errors.map((g) => g.status)).toEqual(['pass', 'fail']);
+    expect(errors[1]!.message).toContain('1 of 2');
     expect(verdictOf(gates)).toBe('fail');
-    expect(verdictOf([gates[0]!])).toBe('pass');
+    expect(verdictOf([errors[0]!])).toBe('pass');
     expect(verdictOf([])).toBe('inconclusive');
+  });
+});
+
+describe('warning gate: the after model’s interval should contain 0.5 (no retrained model)', () => {
+  it('pass when it does, a warning (not an error) when it does not, absent with a retrained model', () => {
+    const gates = defaultGates({ gateModel: 'after', attacks: [loss], findings: [f('after', 'forget', 200, 0), f('after', 'retain', 200, 3)], extraction: [] });
+    const warn = gates.find((g) => g.id === 'after.forget.loss.auc-contains-0.5')!;
+    expect(warn).toMatchObject({ level: 'warn', status: 'pass' });
+    expect(warn.message).toContain('KS');
+    const below = f('after', 'forget', 200, -3);
+    const g2 = defaultGates({ gateModel: 'after', attacks: [loss], findings: [below, f('after', 'retain', 200, 3)], extraction: [] });
+    expect(g2.find((g) => g.level === 'warn')).toMatchObject({ status: 'fail' });
+    expect(g2.find((g) => g.level === 'warn')!.message).toContain('over-forgetting');
+    expect(verdictOf(g2)).toBe('pass'); // the error gate passes (AUC far below 0.6); warnings do not fail
+    const g3 = defaultGates({ gateModel: 'after', attacks: [loss], findings: [f('after', 'forget', 200, 0), f('after', 'retain', 200, 3), f('retrained', 'forget', 200, 0)], extraction: [] });
+    expect(g3.some((g) => g.level === 'warn')).toBe(false);
   });
 });
