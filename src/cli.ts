@@ -56,7 +56,11 @@ function printSummary(r: AuditResult, out?: string): void {
 }
 
 async function runConfig(configPath: string, flags: Flags, argv: string[]): Promise<number> {
-  const cfg = await loadConfig(configPath, { attackOptions: (id) => getAttack(id)?.options, knownAttacks: attackIds() });
+  const cfg = await loadConfig(configPath, {
+    attackOptions: (id) => getAttack(id)?.options,
+    knownAttacks: attackIds(),
+    attackFamily: (id) => getAttack(id)?.meta.family,
+  });
   const out = flags.out ? path.resolve(flags.out) : cfg.outputDir;
   const workers = flags.workers ?? cfg.workers ?? defaultWorkers();
   const log = (s: string) => process.stderr.write(`${s}\n`);

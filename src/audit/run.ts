@@ -157,7 +157,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const salt = cfg.inputs.find((i) => i.role === 'data:members')?.sha256 ?? String(cfg.seed);
   const gateModel = models.some((m) => m.role === 'after') ? 'after' : 'before';
   const statuses: AttackStatus[] = attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
-  const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons });
+  const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons }, cfg.assert);
 
   const result: AuditResult = {
     schemaVersion: SCHEMA_VERSION,

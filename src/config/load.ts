@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { InputError, type Where } from '../errors.ts';
 import { MODEL_ROLES, type ModelRole } from '../types.ts';
 import { RECORD_EXTENSIONS, resolveFields, typeName, type ResolvedFieldMap } from '../data/records.ts';
+import { parseGateName, type AssertConfig } from '../assert/names.ts';
 import { configSchema, splitModelRef, type ConfigParsed, type ModelRefInput, type ModelRefKind } from './schema.ts';
 
 export interface ModelRef {
@@ -69,6 +70,8 @@ export interface LoadedConfig {
   /** Attack id -> options parsed by the attack's schema (defaults applied), in config order. */
   attacks: Record<string, unknown>;
   outputDir: string;
+  /** Gates: a preset plus the user's assertions (names validated against the configured attacks). */
+  assert?: AssertConfig;
   /** The config object as written (before defaults), for embedding in the report. */
   raw: unknown;
   inputs: InputFile[];
@@ -79,6 +82,8 @@ export interface LoadOptions {
   attackOptions: (id: string) => z.ZodType | undefined;
   /** Registered attack ids, listed when an unknown id is used. Default: ids with an options schema. */
   knownAttacks?: readonly string[];
+  /** An attack's family, to check that a gate's metric fits it. */
+  attackFamily?: (id: string) => 'membership' | 'extraction' | undefined;
 }
 
 export const CONFIG_EXTENSIONS = ['.yml', '.yaml', '.json'] as const;
@@ -261,9 +266,33 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     data,
     attacks,
     outputDir: path.resolve(baseDir, cfg.output?.dir ?? './privacy-audit-report'),
+    ...(cfg.assert ? { assert: validateAssertions(cfg.assert, attacks, opts, loc) } : {}),
     raw,
     inputs: await hashAll(toHash),
   };
+}
+
+/** Every assertion name must parse and name an attack this config runs (or `*`). */
+function validateAssertions(
+  cfg: AssertConfig,
+  attacks: Record<string, unknown>,
+  opts: LoadOptions,
+  loc: Locator,
+): AssertConfig {
+  for (const name of Object.keys(cfg.assertions)) {
+    const field = ['assert', 'assertions', name];
+    const parsed = parseGateName(name);
+    if (typeof parsed === 'string') throw loc.error(field, `unknown gate ${parsed}`);
+    if (parsed.attack === '*') continue;
+    if (!(parsed.attack in attacks)) {
+      throw loc.error(field, `unknown gate "${name}": attack "${parsed.attack}" is not in attacks (configured: ${Object.keys(attacks).join(', ') || 'none'})`);
+    }
+    const family = opts.attackFamily?.(parsed.attack);
+    const wants = parsed.kind === 'extraction' ? 'extraction' : 'membership';
+    if (family && family !== wants)
+      throw loc.error(field, `unknown gate "${name}": ${parsed.attack} is a ${family} attack; its metrics are ${family === 'membership' ? 'auc, advantage, tpr@…, and privleak' : 'rate, near-rate, hits, subjects-leaked'}`);
+  }
+  return cfg;
 }
 
 function parseAttacks(

@@ -7,6 +7,7 @@
  * (`.meta({ description })`) double as the "expected …" part of error messages.
  */
 import { z } from 'zod';
+import { assertSchema } from '../assert/names.ts';
 
 /** Accepted model ref prefixes, promptfoo-style. */
 export const MODEL_REF_PREFIXES = ['hf', 'onnx', 'tfjs'] as const;
@@ -170,6 +171,9 @@ export const configSchema = strict(
     ),
     data: dataSchema,
     attacks: attacksSchema.optional(),
+    assert: assertSchema
+      .meta({ description: 'gates (Lighthouse-CI style): a preset and assertions "<model>.<split>.<attack>.<metric>": [off|warn|error, { max, min, range, contains, bound }]' })
+      .optional(),
     output: strict(
       { dir: nonEmpty('report folder, relative to the config file', 'a folder path').default('./privacy-audit-report') },
       'output options',

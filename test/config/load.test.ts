@@ -181,7 +181,7 @@ describe('loadConfig: bad input names file, line and field', () => {
     const e = await expectInputError(
       loadConfig(file, opts),
       { file, line: 4, field: 'colour' },
-      /unknown key "colour"; allowed keys: .*models, data, attacks, output/,
+      /unknown key "colour"; allowed keys: .*models, data, attacks, assert, output/,
     );
     expect(e.format()).toBe(`${file}:4: field "colour": ${e.message}`);
   });
@@ -351,5 +351,36 @@ describe('loadConfig: bad input names file, line and field', () => {
     await expectInputError(loadConfig(file, opts), { file }, /config file not found/);
     file = await writeConfig('x', 'audit.toml');
     await expectInputError(loadConfig(file, opts), { file }, /unsupported config file type ".toml"/);
+  });
+});
+
+describe('assert: gate names are checked when the config is loaded', () => {
+  const base = async (assertBlock: string) => {
+    const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-assert-'));
+    mkdirSync(path.join(dir, 'm/onnx'), { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'onnx/model.onnx']) writeFileSync(path.join(dir, 'm', f), '{}');
+    writeFileSync(path.join(dir, 'members.jsonl'), '{"id":"a","subject":"s","text":"x"}\n');
+    writeFileSync(path.join(dir, 'holdout.jsonl'), '{"id":"b","subject":"t","text":"y"}\n');
+    const file = path.join(dir, 'c.yml');
+    writeFileSync(file, `version: 1\nmodels:\n  before: hf:./m\ndata:\n  members: ./members.jsonl\n  forgetSubjects: [s]\n  holdout: ./holdout.jsonl\nattacks:\n  loss: {}\n  pii-extraction: {}\n${assertBlock}`);
+    const { loadConfig } = await import('../../src/config/load.ts');
+    const { getAttack, attackIds } = await import('../../attacks/index.ts');
+    return loadConfig(file, { attackOptions: (id) => getAttack(id)?.options, knownAttacks: attackIds(), attackFamily: (id) => getAttack(id)?.meta.family });
+  };
+
+  it('accepts a preset, wildcards, shipped and levels', async () => {
+    const cfg = await base(`assert:\n  preset: privacy-audit:anonymisation\n  assertions:\n    shipped.forget.*.auc: [error, { max: 0.55 }]\n    after.forget.loss.tpr@0.01: [warn, { max: 0.05, bound: value }]\n    before.retain.pii-extraction.rate: off\n`);
+    expect(cfg.assert?.preset).toBe('privacy-audit:anonymisation');
+    expect(Object.keys(cfg.assert!.assertions)).toHaveLength(3);
+  });
+
+  it('an unknown metric, an attack not configured, and a metric of the wrong family are exit-2 errors with the line', async () => {
+    await expect(base(`assert:\n  assertions:\n    after.forget.loss.f1: error\n`)).rejects.toMatchObject({ where: { line: 13, field: 'assert.assertions.after.forget.loss.f1' }, message: expect.stringContaining('unknown metric') });
+    await expect(base(`assert:\n  assertions:\n    after.forget.zlib.auc: error\n`)).rejects.toMatchObject({ message: expect.stringContaining('attack "zlib" is not in attacks') });
+    await expect(base(`assert:\n  assertions:\n    after.forget.loss.hits: error\n`)).rejects.toMatchObject({ message: expect.stringContaining('membership attack') });
+    await expect(base(`assert:\n  assertions:\n    after.forget.loss.auc: [fatal]\n`)).rejects.toMatchObject({ where: { field: expect.stringContaining('assert.assertions') } });
   });
 });
