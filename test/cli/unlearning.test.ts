@@ -13,7 +13,7 @@ import { cli } from '../helpers/cli.ts';
 import { FIXTURE } from '../helpers/paths.ts';
 
 let dir: string;
-const config = (name: string, after: string, forget = path.join(FIXTURE, 'data/forget.jsonl')) => {
+const config = (name: string, after: string, forget = path.join(FIXTURE, 'data/forget.jsonl'), extra = '') => {
   const file = path.join(dir, `${name}.yml`);
   writeFileSync(
     file,
@@ -32,7 +32,7 @@ attacks:
   min-k: {}
   pii-extraction: { maxNewTokens: 24, types: [email, phone] }
 output: { dir: ./${name} }
-`,
+${extra}`,
   );
   return file;
 };
@@ -84,5 +84,35 @@ describe('unlearning verification', () => {
     expect(aucGates[0]!.message).toMatch(/cannot detect/);
     expect(result.verdict).toBe('inconclusive');
     expect(r.code).toBe(1);
+  });
+});
+
+describe('configured gates through the CLI', () => {
+  it('a failing warning is reported but does not fail the run (exit 0); JUnit shows it as output', async () => {
+    const extra = 'assert:\n  assertions:\n    after.retain.loss.auc: [warn, { max: 0.6 }]\n';
+    const { r, result } = await run(config('warn', 'after-retrained', undefined, extra));
+    expect(result.gates.find((g) => g.id === 'after.retain.loss.auc')).toMatchObject({ level: 'warn', status: 'fail' });
+    expect(result.verdict).toBe('pass');
+    expect(r.code).toBe(0);
+    const junit = readFileSync(path.join(dir, 'warn', 'junit.xml'), 'utf8');
+    expect(junit).toContain('WARNING');
+    expect(junit).toContain('failures="0"');
+  });
+
+  it('the same assertion at error level fails the run (exit 1) with expected vs actual in JUnit', async () => {
+    const extra = 'assert:\n  assertions:\n    after.retain.loss.auc: [error, { max: 0.6 }]\n';
+    const { r, result } = await run(config('error', 'after-retrained', undefined, extra));
+    expect(result.verdict).toBe('fail');
+    expect(r.code).toBe(1);
+    const junit = readFileSync(path.join(dir, 'error', 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<failure message="[^"]*retain-vs-holdout AUC[^"]*" type="error">expected hi &lt;= 0.6, actual /);
+  });
+
+  it('an unknown gate name is a config error (exit 2) naming the line', async () => {
+    const extra = 'assert:\n  assertions:\n    after.forget.loss.auroc: error\n';
+    const file = config('bad', 'after-retrained', undefined, extra);
+    const r = await cli(['run', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.yml:\d+: field "assert\.assertions\.after\.forget\.loss\.auroc": unknown gate/);
   });
 });
