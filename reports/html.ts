@@ -24,15 +24,15 @@ let compiled: Handlebars.TemplateDelegate | undefined;
 /** A forest plot of AUC intervals: 0.5 (chance) marked, one row per finding. Numbers only. */
 export function aucForest(findings: AuditResult['findings']): string {
   const rowH = 22;
-  const left = 260;
-  const width = 640;
+  const left = 380;
+  const width = 780;
   const plotW = width - left - 20;
   const x = (v: number) => left + v * plotW;
   const h = findings.length * rowH + 30;
   const rows = findings.map((f, i) => {
     const y = 10 + i * rowH + rowH / 2;
     const label = `${f.attack} · ${f.model} · ${f.positive} vs ${f.negative}`.replace(/[<>&"]/g, '');
-    const colour = f.positive === 'forget' ? '#b3261e' : '#3c6e9f';
+    const colour = f.positive.startsWith('forget') ? '#b3261e' : '#3c6e9f';
     return (
       `<text x="${left - 8}" y="${y + 4}" text-anchor="end" font-size="11">${label}</text>` +
       `<line x1="${x(f.auc.lo).toFixed(1)}" x2="${x(f.auc.hi).toFixed(1)}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"/>` +
@@ -62,6 +62,7 @@ export function renderHtml(result: AuditResult, run?: RunInfo): string {
   }));
   // Embedded for machines; `<` is escaped so no record-derived string can close the script element.
   const embedded = JSON.stringify(result).replace(/</g, '\\u003c');
+  const embeddedRun = run ? JSON.stringify(run).replace(/</g, '\\u003c') : undefined;
   return compiled({
     result,
     run,
@@ -89,5 +90,6 @@ export function renderHtml(result: AuditResult, run?: RunInfo): string {
       })),
     })),
     embedded,
+    embeddedRun,
   });
 }

@@ -17,6 +17,7 @@ import type { AuditResult } from './result/types.ts';
 import { renderJson } from '../reports/json.ts';
 import { fmtEstimate, pct } from '../reports/format.ts';
 import { TOOL } from './version.ts';
+import { verify } from './verify.ts';
 
 const USAGE = `Usage: privacy-audit <command> [options]
 
@@ -29,6 +30,8 @@ Commands:
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
                           id, score, member[, model, subject]; higher score = more likely member)
   report result.json      re-render report.html, junit.xml and summary.md from a result.json
+  verify FILE             check that a report.html or result.json is exactly what the tool wrote
+                          (SHA-256 of the canonical result.json; exit 0 intact, 1 modified)
 
 Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
@@ -188,11 +191,20 @@ export async function main(argv: string[]): Promise<number> {
         printSummary(result, out);
         return exitFor(result);
       }
+      case 'verify': {
+        const file = rest[0];
+        if (!file) throw new InputError('verify needs the path of a report.html or result.json');
+        const v = await verify(path.resolve(file));
+        for (const c of v.checks) process.stderr.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}\n`);
+        process.stdout.write(`${v.digest}\n`);
+        process.stderr.write(v.ok ? 'verified: intact\n' : 'verification FAILED: the file was modified\n');
+        return v.ok ? 0 : 1;
+      }
       case undefined:
         process.stderr.write(`${USAGE}\n`);
         return 2;
       default:
-        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate or report)`);
+        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report or verify)`);
     }
   } catch (e) {
     if (isInputError(e)) {
