@@ -21,6 +21,67 @@ hb.registerHelper('json', (x) => JSON.stringify(x, null, 2));
 
 let compiled: Handlebars.TemplateDelegate | undefined;
 
+/**
+ * EDPB Opinion 28/2024 para. 55 lists the attacks an anonymity claim must withstand; each row says
+ * which of ours covers it, and whether it ran here.
+ */
+const COVERAGE: { cls: string; attacks: string[]; note: string }[] = [
+  { cls: 'Membership inference', attacks: ['loss', 'zlib', 'min-k', 'min-k-plus-plus', 'reference'], note: 'Was a person’s record in the training data?' },
+  { cls: 'Exfiltration (targeted personal data)', attacks: ['pii-extraction'], note: 'Does the model emit a person’s declared PII when prompted with the text before it?' },
+  { cls: 'Regurgitation', attacks: ['prefix-extraction', 'canary-exposure'], note: 'Does the model reproduce training text verbatim, or prefer planted secrets?' },
+  { cls: 'Reconstruction', attacks: ['prefix-extraction'], note: 'Can the rest of a record be rebuilt from its beginning (exact and ≥ 0.9 edit similarity)?' },
+  { cls: 'Attribute inference', attacks: [], note: 'Inferring a hidden attribute of a known person: no attack in this version.' },
+  { cls: 'Model inversion', attacks: [], note: 'Reconstructing class-representative inputs: not implemented (meant for classifiers).' },
+];
+
+function coverage(result: AuditResult) {
+  return COVERAGE.map((row) => {
+    const here = result.attacks.filter((a) => row.attacks.includes(a.id));
+    const ran = here.filter((a) => a.status === 'ok').map((a) => a.id);
+    const status = row.attacks.length === 0 ? 'not available' : ran.length > 0 ? 'run' : here.length > 0 ? 'not applicable / failed' : 'not run';
+    const detail =
+      ran.length > 0
+        ? ran.join(', ')
+        : here.length > 0
+          ? here.map((a) => `${a.id}: ${a.status}${a.reason ? ` (${a.reason})` : ''}`).join('; ')
+          : row.attacks.length > 0
+            ? `not configured (${row.attacks.join(', ')})`
+            : '—';
+    return { ...row, status, detail };
+  });
+}
+
+/** What the run's attacks assume of an adversary (the default threat model text). */
+function threatModel(result: AuditResult): string[] {
+  const ids = new Set(result.attacks.filter((a) => a.status === 'ok').map((a) => a.id));
+  const lines: string[] = [];
+  if ([...ids].some((id) => ['loss', 'zlib', 'min-k', 'min-k-plus-plus', 'reference'].includes(id)))
+    lines.push('Access: black-box queries returning per-token log-probabilities of a candidate text (membership attacks)' + (ids.has('reference') ? ', and the base model the fine-tune started from' : '') + '.');
+  if (ids.has('prefix-extraction') || ids.has('pii-extraction'))
+    lines.push('Access: greedy text generation from a prompt (extraction attacks); one continuation per prompt, no sampling.');
+  if (ids.has('prefix-extraction')) lines.push('Knowledge: the first tokens of a training record (a prefix).');
+  if (ids.has('pii-extraction')) lines.push('Knowledge: the text that preceded a person’s PII in training (their own ticket up to the value).');
+  if (ids.has('canary-exposure')) lines.push('Auditor’s knowledge: the secrets planted in training (canaries), ranked against random candidates.');
+  lines.push('Not assumed: access to weights or gradients, shadow models trained on the same distribution, or many sampled generations; a stronger adversary may find more.');
+  return lines;
+}
+
+/** Which legal claim this run's result supports, in the words of the sources. */
+function claims(result: AuditResult) {
+  const preset = ((result.config as { assert?: { preset?: string } } | null)?.assert?.preset) ?? 'privacy-audit:unlearning';
+  const pass = result.verdict === 'pass';
+  return [
+    {
+      claim: 'Deletion verified for the listed subjects (GDPR Art. 17, CCPA §1798.105)',
+      status: preset === 'privacy-audit:unlearning' || preset === 'privacy-audit:anonymisation' ? (pass ? 'supported by the attacks run' : 'not supported') : 'not evaluated (custom gates)',
+    },
+    {
+      claim: 'Anonymous model: extraction and query-based inference “insignificant for any data subject” (EDPB Opinion 28/2024, para. 43); deidentified (CCPA §1798.140(m))',
+      status: preset === 'privacy-audit:anonymisation' ? (pass ? 'supported by the attacks run' : 'not supported') : 'not evaluated: run with assert.preset privacy-audit:anonymisation, which gates every member, not only the deleted ones',
+    },
+  ];
+}
+
 /** A forest plot of AUC intervals: 0.5 (chance) marked, one row per finding. Numbers only. */
 export function aucForest(findings: AuditResult['findings']): string {
   const rowH = 22;
@@ -52,8 +113,10 @@ export function aucForest(findings: AuditResult['findings']): string {
 
 export function renderHtml(result: AuditResult, run?: RunInfo): string {
   compiled ??= hb.compile(template('report.hbs'), { strict: false });
-  const membershipGates = result.gates.filter((g) => /\.auc$/.test(g.id));
-  const extractionGates = result.gates.filter((g) => !/\.auc$/.test(g.id));
+  // A gate's family is its attack's: the attack id is one of the dot-separated parts of the gate id.
+  const familyOf = (id: string) => result.attacks.find((a) => id.split('.').includes(a.id))?.family;
+  const membershipGates = result.gates.filter((g) => g.level === 'error' && familyOf(g.id) === 'membership');
+  const extractionGates = result.gates.filter((g) => g.level === 'error' && familyOf(g.id) === 'extraction');
   const worst = (gs: typeof result.gates) =>
     gs.length === 0 ? 'not run' : gs.some((g) => g.status === 'fail') ? 'fail' : gs.some((g) => g.status === 'inconclusive') ? 'inconclusive' : 'pass';
   const models = result.models.map((m) => ({
@@ -91,5 +154,8 @@ export function renderHtml(result: AuditResult, run?: RunInfo): string {
     })),
     embedded,
     embeddedRun,
+    coverage: coverage(result),
+    threat: threatModel(result),
+    claims: claims(result),
   });
 }
