@@ -23,7 +23,7 @@ import type { ModelSpec } from '../pool/protocol.ts';
 import type { AuditResult, InputFile, RunInfo, SubjectVerdict } from '../result/types.ts';
 import { SCHEMA_VERSION } from '../result/types.ts';
 import type { DataRecord, ModelRole } from '../types.ts';
-import { TOOL } from '../version.ts';
+import { dependencyVersions, TOOL } from '../version.ts';
 import { defaultGates, verdictOf, type AttackStatus } from './gates.ts';
 import { extractionComparisons, membershipComparisons, type Comparison } from './compare.ts';
 import {
@@ -190,6 +190,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.availableParallelism()}`,
+    dependencies: dependencyVersions(),
     argv: opts.argv ?? [],
     cache: { hits: cache.hits, misses: cache.misses },
     tokensScored: signals.tokensScored,

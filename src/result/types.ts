@@ -57,6 +57,8 @@ export interface RunInfo {
   node: string;
   platform: string;
   cpu: string;
+  /** Versions of the libraries that computed the numbers. */
+  dependencies?: Record<string, string>;
   argv: string[];
   cache: { hits: number; misses: number };
   tokensScored: number;
