@@ -8,6 +8,7 @@ import Handlebars from 'handlebars';
 import type { AuditResult, RunInfo } from '../src/result/types.ts';
 import { fmt, fmtEstimate, fmtP, pct } from './format.ts';
 import { resultDigest } from './json.ts';
+import { extractionPlot, histogramPlots, rocPlots } from './plots.ts';
 
 const template = (name: string) => readFileSync(new URL(`../templates/${name}`, import.meta.url), 'utf8');
 
@@ -111,7 +112,7 @@ export function aucForest(findings: AuditResult['findings']): string {
   );
 }
 
-export function renderHtml(result: AuditResult, run?: RunInfo): string {
+export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<string> {
   compiled ??= hb.compile(template('report.hbs'), { strict: false });
   // A gate's family is its attack's: the attack id is one of the dot-separated parts of the gate id.
   const familyOf = (id: string) => result.attacks.find((a) => id.split('.').includes(a.id))?.family;
@@ -154,6 +155,9 @@ export function renderHtml(result: AuditResult, run?: RunInfo): string {
     })),
     embedded,
     embeddedRun,
+    rocs: await rocPlots(result),
+    histograms: await histogramPlots(result),
+    extractionChart: await extractionPlot(result),
     coverage: coverage(result),
     threat: threatModel(result),
     claims: claims(result),

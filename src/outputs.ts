@@ -11,7 +11,7 @@ export async function writeOutputs(dir: string, result: AuditResult, run?: RunIn
   await mkdir(dir, { recursive: true });
   const files: [string, string][] = [
     ['result.json', renderJson(result)],
-    ['report.html', renderHtml(result, run)],
+    ['report.html', await renderHtml(result, run)],
     ['junit.xml', renderJunit(result)],
     ['summary.md', renderMarkdown(result)],
   ];

@@ -41,7 +41,7 @@ async function verifyReport(file: string, html: string): Promise<Verification> {
   const digest = resultDigest(result);
   const checks = [
     { what: 'the SHA-256 shown in the report matches its embedded result', ok: shown === digest },
-    { what: 'the page is exactly what its embedded result renders to', ok: renderHtml(result, run) === html },
+    { what: 'the page is exactly what its embedded result renders to', ok: (await renderHtml(result, run)) === html },
   ];
   const beside = path.join(path.dirname(file), 'result.json');
   if (existsSync(beside)) checks.push({ what: 'result.json beside it has the same SHA-256', ok: sha256(await readFile(beside)) === digest });

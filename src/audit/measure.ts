@@ -5,7 +5,7 @@
 import type { ExposureObservation, ExtractionObservation, MembershipObservation, SplitName } from '../../attacks/types.ts';
 import { subjectMeans } from './subjects.ts';
 import { sha256 } from '../cache.ts';
-import { bootstrapMembership, clopperPearson, membershipMetrics, minDetectableAuc } from '../metrics/index.ts';
+import { bootstrapMembership, clopperPearson, membershipMetrics, minDetectableAuc, rocCurve } from '../metrics/index.ts';
 import type { Estimate, ModelRole } from '../types.ts';
 
 export const FPRS = ['0.001', '0.01', '0.1'] as const;
@@ -31,6 +31,46 @@ export interface Finding {
    * (records ÷ design effect, the cluster-to-record bootstrap variance ratio): what "no signal" can mean.
    */
   power: { minDetectableAuc: number; designEffect: number };
+  /** The ROC curve, thinned to at most ~100 points (for the report's log-log plot). */
+  roc?: { fpr: number[]; tpr: number[] };
+  /** Score histograms of both sides over shared bins (for the report). */
+  histogram?: { edges: number[]; positive: number[]; negative: number[] };
+}
+
+/** Keeps the ROC's corners that matter on log axes: every point below FPR 1%, then ~80 spread in log FPR. */
+export function thinRoc(roc: { fpr: number[]; tpr: number[] }, max = 100): { fpr: number[]; tpr: number[] } {
+  const n = roc.fpr.length;
+  if (n <= max) return { fpr: roc.fpr, tpr: roc.tpr };
+  const keep = new Set<number>([0, n - 1]);
+  for (let i = 0; i < n && keep.size < max / 5; i++) if (roc.fpr[i]! <= 0.01) keep.add(i);
+  const positive = roc.fpr.map((f, i) => [f, i] as const).filter(([f]) => f > 0);
+  const lo = Math.log(positive[0]?.[0] ?? 1e-3);
+  const steps = max - keep.size;
+  let j = 0;
+  for (let k = 0; k <= steps; k++) {
+    const target = Math.exp(lo + ((0 - lo) * k) / steps);
+    while (j < positive.length - 1 && positive[j]![0] < target) j++;
+    // the last point at this FPR has the highest TPR: the curve's upper envelope
+    let idx = positive[j]![1];
+    while (idx + 1 < n && roc.fpr[idx + 1] === roc.fpr[idx]) idx++;
+    keep.add(idx);
+  }
+  const idx = [...keep].sort((a, b) => a - b);
+  return { fpr: idx.map((i) => roc.fpr[i]!), tpr: idx.map((i) => roc.tpr[i]!) };
+}
+
+export function histogram(pos: number[], neg: number[], bins = 30): NonNullable<Finding['histogram']> {
+  const all = [...pos, ...neg];
+  let min = Math.min(...all);
+  let max = Math.max(...all);
+  if (min === max) (min -= 0.5), (max += 0.5);
+  const edges = Array.from({ length: bins + 1 }, (_, i) => min + ((max - min) * i) / bins);
+  const count = (xs: number[]) => {
+    const c = new Array<number>(bins).fill(0);
+    for (const x of xs) c[Math.min(bins - 1, Math.floor(((x - min) / (max - min)) * bins))]! += 1;
+    return c;
+  };
+  return { edges, positive: count(pos), negative: count(neg) };
 }
 
 export interface ExtractionSummary {
@@ -92,6 +132,8 @@ export function membershipFinding(
       ? { unit: 'subject', iterations: opts.iterations, clusters: { positive: new Set(clusters.pos).size, negative: new Set(clusters.neg).size } }
       : { unit: 'record', iterations: opts.iterations },
     power: { minDetectableAuc: minDetectableAuc(effective(m.n.positive), effective(m.n.negative)), designEffect },
+    roc: thinRoc(rocCurve(positive.scores, negative.scores)),
+    histogram: histogram(positive.scores, negative.scores),
   };
 }
 

@@ -20,7 +20,7 @@ describe('golden outputs', () => {
     expect(renderJson(result)).toBe(text);
   });
   it('report.html', async () => {
-    await expect(renderHtml(result, run)).toMatchFileSnapshot('./golden/report.html');
+    await expect(await renderHtml(result, run)).toMatchFileSnapshot('./golden/report.html');
   });
   it('junit.xml', async () => {
     await expect(renderJunit(result)).toMatchFileSnapshot('./golden/junit.xml');
@@ -28,7 +28,7 @@ describe('golden outputs', () => {
   it('summary.md', async () => {
     await expect(renderMarkdown(result)).toMatchFileSnapshot('./golden/summary.md');
   });
-  it('the same input renders the same bytes twice', () => {
-    expect(renderHtml(result, run)).toBe(renderHtml(result, run));
+  it('the same input renders the same bytes twice', async () => {
+    expect(await renderHtml(result, run)).toBe(await renderHtml(result, run));
   });
 });
