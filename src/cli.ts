@@ -18,6 +18,7 @@ import { renderJson } from '../reports/json.ts';
 import { fmtEstimate, pct } from '../reports/format.ts';
 import { TOOL } from './version.ts';
 import { verify } from './verify.ts';
+import { writePdf } from './pdf.ts';
 
 const USAGE = `Usage: privacy-audit <command> [options]
 
@@ -41,6 +42,7 @@ Options:
   --bootstrap N           bootstrap iterations for intervals (default 1000)
   --seed N                seed for evaluate (run/demo take it from the config)
   --json                  evaluate: print result JSON on stdout and nothing else
+  --pdf                   also print report.html to report.pdf (A4) with Debian's chromium
   -h, --help              this help
   -v, --version           print the version
 
@@ -79,6 +81,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     },
   });
   await writeOutputs(out, result, run);
+  if (flags.pdf) await writePdf(path.join(out, 'report.html'), path.join(out, 'report.pdf'));
   log(`done in ${(run.durationMs / 1000).toFixed(1)} s (cache: ${run.cache.hits} hits, ${run.cache.misses} misses)`);
   printSummary(result, out);
   const failed = result.attacks.filter((a) => a.status === 'error');
@@ -92,6 +95,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
 }
 
 interface Flags {
+  pdf: boolean;
   out?: string;
   cacheDir?: string;
   workers?: number;
@@ -124,6 +128,7 @@ export async function main(argv: string[]): Promise<number> {
         bootstrap: { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
+        pdf: { type: 'boolean', default: false },
         scores: { type: 'string' },
         scenario: { type: 'string', default: 'retrained' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -149,6 +154,7 @@ export async function main(argv: string[]): Promise<number> {
       bootstrap: positiveInt('bootstrap', values.bootstrap),
       seed,
       json: values.json,
+      pdf: values.pdf,
       scores: values.scores,
     };
     const cmdline = ['privacy-audit', ...argv];
@@ -166,6 +172,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!flags.scores) throw new InputError('evaluate needs --scores <file.jsonl|file.csv>');
         const result = await evaluateScores(path.resolve(flags.scores), { seed: flags.seed, bootstrap: flags.bootstrap });
         if (flags.out) await writeOutputs(path.resolve(flags.out), result);
+        if (flags.pdf && flags.out) await writePdf(path.join(path.resolve(flags.out), 'report.html'), path.join(path.resolve(flags.out), 'report.pdf'));
         if (flags.json) process.stdout.write(renderJson(result));
         else printSummary(result, flags.out);
         return exitFor(result);
@@ -188,6 +195,7 @@ export async function main(argv: string[]): Promise<number> {
         }
         const out = path.resolve(flags.out ?? path.dirname(file));
         await writeOutputs(out, result, run);
+        if (flags.pdf) await writePdf(path.join(out, 'report.html'), path.join(out, 'report.pdf'));
         printSummary(result, out);
         return exitFor(result);
       }
