@@ -19,6 +19,7 @@ import { fmtEstimate, pct } from '../reports/format.ts';
 import { TOOL } from './version.ts';
 import { verify } from './verify.ts';
 import { writePdf } from './pdf.ts';
+import { createProgress } from './progress.ts';
 
 const USAGE = `Usage: privacy-audit <command> [options]
 
@@ -70,16 +71,15 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   const workers = flags.workers ?? cfg.workers ?? defaultWorkers();
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
+  const bar = createProgress(log);
   const { result, run } = await runAudit(cfg, {
     workers,
     cacheDir: flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : path.join(out, '.cache')) : undefined,
     bootstrap: flags.bootstrap,
     argv,
     log,
-    progress: (p) => {
-      if (p.done === p.total) log(`  ${p.op} ${p.model}: ${p.total} batch(es) done`);
-    },
-  });
+    progress: bar.progress,
+  }).finally(() => bar.stop());
   await writeOutputs(out, result, run);
   if (flags.pdf) await writePdf(path.join(out, 'report.html'), path.join(out, 'report.pdf'));
   log(`done in ${(run.durationMs / 1000).toFixed(1)} s (cache: ${run.cache.hits} hits, ${run.cache.misses} misses)`);
