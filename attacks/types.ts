@@ -83,6 +83,8 @@ export interface ExtractionTrial {
   /** Approximate match (normalised edit similarity ≥ the attack's threshold); `hit` implies `near`. */
   near: boolean;
   similarity: number;
+  /** The PII value that was emitted (pii-extraction hits only). Held in memory; result.json gets it masked. */
+  emitted?: string;
 }
 
 export interface ExtractionObservation {

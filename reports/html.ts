@@ -151,6 +151,7 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
         role: m.role,
         attacks: (s.leakedBy[m.role] ?? []).join(', '),
         flagged: (s.flaggedBy?.[m.role] ?? []).join(', '),
+        emitted: (s.emitted?.[m.role] ?? []).map((e) => `${e.type} ${e.value}`).join(', '),
       })),
     })),
     embedded,

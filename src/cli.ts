@@ -44,6 +44,8 @@ Options:
   --seed N                seed for evaluate (run/demo take it from the config)
   --json                  evaluate: print result JSON on stdout and nothing else
   --pdf                   also print report.html to report.pdf (A4) with Debian's chromium
+  --reveal                run/demo: real subject ids and unmasked PII in the outputs, for
+                          authorised internal review (the report says so at the top)
   -h, --help              this help
   -v, --version           print the version
 
@@ -77,6 +79,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     cacheDir: flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : path.join(out, '.cache')) : undefined,
     bootstrap: flags.bootstrap,
     argv,
+    reveal: flags.reveal,
     log,
     progress: bar.progress,
   }).finally(() => bar.stop());
@@ -96,6 +99,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
 
 interface Flags {
   pdf: boolean;
+  reveal: boolean;
   out?: string;
   cacheDir?: string;
   workers?: number;
@@ -129,6 +133,7 @@ export async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
         pdf: { type: 'boolean', default: false },
+        reveal: { type: 'boolean', default: false },
         scores: { type: 'string' },
         scenario: { type: 'string', default: 'retrained' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -155,6 +160,7 @@ export async function main(argv: string[]): Promise<number> {
       seed,
       json: values.json,
       pdf: values.pdf,
+      reveal: values.reveal,
       scores: values.scores,
     };
     const cmdline = ['privacy-audit', ...argv];

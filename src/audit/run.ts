@@ -48,8 +48,28 @@ export interface RunOptions {
   cacheDir: string | undefined;
   bootstrap?: number;
   argv?: string[];
+  /** Real subject ids and unmasked PII in the result, for authorised internal review. */
+  reveal?: boolean;
   log?: (line: string) => void;
   progress?: Progress;
+}
+
+/**
+ * Masks a PII value for the report: an e-mail keeps the first character of its user name and its
+ * top-level domain (`j*****@****.test`); anything else keeps its first and last character and its
+ * punctuation (`5**-***-***0`). Enough for a reviewer to recognise the kind of value, not to use it.
+ */
+export function maskValue(value: string): string {
+  const at = value.lastIndexOf('@');
+  const star = (s: string) => s.replace(/[\p{L}\p{N}]/gu, '*');
+  if (at > 0) {
+    const domain = value.slice(at + 1);
+    const dot = domain.lastIndexOf('.');
+    const local = value.slice(0, at);
+    return `${local[0]}${star(local.slice(1))}@${dot > 0 ? `${star(domain.slice(0, dot))}${domain.slice(dot)}` : star(domain)}`;
+  }
+  if (value.length <= 2) return star(value);
+  return `${value[0]}${star(value.slice(1, -1))}${value.slice(-1)}`;
 }
 
 export function pseudonym(salt: string, subject: string): string {
@@ -163,6 +183,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     schemaVersion: SCHEMA_VERSION,
     tool: { ...TOOL },
     kind: 'run',
+    ...(opts.reveal ? { revealed: true } : {}),
     verdict: verdictOf(gates),
     seed: cfg.seed,
     gateModel,
@@ -179,7 +200,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     extraction,
     comparisons,
     exposure,
-    subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, (s) => pseudonym(salt, s)),
+    subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, (s) => (opts.reveal ? s : pseudonym(salt, s)), opts.reveal ? (v) => v : maskValue),
     gates,
     config: cfg.raw,
   };
@@ -214,6 +235,7 @@ function subjectVerdicts(
   extraction: Map<string, ExtractionObservation[]>,
   membership: Map<string, MembershipObservation[]>,
   alias: (subject: string) => string,
+  mask: (value: string) => string,
 ): SubjectVerdict[] {
   const bySubject = new Map<string, number>();
   for (const r of forget) bySubject.set(r.subject ?? r.id, (bySubject.get(r.subject ?? r.id) ?? 0) + 1);
@@ -235,14 +257,21 @@ function subjectVerdicts(
   }
   const out = [...bySubject].map(([subject, records]) => {
     const leakedBy: Record<string, string[]> = {};
+    const emitted: Record<string, { type: string; value: string }[]> = {};
     for (const [attack, list] of extraction) {
       for (const o of list) {
-        const hit = o.trials.some((t) => t.split === 'forget' && t.hit && (t.subject ?? t.recordId) === subject);
+        const hits = o.trials.filter((t) => t.split === 'forget' && t.hit && (t.subject ?? t.recordId) === subject);
         leakedBy[o.model] ??= [];
-        if (hit) leakedBy[o.model]!.push(attack);
+        if (hits.length > 0) leakedBy[o.model]!.push(attack);
+        for (const t of hits) {
+          if (t.emitted === undefined) continue;
+          const list2 = (emitted[o.model] ??= []);
+          const v = { type: t.target, value: mask(t.emitted) };
+          if (!list2.some((x) => x.type === v.type && x.value === v.value)) list2.push(v);
+        }
       }
     }
-    return { subject: alias(subject), records, leakedBy, flaggedBy: flagged.get(subject) ?? {} };
+    return { subject: alias(subject), records, leakedBy, flaggedBy: flagged.get(subject) ?? {}, emitted };
   });
   // Sorted by pseudonym so the list order reveals nothing about the input order.
   return out.sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));

@@ -24,12 +24,16 @@ export interface SubjectVerdict {
   leakedBy: Record<string, string[]>;
   /** Per model role, the membership attacks whose subject score is above holdout's 95th percentile. */
   flaggedBy: Record<string, string[]>;
+  /** Per model role, the PII values emitted (masked, e.g. `j*****@****.test`, unless the run used --reveal). */
+  emitted?: Record<string, { type: string; value: string }[]>;
 }
 
 export interface AuditResult {
   schemaVersion: typeof SCHEMA_VERSION;
   tool: { name: string; version: string };
   kind: 'run' | 'evaluate';
+  /** True when --reveal put real subject ids and unmasked PII in this result: internal review only. */
+  revealed?: boolean;
   verdict: Verdict;
   seed: number;
   gateModel: string;

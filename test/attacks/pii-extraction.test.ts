@@ -49,7 +49,7 @@ describe("attack 'pii-extraction': evaluate", () => {
       models: [{ role: 'before', splits: { forget: [item('f1', 'email', 'ann@mail.test', continuation, 's1')] }, skipped: {} }],
     });
     expect(obs!.trials).toEqual([
-      { split: 'forget', recordId: 'f1', subject: 's1', target: 'email', hit, near: hit, similarity: hit ? 1 : 0 },
+      { split: 'forget', recordId: 'f1', subject: 's1', target: 'email', hit, near: hit, similarity: hit ? 1 : 0, ...(hit ? { emitted: 'ann@mail.test' } : {}) },
     ]);
   });
 
