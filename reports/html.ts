@@ -52,8 +52,10 @@ function coverage(result: AuditResult) {
   });
 }
 
-/** What the run's attacks assume of an adversary (the default threat model text). */
+/** What the run's attacks assume of an adversary: the config's `report.threatModel`, or derived. */
 function threatModel(result: AuditResult): string[] {
+  const given = (result.config as { report?: { threatModel?: string | string[] } } | null)?.report?.threatModel;
+  if (given) return Array.isArray(given) ? given : [given];
   const ids = new Set(result.attacks.filter((a) => a.status === 'ok').map((a) => a.id));
   const lines: string[] = [];
   if ([...ids].some((id) => ['loss', 'zlib', 'min-k', 'min-k-plus-plus', 'reference'].includes(id)))
@@ -160,6 +162,7 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     histograms: await histogramPlots(result),
     extractionChart: await extractionPlot(result),
     coverage: coverage(result),
+    deletion: (result.config as { deletion?: Record<string, string> } | null)?.deletion,
     threat: threatModel(result),
     claims: claims(result),
   });

@@ -174,6 +174,23 @@ export const configSchema = strict(
     assert: assertSchema
       .meta({ description: 'gates (Lighthouse-CI style): a preset and assertions "<model>.<split>.<attack>.<metric>": [off|warn|error, { max, min, range, contains, bound }]' })
       .optional(),
+    deletion: strict(
+      {
+        method: nonEmpty('how the deletion was done, e.g. "retrained without the subjects" or "gradient-ascent unlearning, 10 steps"').optional(),
+        date: nonEmpty('when it was done (free text, e.g. 2026-11-20)').optional(),
+        reference: nonEmpty('the request or ticket it answers, e.g. a DSR number').optional(),
+      },
+      'the deletion event shown in the report',
+    ).optional(),
+    report: strict(
+      {
+        threatModel: z
+          .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a text or a list of texts' })
+          .meta({ description: 'the threat model stated in the report, replacing the default derived from the attacks run' })
+          .optional(),
+      },
+      'report options',
+    ).optional(),
     output: strict(
       { dir: nonEmpty('report folder, relative to the config file', 'a folder path').default('./privacy-audit-report') },
       'output options',

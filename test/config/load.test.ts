@@ -181,7 +181,7 @@ describe('loadConfig: bad input names file, line and field', () => {
     const e = await expectInputError(
       loadConfig(file, opts),
       { file, line: 4, field: 'colour' },
-      /unknown key "colour"; allowed keys: .*models, data, attacks, assert, output/,
+      /unknown key "colour"; allowed keys: .*models, data, attacks, assert, deletion, report, output/,
     );
     expect(e.format()).toBe(`${file}:4: field "colour": ${e.message}`);
   });
@@ -382,5 +382,26 @@ describe('assert: gate names are checked when the config is loaded', () => {
     await expect(base(`assert:\n  assertions:\n    after.forget.zlib.auc: error\n`)).rejects.toMatchObject({ message: expect.stringContaining('attack "zlib" is not in attacks') });
     await expect(base(`assert:\n  assertions:\n    after.forget.loss.hits: error\n`)).rejects.toMatchObject({ message: expect.stringContaining('membership attack') });
     await expect(base(`assert:\n  assertions:\n    after.forget.loss.auc: [fatal]\n`)).rejects.toMatchObject({ where: { field: expect.stringContaining('assert.assertions') } });
+  });
+});
+
+describe('deletion and report options', () => {
+  it('are accepted, strict, and kept in the raw config for the report', async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-del-'));
+    mkdirSync(path.join(dir, 'm/onnx'), { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'onnx/model.onnx']) writeFileSync(path.join(dir, 'm', f), '{}');
+    writeFileSync(path.join(dir, 'members.jsonl'), '{"id":"a","subject":"s","text":"x"}\n');
+    writeFileSync(path.join(dir, 'holdout.jsonl'), '{"id":"b","subject":"t","text":"y"}\n');
+    const body = (extra: string) => `version: 1\nmodels:\n  before: hf:./m\ndata:\n  members: ./members.jsonl\n  forgetSubjects: [s]\n  holdout: ./holdout.jsonl\n${extra}`;
+    const { loadConfig } = await import('../../src/config/load.ts');
+    const opts = { attackOptions: () => undefined };
+    writeFileSync(path.join(dir, 'ok.yml'), body('deletion: { method: retrained, date: 2026-11-20, reference: DSR-1 }\nreport: { threatModel: [a, b] }\n'));
+    const cfg = await loadConfig(path.join(dir, 'ok.yml'), opts);
+    expect((cfg.raw as { deletion: unknown }).deletion).toEqual({ method: 'retrained', date: '2026-11-20', reference: 'DSR-1' });
+    writeFileSync(path.join(dir, 'bad.yml'), body('deletion: { how: retrained }\n'));
+    await expect(loadConfig(path.join(dir, 'bad.yml'), opts)).rejects.toMatchObject({ where: { line: 8 }, message: expect.stringContaining('allowed keys: method, date, reference') });
   });
 });
