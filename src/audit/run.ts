@@ -87,11 +87,11 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const baseDir = cfg.configPath ? path.dirname(cfg.configPath) : process.cwd();
   const inputs: InputFile[] = cfg.inputs.map((i) => ({ role: i.role, path: path.relative(baseDir, i.path).split(path.sep).join('/'), sha256: i.sha256 }));
 
-  const models: ModelUnderTest[] = [];
+  // Every model role is a local hf: folder; its cache identity is the hash of its files.
   const specs = new Map<string, ModelSpec>();
-  for (const role of TARGET_ROLES) {
+  const load = (role: ModelRole): ModelUnderTest | undefined => {
     const ref = cfg.models[role];
-    if (!ref) continue;
+    if (!ref) return undefined;
     if (ref.kind !== 'hf') {
       throw new InputError(`model ref "${ref.raw}": ${ref.kind}: models are not supported for causal-LM audits yet; use hf:<folder>`, {
         ...(cfg.configPath ? { file: cfg.configPath } : {}),
@@ -99,22 +99,11 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       });
     }
     const files = cfg.inputs.filter((i) => i.role === `model:${role}`).map((i) => i.sha256);
-    models.push({ role, sha256: sha256(files.join('\n')), capabilities: new Set(HF_CAPABILITIES) });
     specs.set(role, { kind: 'hf', path: ref.path });
-  }
-
-  let reference: ModelUnderTest | undefined;
-  const refRef = cfg.models.reference;
-  if (refRef) {
-    if (refRef.kind !== 'hf')
-      throw new InputError(`model ref "${refRef.raw}": ${refRef.kind}: models are not supported for causal-LM audits yet; use hf:<folder>`, {
-        ...(cfg.configPath ? { file: cfg.configPath } : {}),
-        field: 'models.reference',
-      });
-    const files = cfg.inputs.filter((i) => i.role === 'model:reference').map((i) => i.sha256);
-    reference = { role: 'reference', sha256: sha256(files.join('\n')), capabilities: new Set(HF_CAPABILITIES) };
-    specs.set('reference', { kind: 'hf', path: refRef.path });
-  }
+    return { role, sha256: sha256(files.join('\n')), capabilities: new Set(HF_CAPABILITIES) };
+  };
+  const models = TARGET_ROLES.map(load).filter((m): m is ModelUnderTest => m !== undefined);
+  const reference = load('reference');
 
   const auditSplits: AuditSplits = { forget: splits.forget, retain: splits.retain, holdout: splits.holdout };
   const pool = createPool(opts.workers);
