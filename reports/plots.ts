@@ -57,15 +57,21 @@ export async function rocPlots(result: AuditResult): Promise<{ attack: string; s
   return out;
 }
 
-/** Score histograms of the deletion question (forget vs holdout) for every attack and model. */
+/**
+ * Score distributions of forget, retain and holdout records for every attack and model, as densities
+ * (share of records per unit of score), since the forget and retain comparisons have their own bins.
+ */
 export async function histogramPlots(result: AuditResult): Promise<{ title: string; svg: string }[]> {
   const out: { title: string; svg: string }[] = [];
   for (const f of result.findings.filter((x) => x.histogram && (x.positive === 'forget' || x.positive === 'member'))) {
-    const h = f.histogram!;
-    const values = h.edges.slice(0, -1).flatMap((lo, i) => [
-      { lo, hi: h.edges[i + 1]!, share: h.positive[i]! / f.n.positive, split: clean(f.positive) },
-      { lo, hi: h.edges[i + 1]!, share: h.negative[i]! / f.n.negative, split: clean(f.negative) },
-    ]);
+    const retain = result.findings.find((x) => x.attack === f.attack && x.model === f.model && x.positive === 'retain' && x.histogram);
+    const series = (h: NonNullable<typeof f.histogram>, counts: number[], n: number, split: string) =>
+      h.edges.slice(0, -1).map((lo, i) => ({ lo, hi: h.edges[i + 1]!, density: counts[i]! / n / (h.edges[i + 1]! - lo), split: clean(split) }));
+    const values = [
+      ...series(f.histogram!, f.histogram!.positive, f.n.positive, f.positive),
+      ...series(f.histogram!, f.histogram!.negative, f.n.negative, f.negative),
+      ...(retain ? series(retain.histogram!, retain.histogram!.positive, retain.n.positive, 'retain') : []),
+    ];
     const title = clean(`${f.attack} · ${f.model}`);
     out.push({
       title,
@@ -75,12 +81,18 @@ export async function histogramPlots(result: AuditResult): Promise<{ title: stri
         config: CONFIG,
         title,
         data: { values },
-        mark: { type: 'rect', opacity: 0.55 },
+        mark: { type: 'rect', opacity: 0.45 },
         encoding: {
           x: { field: 'lo', type: 'quantitative', title: 'score (higher = more member-like)' },
           x2: { field: 'hi' },
-          y: { field: 'share', type: 'quantitative', title: 'share of records', stack: null },
-          color: { field: 'split', type: 'nominal', title: null, scale: { range: ['#b3261e', '#3c6e9f'] }, legend: { orient: 'bottom' } },
+          y: { field: 'density', type: 'quantitative', title: 'density', stack: null },
+          color: {
+            field: 'split',
+            type: 'nominal',
+            title: null,
+            scale: { domain: [clean(f.positive), clean(f.negative), 'retain'], range: ['#b3261e', '#3c6e9f', '#7a7a7a'] },
+            legend: { orient: 'bottom' },
+          },
         },
       }),
     });
