@@ -10,7 +10,7 @@ import { attackIds, getAttack } from '../attacks/index.ts';
 import { runAudit } from './audit/run.ts';
 import { loadConfig } from './config/load.ts';
 import { InputError, isInputError } from './errors.ts';
-import { evaluateScores } from './evaluate/index.ts';
+import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
 import { writeOutputs } from './outputs.ts';
 import { defaultWorkers } from './pool/index.ts';
 import type { AuditResult } from './result/types.ts';
@@ -31,6 +31,9 @@ Commands:
                           retrained model as the gold standard)
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
                           id, score, member[, model, subject]; higher score = more likely member)
+  evaluate --observations F --attack lira|rmia [--offline] [--fixed-variance] [--gamma G] [--a A]
+                          [--per-record]: LiRA or RMIA on shadow-model outputs computed elsewhere
+                          (JSONL: model, id, confidence, member[, population])
   report result.json      re-render report.html, junit.xml and summary.md from a result.json
   verify FILE             check that a report.html or result.json is exactly what the tool wrote
                           (SHA-256 of the canonical result.json; exit 0 intact, 1 modified)
@@ -135,6 +138,13 @@ export async function main(argv: string[]): Promise<number> {
         pdf: { type: 'boolean', default: false },
         reveal: { type: 'boolean', default: false },
         scores: { type: 'string' },
+        observations: { type: 'string' },
+        attack: { type: 'string' },
+        offline: { type: 'boolean', default: false },
+        'fixed-variance': { type: 'boolean', default: false },
+        gamma: { type: 'string' },
+        a: { type: 'string' },
+        'per-record': { type: 'boolean', default: false },
         scenario: { type: 'string', default: 'retrained' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
@@ -175,8 +185,28 @@ export async function main(argv: string[]): Promise<number> {
         return await runConfig(config, { ...flags, out: flags.out ?? 'privacy-audit-report' }, cmdline);
       }
       case 'evaluate': {
-        if (!flags.scores) throw new InputError('evaluate needs --scores <file.jsonl|file.csv>');
-        const result = await evaluateScores(path.resolve(flags.scores), { seed: flags.seed, bootstrap: flags.bootstrap });
+        const num = (name: string, v: string | undefined) => {
+          if (v === undefined) return undefined;
+          const n = Number(v);
+          if (!Number.isFinite(n)) throw new InputError(`--${name} expects a number, got "${v}"`);
+          return n;
+        };
+        let result: AuditResult;
+        if (values.observations) {
+          if (values.attack !== 'lira' && values.attack !== 'rmia') throw new InputError(`--observations needs --attack lira or --attack rmia${values.attack ? `, got "${values.attack}"` : ''}`);
+          result = await evaluateObservations(path.resolve(values.observations), {
+            attack: values.attack,
+            offline: values.offline,
+            fixedVariance: values['fixed-variance'],
+            gamma: num('gamma', values.gamma),
+            a: num('a', values.a),
+            perRecord: values['per-record'],
+            seed: flags.seed,
+            bootstrap: flags.bootstrap,
+          });
+        } else if (flags.scores) {
+          result = await evaluateScores(path.resolve(flags.scores), { seed: flags.seed, bootstrap: flags.bootstrap });
+        } else throw new InputError('evaluate needs --scores <file.jsonl|file.csv> or --observations <file.jsonl> --attack lira|rmia');
         if (flags.out) await writeOutputs(path.resolve(flags.out), result);
         if (flags.pdf && flags.out) await writePdf(path.join(path.resolve(flags.out), 'report.html'), path.join(path.resolve(flags.out), 'report.pdf'));
         if (flags.json) process.stdout.write(renderJson(result));

@@ -7,6 +7,8 @@ import { InputError } from '../errors.ts';
 import { SCHEMA_VERSION, type AuditResult } from '../result/types.ts';
 import { TOOL } from '../version.ts';
 import { readScores } from './scores.ts';
+import { readObservations } from '../shadow/observations.ts';
+import { liraScores, rmiaScores } from '../shadow/scores.ts';
 import { readFile } from 'node:fs/promises';
 
 export async function evaluateScores(file: string, opts: { seed: number; bootstrap?: number }): Promise<AuditResult> {
@@ -59,5 +61,93 @@ export async function evaluateScores(file: string, opts: { seed: number; bootstr
     subjects: [],
     gates,
     config: { scores: path.basename(file), seed: opts.seed },
+  };
+}
+
+export interface ObservationOptions {
+  attack: 'lira' | 'rmia';
+  offline?: boolean;
+  fixedVariance?: boolean;
+  gamma?: number;
+  a?: number;
+  perRecord?: boolean;
+  seed: number;
+  bootstrap?: number;
+}
+
+/** `evaluate --observations`: LiRA or RMIA on shadow outputs computed elsewhere (e.g. in PyTorch). */
+export async function evaluateObservations(file: string, opts: ObservationOptions): Promise<AuditResult> {
+  const obs = await readObservations(file);
+  let scores: number[];
+  try {
+    scores =
+      opts.attack === 'lira'
+        ? liraScores(obs.records, { offline: opts.offline, fixedVariance: opts.fixedVariance })
+        : rmiaScores(obs.records, obs.population, { offline: opts.offline, a: opts.a, gamma: opts.gamma });
+  } catch (e) {
+    throw new InputError((e as Error).message, { file });
+  }
+  const members = obs.records.map((r, i) => ({ r, s: scores[i]! })).filter((x) => x.r.member);
+  const nonmembers = obs.records.map((r, i) => ({ r, s: scores[i]! })).filter((x) => !x.r.member);
+  if (members.length === 0 || nonmembers.length === 0)
+    throw new InputError(`target rows need both members and non-members (has ${members.length} and ${nonmembers.length})`, { file, field: 'member' });
+  const finding = membershipFinding(
+    opts.attack,
+    'target',
+    { name: 'member', scores: members.map((x) => x.s) },
+    { name: 'nonmember', scores: nonmembers.map((x) => x.s) },
+    { seed: opts.seed, iterations: opts.bootstrap ?? 1000 },
+  );
+  const options = {
+    ...(opts.offline ? { offline: true } : {}),
+    ...(opts.attack === 'lira' && opts.fixedVariance ? { fixedVariance: true } : {}),
+    ...(opts.attack === 'rmia' ? { gamma: opts.gamma ?? 2, ...(opts.offline ? { a: opts.a ?? 0.3 } : {}) } : {}),
+  };
+  const withRecords = opts.perRecord ? { ...finding, records: obs.records.map((r, i) => ({ id: r.id, score: scores[i]! })) } : finding;
+  const gates: GateResult[] = [
+    {
+      id: `target.member.${opts.attack}.auc`,
+      level: 'error',
+      status: finding.auc.hi <= DEFAULT_MAX_AUC ? 'pass' : 'fail',
+      expected: `auc.hi <= ${DEFAULT_MAX_AUC}`,
+      actual: finding.auc.hi,
+      message: `member-vs-nonmember AUC ${finding.auc.value.toFixed(3)} [${finding.auc.lo.toFixed(3)}, ${finding.auc.hi.toFixed(3)}]`,
+    },
+  ];
+  const shadows = new Set<number>();
+  obs.records.forEach((r) => shadows.add(r.inside.length + r.outside.length));
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { ...TOOL },
+    kind: 'evaluate',
+    verdict: verdictOf(gates),
+    seed: opts.seed,
+    gateModel: 'target',
+    inputs: [{ role: 'observations', path: path.basename(file), sha256: sha256(await readFile(file)) }],
+    data: {
+      target: { records: obs.records.length, subjects: obs.records.length },
+      population: { records: obs.population.length, subjects: obs.population.length },
+    },
+    models: [{ role: 'target', ref: 'observations' }],
+    attacks: [
+      {
+        id: opts.attack,
+        family: 'membership',
+        status: 'ok',
+        title: opts.attack === 'lira' ? 'LiRA on supplied shadow outputs' : 'RMIA on supplied reference outputs',
+        options,
+        reference:
+          opts.attack === 'lira'
+            ? 'Carlini et al. Membership Inference Attacks From First Principles. IEEE S&P 2022, §4 (online/offline LiRA, fixed variance).'
+            : 'Zarifzadeh, Liu, Shokri. Low-Cost High-Power Membership Inference Attacks. ICML 2024, §3 (RMIA).',
+      },
+    ],
+    findings: [withRecords],
+    extraction: [],
+    comparisons: [],
+    exposure: [],
+    subjects: [],
+    gates,
+    config: { observations: path.basename(file), attack: opts.attack, ...options, seed: opts.seed },
   };
 }

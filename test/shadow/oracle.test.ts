@@ -1,0 +1,64 @@
+/**
+ * LiRA (online, offline, fixed variance) and RMIA (online, offline) on the shadow observations of
+ * ../shared/oracles/shadow-attacks.json, computed independently with numpy/scipy: every per-record
+ * score to 1e-9, and AUC and TPR@FPR as the oracle has them.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluateObservations, type ObservationOptions } from '../../src/evaluate/index.ts';
+import { cli } from '../helpers/cli.ts';
+import { REPO } from '../helpers/paths.ts';
+
+interface Case {
+  options: { attack: 'lira' | 'rmia'; offline?: boolean; fixedVariance?: boolean; gamma?: number; a?: number };
+  expected: { auc: number; tprAtFpr: Record<string, number> };
+  scores: Record<string, number>;
+}
+const oracle = JSON.parse(readFileSync(path.join(REPO, '../shared/oracles/shadow-attacks.json'), 'utf8')) as {
+  observations: unknown[];
+  cases: Record<string, Case>;
+};
+let file: string;
+beforeAll(() => {
+  file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pa-obs-')), 'obs.jsonl');
+  writeFileSync(file, oracle.observations.map((o) => JSON.stringify(o)).join('\n'));
+});
+
+describe('evaluate --observations against the oracle', () => {
+  for (const [name, c] of Object.entries(oracle.cases)) {
+    it(`${name}: per-record scores to 1e-9, AUC and TPR@FPR`, async () => {
+      const result = await evaluateObservations(file, { ...(c.options as ObservationOptions), perRecord: true, seed: 1, bootstrap: 50 });
+      const f = result.findings[0]! as (typeof result.findings)[number] & { records: { id: string; score: number }[] };
+      expect(f.records.length).toBe(Object.keys(c.scores).length);
+      for (const r of f.records) expect(Math.abs(r.score - c.scores[r.id]!)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(c.scores[r.id]!)));
+      expect(Math.abs(f.auc.value - c.expected.auc)).toBeLessThan(1e-9);
+      for (const [x, v] of Object.entries(c.expected.tprAtFpr)) expect(Math.abs(f.tprAtFpr[x as '0.01'].value - v)).toBeLessThan(1e-9);
+    });
+  }
+
+  it('through the CLI: --json prints only the result, --per-record adds the scores', async () => {
+    const r = await cli(['evaluate', '--observations', file, '--attack', 'rmia', '--offline', '--a', '0.3', '--gamma', '2', '--json', '--per-record']);
+    expect([0, 1]).toContain(r.code);
+    const result = JSON.parse(r.stdout);
+    expect(result.findings[0].auc.value).toBeCloseTo(oracle.cases['rmia-offline']!.expected.auc, 9);
+    expect(result.findings[0].records).toHaveLength(300);
+    expect(result.attacks[0].options).toEqual({ offline: true, gamma: 2, a: 0.3 });
+  });
+
+  it('bad input: exit 2 with file, line and field', async () => {
+    const bad = path.join(path.dirname(file), 'bad.jsonl');
+    writeFileSync(bad, '{"model":"target","id":"x","confidence":0.5,"member":true}\n{"model":"s1","id":"x","confidence":1.5,"member":false}\n');
+    let r = await cli(['evaluate', '--observations', bad, '--attack', 'lira']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bad.jsonl:2: field "confidence"');
+    r = await cli(['evaluate', '--observations', file, '--attack', 'shokri']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--attack lira or --attack rmia');
+    writeFileSync(bad, '{"model":"target","id":"x","confidence":0.5,"member":true}\n{"model":"target","id":"y","confidence":0.4,"member":false}\n{"model":"s1","id":"x","confidence":0.5,"member":true}\n');
+    r = await cli(['evaluate', '--observations', bad, '--attack', 'lira']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no OUT shadow');
+  });
+});
