@@ -5,7 +5,7 @@
 import type { ExposureObservation, ExtractionObservation, MembershipObservation, SplitName } from '../../attacks/types.ts';
 import { subjectMeans } from './subjects.ts';
 import { sha256 } from '../cache.ts';
-import { bootstrapMembership, clopperPearson, membershipMetrics, minDetectableAuc, rocCurve } from '../metrics/index.ts';
+import { bootstrapMembership, clopperPearson, epsilonLowerBound, membershipMetrics, minDetectableAuc, rocCurve } from '../metrics/index.ts';
 import type { Estimate, ModelRole } from '../types.ts';
 
 export const FPRS = ['0.001', '0.01', '0.1'] as const;
@@ -31,6 +31,11 @@ export interface Finding {
    * (records ÷ design effect, the cluster-to-record bootstrap variance ratio): what "no signal" can mean.
    */
   power: { minDetectableAuc: number; designEffect: number };
+  /**
+   * Empirical ε lower bound (δ = 0) from this attack's errors at a threshold chosen on a held-out half;
+   * `cap` is the most this n could show (a perfect attack).
+   */
+  epsilon?: { lowerBound: number; cap: number; delta: number };
   /** The ROC curve, thinned to at most ~100 points (for the report's log-log plot). */
   roc?: { fpr: number[]; tpr: number[] };
   /** Score histograms of both sides over shared bins (for the report). */
@@ -132,6 +137,9 @@ export function membershipFinding(
       ? { unit: 'subject', iterations: opts.iterations, clusters: { positive: new Set(clusters.pos).size, negative: new Set(clusters.neg).size } }
       : { unit: 'record', iterations: opts.iterations },
     power: { minDetectableAuc: minDetectableAuc(effective(m.n.positive), effective(m.n.negative)), designEffect },
+    epsilon: (({ lowerBound, cap, delta }) => ({ lowerBound, cap, delta }))(
+      epsilonLowerBound(positive.scores, negative.scores, { seed: derivedSeed(opts.seed, 'epsilon', attack, model, positive.name, negative.name) }),
+    ),
     roc: thinRoc(rocCurve(positive.scores, negative.scores)),
     histogram: histogram(positive.scores, negative.scores),
   };

@@ -20,3 +20,4 @@ export {
   type Estimate,
 } from './membership.ts';
 export { pairedAucStatistic, pairedBootstrap, type PairedScores, type PairedOptions } from './paired.ts';
+export { epsilonFromCounts, epsilonLowerBound, type EpsilonResult } from './epsilon.ts';
