@@ -1,7 +1,7 @@
 /** `privacy-audit evaluate --scores`: our statistics and outputs on scores computed elsewhere. */
 import path from 'node:path';
 import { DEFAULT_MAX_AUC, verdictOf, type GateResult } from '../audit/gates.ts';
-import { membershipFinding } from '../audit/measure.ts';
+import { membershipFinding, type Finding } from '../audit/measure.ts';
 import { sha256 } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { SCHEMA_VERSION, type AuditResult } from '../result/types.ts';
@@ -10,6 +10,18 @@ import { readScores } from './scores.ts';
 import { readObservations } from '../shadow/observations.ts';
 import { liraScores, rmiaScores } from '../shadow/scores.ts';
 import { readFile } from 'node:fs/promises';
+
+/** The default gate for supplied scores: members must not be separable (AUC upper bound ≤ 0.6). */
+function memberGate(f: Finding): GateResult {
+  return {
+    id: `${f.model}.member.${f.attack}.auc`,
+    level: 'error',
+    status: f.auc.hi <= DEFAULT_MAX_AUC ? 'pass' : 'fail',
+    expected: `auc.hi <= ${DEFAULT_MAX_AUC}`,
+    actual: f.auc.hi,
+    message: `member-vs-nonmember AUC ${f.auc.value.toFixed(3)} [${f.auc.lo.toFixed(3)}, ${f.auc.hi.toFixed(3)}]`,
+  };
+}
 
 export async function evaluateScores(file: string, opts: { seed: number; bootstrap?: number }): Promise<AuditResult> {
   const rows = await readScores(file);
@@ -30,14 +42,7 @@ export async function evaluateScores(file: string, opts: { seed: number; bootstr
       { seed: opts.seed, iterations: opts.bootstrap ?? 1000 },
     );
   });
-  const gates: GateResult[] = findings.map((f) => ({
-    id: `${f.model}.member.scores.auc`,
-    level: 'error',
-    status: f.auc.hi <= DEFAULT_MAX_AUC ? 'pass' : 'fail',
-    expected: `auc.hi <= ${DEFAULT_MAX_AUC}`,
-    actual: f.auc.hi,
-    message: `member-vs-nonmember AUC ${f.auc.value.toFixed(3)} [${f.auc.lo.toFixed(3)}, ${f.auc.hi.toFixed(3)}]`,
-  }));
+  const gates = findings.map(memberGate);
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { ...TOOL },
@@ -104,18 +109,7 @@ export async function evaluateObservations(file: string, opts: ObservationOption
     ...(opts.attack === 'rmia' ? { gamma: opts.gamma ?? 2, ...(opts.offline ? { a: opts.a ?? 0.3 } : {}) } : {}),
   };
   const withRecords = opts.perRecord ? { ...finding, records: obs.records.map((r, i) => ({ id: r.id, score: scores[i]! })) } : finding;
-  const gates: GateResult[] = [
-    {
-      id: `target.member.${opts.attack}.auc`,
-      level: 'error',
-      status: finding.auc.hi <= DEFAULT_MAX_AUC ? 'pass' : 'fail',
-      expected: `auc.hi <= ${DEFAULT_MAX_AUC}`,
-      actual: finding.auc.hi,
-      message: `member-vs-nonmember AUC ${finding.auc.value.toFixed(3)} [${finding.auc.lo.toFixed(3)}, ${finding.auc.hi.toFixed(3)}]`,
-    },
-  ];
-  const shadows = new Set<number>();
-  obs.records.forEach((r) => shadows.add(r.inside.length + r.outside.length));
+  const gates = [memberGate(finding)];
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { ...TOOL },
