@@ -23,6 +23,35 @@ function memberGate(f: Finding): GateResult {
   };
 }
 
+/** The parts of an `evaluate` result that do not depend on what was supplied: no extraction, no subjects. */
+async function evaluateResult(
+  role: string,
+  file: string,
+  seed: number,
+  gates: GateResult[],
+  rest: Pick<AuditResult, 'gateModel' | 'data' | 'models' | 'attacks' | 'findings' | 'config'>,
+): Promise<AuditResult> {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { ...TOOL },
+    kind: 'evaluate',
+    verdict: verdictOf(gates),
+    seed,
+    gateModel: rest.gateModel,
+    inputs: [{ role, path: path.basename(file), sha256: sha256(await readFile(file)) }],
+    data: rest.data,
+    models: rest.models,
+    attacks: rest.attacks,
+    findings: rest.findings,
+    extraction: [],
+    comparisons: [],
+    exposure: [],
+    subjects: [],
+    gates,
+    config: rest.config,
+  };
+}
+
 export async function evaluateScores(file: string, opts: { seed: number; bootstrap?: number }): Promise<AuditResult> {
   const rows = await readScores(file);
   const models = [...new Set(rows.map((r) => r.model))];
@@ -43,14 +72,8 @@ export async function evaluateScores(file: string, opts: { seed: number; bootstr
     );
   });
   const gates = findings.map(memberGate);
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { ...TOOL },
-    kind: 'evaluate',
-    verdict: verdictOf(gates),
-    seed: opts.seed,
+  return evaluateResult('scores', file, opts.seed, gates, {
     gateModel: models.length === 1 ? models[0]! : models.join(','),
-    inputs: [{ role: 'scores', path: path.basename(file), sha256: sha256(await readFile(file)) }],
     data: Object.fromEntries(
       models.map((m) => {
         const mine = rows.filter((r) => r.model === m);
@@ -60,13 +83,8 @@ export async function evaluateScores(file: string, opts: { seed: number; bootstr
     models: models.map((m) => ({ role: m, ref: 'scores' })),
     attacks: [{ id: 'scores', family: 'membership', status: 'ok', title: 'Scores supplied by the user', options: {}, reference: 'user-supplied scores' }],
     findings,
-    extraction: [],
-    comparisons: [],
-    exposure: [],
-    subjects: [],
-    gates,
     config: { scores: path.basename(file), seed: opts.seed },
-  };
+  });
 }
 
 export interface ObservationOptions {
@@ -110,14 +128,8 @@ export async function evaluateObservations(file: string, opts: ObservationOption
   };
   const withRecords = opts.perRecord ? { ...finding, records: obs.records.map((r, i) => ({ id: r.id, score: scores[i]! })) } : finding;
   const gates = [memberGate(finding)];
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { ...TOOL },
-    kind: 'evaluate',
-    verdict: verdictOf(gates),
-    seed: opts.seed,
+  return evaluateResult('observations', file, opts.seed, gates, {
     gateModel: 'target',
-    inputs: [{ role: 'observations', path: path.basename(file), sha256: sha256(await readFile(file)) }],
     data: {
       target: { records: obs.records.length, subjects: obs.records.length },
       population: { records: obs.population.length, subjects: obs.population.length },
@@ -137,11 +149,6 @@ export async function evaluateObservations(file: string, opts: ObservationOption
       },
     ],
     findings: [withRecords],
-    extraction: [],
-    comparisons: [],
-    exposure: [],
-    subjects: [],
-    gates,
     config: { observations: path.basename(file), attack: opts.attack, ...options, seed: opts.seed },
-  };
+  });
 }
