@@ -9,8 +9,13 @@ export interface PiiItem {
 export interface DataRecord {
   id: string;
   subject?: string;
+  /** The record's text (causal LMs, text classifiers); '' for a purely tabular record. */
   text: string;
   pii?: PiiItem[];
+  /** Numeric feature vector, for tabular classifiers. */
+  features?: number[];
+  /** Class index in [0, classes), for classifiers. */
+  label?: number;
 }
 
 export type ModelRole = 'before' | 'after' | 'retrained' | 'reference';

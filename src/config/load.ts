@@ -27,6 +27,17 @@ export interface ModelRef {
   tokenizer?: string;
   /** The ref as written in the config, e.g. `hf:./models/before`. */
   raw: string;
+  /** What a classifier (onnx:, tfjs:) outputs; 'auto' detects it. */
+  outputs?: 'auto' | 'logits' | 'probabilities';
+}
+
+/** Shadow-model training as the attacker assumes it (config `shadow`), defaults applied. */
+export interface ShadowTraining {
+  /** Hidden widths; undefined = clone a tfjs: target's topology, else the default [256, 128]. */
+  layers?: number[];
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
 }
 
 /** One hashed input file (provenance manifest). `role`: `config`, `model:<role>` or `data:<role>`. */
@@ -69,6 +80,7 @@ export interface LoadedConfig {
   data: LoadedData;
   /** Attack id -> options parsed by the attack's schema (defaults applied), in config order. */
   attacks: Record<string, unknown>;
+  shadow: ShadowTraining;
   outputDir: string;
   /** Gates: a preset plus the user's assertions (names validated against the configured attacks). */
   assert?: AssertConfig;
@@ -265,6 +277,12 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     models,
     data,
     attacks,
+    shadow: {
+      ...(cfg.shadow?.layers ? { layers: cfg.shadow.layers } : {}),
+      epochs: cfg.shadow?.epochs ?? 30,
+      batchSize: cfg.shadow?.batchSize ?? 64,
+      learningRate: cfg.shadow?.learningRate ?? 0.001,
+    },
     outputDir: path.resolve(baseDir, cfg.output?.dir ?? './privacy-audit-report'),
     ...(cfg.assert ? { assert: validateAssertions(cfg.assert, attacks, opts, loc) } : {}),
     raw,
@@ -329,6 +347,7 @@ async function resolveModel(
   const parts = splitModelRef(rawRef)!; // validated by the schema
   const abs = path.resolve(baseDir, parts.path);
   const ref: ModelRef = { kind: parts.kind, path: abs, raw: rawRef };
+  if (isObj && input.outputs !== undefined) ref.outputs = input.outputs;
   const files: string[] = [];
 
   if (parts.kind === 'hf') {

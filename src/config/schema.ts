@@ -62,6 +62,10 @@ const modelRefObject = strict(
   {
     ref: modelRefString,
     tokenizer: nonEmpty('tokenizer.json for an onnx: model (relative to the config file)', 'a file path').optional(),
+    outputs: z
+      .enum(['auto', 'logits', 'probabilities'], { error: 'expected "auto", "logits" or "probabilities"' })
+      .meta({ description: 'what a classifier outputs (onnx:, tfjs:): "auto" detects it (rows of non-negative values summing to 1 are probabilities), default "auto"' })
+      .optional(),
   },
   'model ref with options',
 ).superRefine((o, ctx) => {
@@ -71,6 +75,9 @@ const modelRefObject = strict(
       path: ['tokenizer'],
       message: `"tokenizer" is only for onnx: refs (an hf: folder has its own tokenizer.json; got "${o.ref}")`,
     });
+  }
+  if (o.outputs !== undefined && o.ref.startsWith('hf:')) {
+    ctx.addIssue({ code: 'custom', path: ['outputs'], message: `"outputs" is for classifiers (onnx:, tfjs:); an hf: model is a causal LM (got "${o.ref}")` });
   }
 });
 
@@ -87,6 +94,8 @@ export const fieldMapSchema = strict(
     subject: nonEmpty('name of the subject (person) field (default "subject")').optional(),
     text: nonEmpty('name of the text field (default "text")').optional(),
     pii: nonEmpty('name of the PII list field (default "pii")').optional(),
+    features: nonEmpty('name of the feature vector field of classifier records (default "features")').optional(),
+    label: nonEmpty('name of the class index field of classifier records (default "label")').optional(),
   },
   'record field names in the data files',
 );
@@ -174,6 +183,19 @@ export const configSchema = strict(
     assert: assertSchema
       .meta({ description: 'gates (Lighthouse-CI style): a preset and assertions "<model>.<split>.<attack>.<metric>": [off|warn|error, { max, min, range, contains, bound }]' })
       .optional(),
+    shadow: strict(
+      {
+        layers: z
+          .array(z.int().min(1, 'expected a positive layer width'), { error: 'expected a list of hidden layer widths, e.g. [256, 128]' })
+          .min(1, 'expected at least one hidden layer')
+          .meta({ description: 'hidden layer widths of the shadow MLP (default [256, 128]; a tfjs: target is cloned instead unless this is set)' })
+          .optional(),
+        epochs: z.int().min(1, 'expected a positive integer').meta({ description: 'training epochs per shadow (default 30)' }).optional(),
+        batchSize: z.int().min(1, 'expected a positive integer').meta({ description: 'minibatch size (default 64)' }).optional(),
+        learningRate: z.number().positive('expected a positive number').meta({ description: 'Adam learning rate (default 0.001)' }).optional(),
+      },
+      'shadow (reference) models the harness trains for shadow, lira and rmia: the architecture and training of the target, as the attacker assumes it',
+    ).optional(),
     deletion: strict(
       {
         method: nonEmpty('how the deletion was done, e.g. "retrained without the subjects" or "gradient-ascent unlearning, 10 steps"').optional(),

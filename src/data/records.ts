@@ -20,9 +20,11 @@ export interface FieldMap {
   subject?: string;
   text?: string;
   pii?: string;
+  features?: string;
+  label?: string;
 }
 export type ResolvedFieldMap = Required<FieldMap>;
-export const DEFAULT_FIELDS: Readonly<ResolvedFieldMap> = { id: 'id', subject: 'subject', text: 'text', pii: 'pii' };
+export const DEFAULT_FIELDS: Readonly<ResolvedFieldMap> = { id: 'id', subject: 'subject', text: 'text', pii: 'pii', features: 'features', label: 'label' };
 
 export function resolveFields(fields?: FieldMap): ResolvedFieldMap {
   return { ...DEFAULT_FIELDS, ...Object.fromEntries(Object.entries(fields ?? {}).filter(([, v]) => v !== undefined)) };
@@ -181,7 +183,9 @@ function* csvRows(buf: Buffer, file: string, f: ResolvedFieldMap): Generator<Row
   if (dup !== undefined) {
     throw new InputError(`CSV header has the column "${dup}" twice`, { file, line: headerLine, field: dup });
   }
-  for (const role of ['id', 'text'] as const) {
+  // A CSV of classifier records may have a features column instead of text.
+  const roles = header.includes(f.features) ? (['id'] as const) : (['id', 'text'] as const);
+  for (const role of roles) {
     const name = f[role];
     if (!header.includes(name)) {
       throw new InputError(
@@ -241,19 +245,35 @@ function toRecord(
     throw new InputError(`id must be a string or a number, got ${typeName(rawId)} (field ${named('id')})`, at(f.id));
   }
 
+  // features and label (classifier records); a record with features needs no text
+  const rawFeatures = get(f.features);
+  let features: number[] | undefined;
+  if (rawFeatures !== undefined && rawFeatures !== null) features = parseFeatures(rawFeatures, id, named('features'), at(f.features), fromCsv);
+  const rawLabel = get(f.label);
+  let label: number | undefined;
+  if (rawLabel !== undefined && rawLabel !== null) {
+    const v = fromCsv && typeof rawLabel === 'string' && /^\s*\d+\s*$/.test(rawLabel) ? Number(rawLabel) : rawLabel;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new InputError(`record "${id}": label must be a class index (an integer >= 0), got ${typeName(v)}${typeof v === 'string' || typeof v === 'number' ? ` "${String(v)}"` : ''} (field ${named('label')})`, at(f.label));
+    }
+    label = v;
+  }
+
   // text
-  const text = get(f.text);
+  const text = features !== undefined && get(f.text) === undefined ? '' : get(f.text);
   if (text === undefined || text === null) {
     throw new InputError(`record "${id}" has no text: field ${named('text')} is missing`, at(f.text));
   }
   if (typeof text !== 'string') {
     throw new InputError(`record "${id}": text must be a string, got ${typeName(text)} (field ${named('text')})`, at(f.text));
   }
-  if (text.trim() === '') {
+  if (text.trim() === '' && features === undefined) {
     throw new InputError(`record "${id}" has empty text (field ${named('text')})`, at(f.text));
   }
 
   const rec: DataRecord = { id, text };
+  if (features !== undefined) rec.features = features;
+  if (label !== undefined) rec.label = label;
 
   // subject (optional)
   const subject = get(f.subject);
@@ -284,6 +304,26 @@ function toRecord(
     rec.pii = parsePii(pii, id, f.pii, at);
   }
   return rec;
+}
+
+function parseFeatures(raw: unknown, id: string, name: string, where: Where, fromCsv: boolean): number[] {
+  let v = raw;
+  if (fromCsv && typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch (e) {
+      throw new InputError(`record "${id}": the ${name} column must be a JSON array of numbers: ${(e as Error).message}`, where);
+    }
+  }
+  if (!Array.isArray(v) || v.length === 0) {
+    throw new InputError(`record "${id}": features must be a non-empty list of numbers, got ${typeName(v)} (field ${name})`, where);
+  }
+  v.forEach((x: unknown, i) => {
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw new InputError(`record "${id}": features[${i}] must be a finite number, got ${typeName(x)} (field ${name})`, where);
+    }
+  });
+  return v as number[];
 }
 
 function parsePii(pii: unknown, id: string, name: string, at: (field: string) => Where): PiiItem[] {

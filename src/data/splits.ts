@@ -49,9 +49,9 @@ export async function buildSplits(cfg: LoadedData, seed: number): Promise<Splits
           whereOf(fr, f.id),
         );
       }
-      if (m.text !== fr.text) {
+      if (m.text !== fr.text || (fr.features !== undefined && !sameNumbers(fr.features, m.features))) {
         throw new InputError(
-          `forget record "${fr.id}" has different text than the member record with the same id (${describeSource(m)})`,
+          `forget record "${fr.id}" has different ${m.text !== fr.text ? 'text' : 'features'} than the member record with the same id (${describeSource(m)})`,
           whereOf(fr, f.text),
         );
       }
@@ -67,6 +67,9 @@ export async function buildSplits(cfg: LoadedData, seed: number): Promise<Splits
       if (subject !== undefined) rec.subject = subject;
       const pii = fr.pii ?? m.pii;
       if (pii !== undefined) rec.pii = pii;
+      if (m.features !== undefined) rec.features = m.features;
+      const label = fr.label ?? m.label;
+      if (label !== undefined) rec.label = label;
       const src = recordSource(fr);
       if (src) setRecordSource(rec, src);
       return rec;
@@ -93,7 +96,8 @@ export async function buildSplits(cfg: LoadedData, seed: number): Promise<Splits
 
   // Holdout: never trained on — not a member by id, nor by identical text.
   const memberByText = new Map<string, DataRecord>();
-  for (const m of members) if (!memberByText.has(m.text)) memberByText.set(m.text, m);
+  // ('' is a tabular record without text: identical feature vectors can occur legitimately.)
+  for (const m of members) if (m.text !== '' && !memberByText.has(m.text)) memberByText.set(m.text, m);
   for (const h of holdout) {
     const byId = memberById.get(h.id);
     if (byId) {
@@ -124,6 +128,21 @@ export async function buildSplits(cfg: LoadedData, seed: number): Promise<Splits
   }
   const size = cfg.retainSample === 'all' ? candidates.length : Math.min(cfg.retainSample ?? forget.length, candidates.length);
   const retain = seededSample(candidates, size, seed);
+
+  // Population: attacker-side data (shadow training, RMIA's z). A record that is also a member or
+  // holdout record would be trained on by shadows as "population" and scored as a target at once.
+  if (population) {
+    const holdoutIds = new Set(holdout.map((h) => h.id));
+    for (const p of population) {
+      const clash = memberById.get(p.id) ?? (holdoutIds.has(p.id) ? holdout.find((h) => h.id === p.id) : undefined);
+      if (clash) {
+        throw new InputError(
+          `population record "${p.id}" has the same id as ${memberById.has(p.id) ? 'member' : 'holdout'} record ${describeSource(clash)}; population records must be distinct from members and holdout`,
+          whereOf(p, f.id),
+        );
+      }
+    }
+  }
 
   const splits: Splits = { members, forget, retain, holdout, forgetSubjects };
   if (population) splits.population = population;
@@ -163,4 +182,8 @@ function configWhere(cfg: LoadedData, field: string): Where {
   const line = cfg.origin.lines[field];
   if (line !== undefined) where.line = line;
   return where;
+}
+
+function sameNumbers(a: number[], b: number[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }

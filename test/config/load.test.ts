@@ -85,7 +85,7 @@ describe('loadConfig: happy paths', () => {
       members: path.join(dir, 'data/members.jsonl'),
       forget: path.join(dir, 'data/forget.jsonl'),
       holdout: path.join(dir, 'data/holdout.csv'),
-      fields: { id: 'id', subject: 'subject', text: 'text', pii: 'pii' },
+      fields: { id: 'id', subject: 'subject', text: 'text', pii: 'pii', features: 'features', label: 'label' },
     });
     expect(cfg.data.origin).toMatchObject({ file, lines: { 'data.members': 10, 'data.holdout': 12 } });
     // Options parsed with the attack's schema (defaults applied), in config order.
@@ -137,7 +137,7 @@ describe('loadConfig: happy paths', () => {
     expect(cfg.workers).toBe(2);
     expect(cfg.data.forgetSubjects).toEqual(['s1', '42']);
     expect(cfg.data.forget).toBeUndefined();
-    expect(cfg.data.fields).toEqual({ id: 'id', subject: 'subject', text: 'body', pii: 'pii' });
+    expect(cfg.data.fields).toEqual({ id: 'id', subject: 'subject', text: 'body', pii: 'pii', features: 'features', label: 'label' });
     expect(cfg.data.retainSample).toBe('all');
     expect(cfg.attacks).toEqual({ loss: {} });
     expect(cfg.outputDir).toBe(path.join(dir, 'out/report'));
@@ -181,7 +181,7 @@ describe('loadConfig: bad input names file, line and field', () => {
     const e = await expectInputError(
       loadConfig(file, opts),
       { file, line: 4, field: 'colour' },
-      /unknown key "colour"; allowed keys: .*models, data, attacks, assert, deletion, report, output/,
+      /unknown key "colour"; allowed keys: .*models, data, attacks, assert, shadow, deletion, report, output/,
     );
     expect(e.format()).toBe(`${file}:4: field "colour": ${e.message}`);
   });
