@@ -1,15 +1,32 @@
 /** Messages between the main thread and pool workers. Arrays cross threads as transferables. */
 import type { TokenSignals } from '../models/hf.ts';
+import type { ClassifierSpec } from '../models/classifier.ts';
+import type { Architecture, Training } from '../shadow/bank.ts';
+import type { SerializedWeight } from '../shadow/mlp.ts';
 
-export interface ModelSpec {
-  kind: 'hf';
-  path: string;
+export type ModelSpec = { kind: 'hf'; path: string } | ClassifierSpec;
+
+/** Train a classifier on (features, labels) and return its probabilities on `query` (shadows, targets, attack models). */
+export interface TrainTask {
+  op: 'train';
+  architecture: Architecture;
+  training: Training;
+  seed: number;
+  features: Float32Array;
+  labels: Int32Array;
+  dim: number;
+  classes: number;
+  query: Float32Array;
 }
 
 export type WorkerTask =
-  | { op: 'score'; model: ModelSpec; batch: number[][]; stats: boolean }
-  | { op: 'generate'; model: ModelSpec; prompts: number[][]; maxNewTokens: number };
+  | { op: 'score'; model: { kind: 'hf'; path: string }; batch: number[][]; stats: boolean }
+  | { op: 'generate'; model: { kind: 'hf'; path: string }; prompts: number[][]; maxNewTokens: number }
+  | { op: 'classify'; model: ClassifierSpec; features: Float32Array; n: number; dim: number }
+  | TrainTask;
 
 export type WorkerResult =
   | { op: 'score'; signals: TokenSignals[] }
-  | { op: 'generate'; tokens: number[][] };
+  | { op: 'generate'; tokens: number[][] }
+  | { op: 'classify'; probs: Float32Array; classes: number }
+  | { op: 'train'; probs: Float32Array; weights: SerializedWeight[] };

@@ -1,27 +1,43 @@
 /**
- * Pool worker: the only code that runs a model. Each worker loads a model once and keeps it for
- * every later batch (models are small next to the cost of re-creating an ONNX session per batch).
+ * Pool worker: the only code that runs or trains a model. Each worker loads a model once and keeps
+ * it for every later batch (models are small next to the cost of re-creating a session per batch).
  */
 import { greedyBatch, loadCausalLM, scoreBatch, type CausalLM } from '../models/hf.ts';
+import { loadClassifier, type Classifier } from '../models/classifier.ts';
+import { trainTask } from '../shadow/train.ts';
 import type { WorkerResult, WorkerTask } from './protocol.ts';
 
-const loaded = new Map<string, Promise<CausalLM>>();
+const lms = new Map<string, Promise<CausalLM>>();
+const classifiers = new Map<string, Promise<Classifier>>();
 
-function model(path: string): Promise<CausalLM> {
-  let m = loaded.get(path);
+function once<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let m = map.get(key);
   if (!m) {
-    m = loadCausalLM(path, 1);
-    loaded.set(path, m);
+    m = load();
+    map.set(key, m);
   }
   return m;
 }
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
-  const lm = await model(task.model.path);
-  if (task.op === 'score') {
-    // A batch's signals are a few kB of float32: structured cloning them costs less than packing
-    // them into one transferable buffer and unpacking it again.
-    return { op: 'score', signals: await scoreBatch(lm, task.batch, { stats: task.stats }) };
+  switch (task.op) {
+    case 'score': {
+      const lm = await once(lms, task.model.path, () => loadCausalLM(task.model.path, 1));
+      // A batch's signals are a few kB of float32: structured cloning them costs less than packing
+      // them into one transferable buffer and unpacking it again.
+      return { op: 'score', signals: await scoreBatch(lm, task.batch, { stats: task.stats }) };
+    }
+    case 'generate': {
+      const lm = await once(lms, task.model.path, () => loadCausalLM(task.model.path, 1));
+      return { op: 'generate', tokens: await greedyBatch(lm, task.prompts, task.maxNewTokens) };
+    }
+    case 'classify': {
+      const key = `${task.model.kind}:${task.model.path}:${task.model.outputs}`;
+      const c = await once(classifiers, key, () => loadClassifier(task.model));
+      const { probs, classes } = await c.predict(task.features, task.n, task.dim);
+      return { op: 'classify', probs, classes };
+    }
+    case 'train':
+      return { op: 'train', ...(await trainTask(task)) };
   }
-  return { op: 'generate', tokens: await greedyBatch(lm, task.prompts, task.maxNewTokens) };
 }

@@ -113,21 +113,29 @@ export class TrainedMlp {
   readonly dim: number;
   readonly classes: number;
   readonly layers: number[];
-  private model: tf.Sequential | undefined;
+  /** False when the model outputs logits (a cloned target without a softmax layer): predict applies softmax. */
+  readonly softmaxOutput: boolean;
+  private model: tf.LayersModel | undefined;
 
-  private constructor(model: tf.Sequential, dim: number, hidden: number[], classes: number) {
+  private constructor(model: tf.LayersModel, dim: number, hidden: number[], classes: number, softmaxOutput: boolean) {
     this.model = model;
     this.dim = dim;
     this.classes = classes;
     this.layers = hidden;
+    this.softmaxOutput = softmaxOutput;
   }
 
   /** @internal */
-  static wrap(model: tf.Sequential, dim: number, hidden: number[], classes: number): TrainedMlp {
-    return new TrainedMlp(model, dim, hidden, classes);
+  static wrap(model: tf.LayersModel, dim: number, hidden: number[], classes: number, softmaxOutput = true): TrainedMlp {
+    return new TrainedMlp(model, dim, hidden, classes, softmaxOutput);
   }
 
-  private get live(): tf.Sequential {
+  /** The underlying tfjs model (for saving as model.json). */
+  get layersModel(): tf.LayersModel {
+    return this.live;
+  }
+
+  private get live(): tf.LayersModel {
     if (!this.model) throw new Error('TrainedMlp used after dispose()');
     return this.model;
   }
@@ -141,7 +149,8 @@ export class TrainedMlp {
       const m = Math.min(batchSize, n - start);
       const probs = tf.tidy(() => {
         const x = tf.tensor2d(features.subarray(start * this.dim, (start + m) * this.dim), [m, this.dim]);
-        return (model.predict(x) as tf.Tensor).dataSync();
+        const y = model.predict(x) as tf.Tensor;
+        return (this.softmaxOutput ? y : tf.softmax(y)).dataSync();
       });
       out.set(probs, start * this.classes);
     }
@@ -158,6 +167,7 @@ export class TrainedMlp {
    * [out] bias per layer). Initialises the backend like trainMlp.
    */
   static async fromWeights(weights: SerializedWeight[], options: { activation?: 'relu' | 'tanh'; backend?: MlpBackend } = {}): Promise<TrainedMlp> {
+    // (An MLP of dense layers only: the architecture is read from the kernel and bias shapes.)
     if (weights.length < 2 || weights.length % 2 !== 0) throw new Error('weights must be (kernel, bias) pairs');
     const widths: number[] = [];
     let dim = 0;
@@ -179,7 +189,7 @@ export class TrainedMlp {
     const tensors = weights.map((w) => tf.tensor(w.values, w.shape, 'float32'));
     model.setWeights(tensors);
     tf.dispose(tensors);
-    return new TrainedMlp(model, dim, hidden, classes);
+    return new TrainedMlp(model, dim, hidden, classes, true);
   }
 
   dispose(): void {
@@ -190,6 +200,32 @@ export class TrainedMlp {
 
 /** Train a softmax MLP with cross-entropy. Deterministic given `opts.seed` and the backend. */
 export async function trainMlp(data: MlpData, opts: MlpOptions): Promise<TrainedMlp> {
+  await useBackend(opts.backend ?? 'wasm');
+  const model = buildModel(data.dim, opts.layers, data.classes, opts.seed, opts.activation ?? 'relu');
+  await fitModel(model, true, data, opts);
+  return TrainedMlp.wrap(model, data.dim, opts.layers, data.classes);
+}
+
+/**
+ * Train an already initialised model (e.g. a target's topology cloned and re-initialised) in place:
+ * cross-entropy, Adam (or SGD), seeded shuffle. `softmaxOutput` false = the model outputs logits.
+ */
+export async function trainLayersModel(
+  model: tf.LayersModel,
+  softmaxOutput: boolean,
+  data: MlpData,
+  opts: Omit<MlpOptions, 'layers' | 'activation'>,
+): Promise<TrainedMlp> {
+  await useBackend(opts.backend ?? 'wasm');
+  await fitModel(model, softmaxOutput, data, opts);
+  const hidden = model.layers.slice(0, -1).flatMap((l) => {
+    const units = (l.getConfig() as { units?: unknown }).units;
+    return typeof units === 'number' ? [units] : [];
+  });
+  return TrainedMlp.wrap(model, data.dim, hidden, data.classes, softmaxOutput);
+}
+
+async function fitModel(model: tf.LayersModel, softmaxOutput: boolean, data: MlpData, opts: Omit<MlpOptions, 'layers' | 'activation'>): Promise<void> {
   const { dim, classes, features, labels } = data;
   const n = labels.length;
   checkData(features, n, dim);
@@ -199,14 +235,14 @@ export async function trainMlp(data: MlpData, opts: MlpOptions): Promise<Trained
   if (!Number.isSafeInteger(opts.batchSize) || opts.batchSize < 1) throw new Error('batchSize must be a positive integer');
   if (!Number.isSafeInteger(opts.seed)) throw new Error('seed must be a safe integer');
 
-  await useBackend(opts.backend ?? 'wasm');
-  const activation = opts.activation ?? 'relu';
-  const model = buildModel(dim, opts.layers, classes, opts.seed, activation);
   const optimizer = opts.optimizer === 'sgd' ? tf.train.sgd(opts.learningRate) : tf.train.adam(opts.learningRate);
-  // Cross-entropy on the softmax outputs (clipped), the same loss as Keras' categoricalCrossentropy.
+  // Cross-entropy on the softmax outputs (clipped, the same loss as Keras' categoricalCrossentropy),
+  // or on logits for a model without a softmax layer.
   const ce = (x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar =>
     tf.tidy(() => {
-      const p = (model.apply(x) as tf.Tensor2D).clipByValue(1e-7, 1);
+      const out = model.apply(x) as tf.Tensor2D;
+      if (!softmaxOutput) return tf.losses.softmaxCrossEntropy(y, out) as tf.Scalar;
+      const p = out.clipByValue(1e-7, 1);
       return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(p)), 1))) as tf.Scalar;
     });
 
@@ -243,5 +279,4 @@ export async function trainMlp(data: MlpData, opts: MlpOptions): Promise<Trained
     throw err;
   }
   optimizer.dispose();
-  return TrainedMlp.wrap(model, dim, opts.layers, classes);
 }
