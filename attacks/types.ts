@@ -4,6 +4,8 @@
  */
 import type { z } from 'zod';
 import type { Tokenizer, TokenSignals } from '../src/models/hf.ts';
+import type { TrainTask } from '../src/pool/protocol.ts';
+import type { ShadowBank } from '../src/shadow/bank.ts';
 import type { DataRecord, ModelRole } from '../src/types.ts';
 
 /** What a model can do; an attack names what it needs. Missing → `not-applicable`, never a pass. */
@@ -17,7 +19,10 @@ export interface AttackMeta {
   failureTitle: string; // shown when a gate fails
   description: string; // why it matters, one paragraph
   family: Family;
-  requires: Capability[];
+  /** Every entry must be met; a list entry is met by any one of its capabilities (e.g. loss on an LM or a classifier). */
+  requires: (Capability | Capability[])[];
+  /** Needs `data.population` (auxiliary records, e.g. RMIA's z); without it: not-applicable. */
+  needsPopulation?: boolean;
   /** Needs the `reference` model role (the base model before fine-tuning); without one: not-applicable. */
   needsReference?: boolean;
   /** Paper and section the score follows. */
@@ -38,6 +43,16 @@ export interface AuditSplits {
   forget: DataRecord[];
   retain: DataRecord[];
   holdout: DataRecord[];
+  /** Auxiliary records from the same distribution (shadow training, RMIA's z); never scored. */
+  population?: DataRecord[];
+}
+
+/** The capabilities an attack's `requires` lacks on some model (an any-of entry is listed joined by "or"). */
+export function missingCapabilities(requires: AttackMeta['requires'], models: readonly ModelUnderTest[]): string[] {
+  return requires.flatMap((need) => {
+    const anyOf = Array.isArray(need) ? need : [need];
+    return models.every((m) => anyOf.some((c) => m.capabilities.has(c))) ? [] : [anyOf.join(' or ')];
+  });
 }
 
 /** The only door to the models. Requests are batched, cached on disk and run on the pool. */
@@ -46,7 +61,18 @@ export interface Signals {
   tokenSignals(model: ModelUnderTest, texts: string[], opts?: { stats?: boolean }): Promise<TokenSignals[]>;
   /** Greedy continuation of each prompt (token ids), at most `maxNewTokens` new tokens. */
   generate(model: ModelUnderTest, prompts: number[][], maxNewTokens: number): Promise<number[][]>;
+  /** A classifier's class probabilities on records with `features`, one vector per record. */
+  probabilities(model: ModelUnderTest, records: DataRecord[]): Promise<Float32Array[]>;
+  /**
+   * The first `count` shadow models of the audit's shadow bank (src/shadow/bank.ts): trained on
+   * demand in the pool, shared by every attack and model role, cached on disk.
+   */
+  shadows(count: number): Promise<ShadowBank>;
+  /** Train a small classifier (e.g. Shokri's attack models) and return its probabilities on `query`; cached. */
+  fit(req: FitRequest): Promise<Float32Array>;
 }
+
+export type FitRequest = Omit<TrainTask, 'op'>;
 
 export interface CollectContext<O> {
   options: O;

@@ -5,17 +5,20 @@
 import os from 'node:os';
 import path from 'node:path';
 import { getAttack } from '../../attacks/index.ts';
-import type {
-  AuditSplits,
-  Capability,
-  ExposureObservation,
-  ExtractionObservation,
-  MembershipObservation,
-  ModelUnderTest,
+import {
+  missingCapabilities,
+  type AuditSplits,
+  type Capability,
+  type ExposureObservation,
+  type ExtractionObservation,
+  type MembershipObservation,
+  type ModelUnderTest,
 } from '../../attacks/types.ts';
 import { diskCache, sha256 } from '../cache.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import { buildSplits } from '../data/splits.ts';
+import { buildSplits, type Splits } from '../data/splits.ts';
+import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
+import { checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
 import { InputError } from '../errors.ts';
 import { quantile } from '../metrics/index.ts';
 import { createPool } from '../pool/index.ts';
@@ -35,12 +38,13 @@ import {
   type ExtractionSummary,
   type Finding,
 } from './measure.ts';
-import { createSignals, type Progress } from './signals.ts';
+import { createSignals, type Progress, type ShadowSetup } from './signals.ts';
 import { subjectMeans } from './subjects.ts';
 
 /** Roles that are attacked; `reference` only calibrates other attacks. */
 const TARGET_ROLES: ModelRole[] = ['before', 'after', 'retrained'];
 const HF_CAPABILITIES: Capability[] = ['tokenLogprobs', 'tokenStats', 'generate'];
+const CLASSIFIER_CAPABILITIES: Capability[] = ['probabilities'];
 
 export interface RunOptions {
   workers: number;
@@ -87,28 +91,36 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const baseDir = cfg.configPath ? path.dirname(cfg.configPath) : process.cwd();
   const inputs: InputFile[] = cfg.inputs.map((i) => ({ role: i.role, path: path.relative(baseDir, i.path).split(path.sep).join('/'), sha256: i.sha256 }));
 
-  // Every model role is a local hf: folder; its cache identity is the hash of its files.
+  // A model role is a causal LM (hf: folder) or a classifier (onnx:, tfjs:); one audit attacks one
+  // kind. Its cache identity is the hash of its files.
   const specs = new Map<string, ModelSpec>();
+  const kindOf = (role: ModelRole) => (cfg.models[role]?.kind === 'hf' ? 'lm' : 'classifier');
   const load = (role: ModelRole): ModelUnderTest | undefined => {
     const ref = cfg.models[role];
     if (!ref) return undefined;
-    if (ref.kind !== 'hf') {
-      throw new InputError(`model ref "${ref.raw}": ${ref.kind}: models are not supported for causal-LM audits yet; use hf:<folder>`, {
-        ...(cfg.configPath ? { file: cfg.configPath } : {}),
-        field: `models.${role}`,
-      });
+    if (kindOf(role) !== kindOf('before')) {
+      throw new InputError(
+        `model ref "${ref.raw}" is a ${kindOf(role) === 'lm' ? 'causal LM' : 'classifier'} but models.before ("${cfg.models.before!.raw}") is a ${kindOf('before') === 'lm' ? 'causal LM' : 'classifier'}; every model of an audit must be the same kind`,
+        { ...(cfg.configPath ? { file: cfg.configPath } : {}), field: `models.${role}` },
+      );
     }
     const files = cfg.inputs.filter((i) => i.role === `model:${role}`).map((i) => i.sha256);
-    specs.set(role, { kind: 'hf', path: ref.path });
-    return { role, sha256: sha256(files.join('\n')), capabilities: new Set(HF_CAPABILITIES) };
+    specs.set(role, ref.kind === 'hf' ? { kind: 'hf', path: ref.path } : { kind: ref.kind, path: ref.path, outputs: ref.outputs ?? 'auto' });
+    return { role, sha256: sha256(files.join('\n')), capabilities: new Set(ref.kind === 'hf' ? HF_CAPABILITIES : CLASSIFIER_CAPABILITIES) };
   };
   const models = TARGET_ROLES.map(load).filter((m): m is ModelUnderTest => m !== undefined);
   const reference = load('reference');
+  const shadow = kindOf('before') === 'classifier' ? await shadowSetup(cfg, splits, models[0]!) : undefined;
 
-  const auditSplits: AuditSplits = { forget: splits.forget, retain: splits.retain, holdout: splits.holdout };
+  const auditSplits: AuditSplits = {
+    forget: splits.forget,
+    retain: splits.retain,
+    holdout: splits.holdout,
+    ...(splits.population ? { population: splits.population } : {}),
+  };
   const pool = createPool(opts.workers);
   const cache = diskCache(opts.cacheDir);
-  const signals = createSignals({ pool, cache, specs, progress: opts.progress });
+  const signals = createSignals({ pool, cache, specs, progress: opts.progress, ...(shadow ? { shadow } : {}) });
   const bootstrap = opts.bootstrap ?? 1000;
 
   const attacks: AuditResult['attacks'] = [];
@@ -122,9 +134,13 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     for (const [id, options] of Object.entries(cfg.attacks)) {
       const attack = getAttack(id)!;
       const base = { id, family: attack.meta.family, title: attack.meta.title, options, reference: attack.meta.reference };
-      const missing = attack.meta.requires.filter((c) => !models.every((m) => m.capabilities.has(c)));
+      const missing = missingCapabilities(attack.meta.requires, models);
       if (missing.length > 0) {
         attacks.push({ ...base, status: 'not-applicable', reason: `needs ${missing.join(', ')}` });
+        continue;
+      }
+      if (attack.meta.needsPopulation && !splits.population) {
+        attacks.push({ ...base, status: 'not-applicable', reason: 'needs data.population (auxiliary records from the same distribution, never trained on by the target)' });
         continue;
       }
       if (attack.meta.needsReference && !reference) {
@@ -204,9 +220,29 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     argv: opts.argv ?? [],
     cache: { hits: cache.hits, misses: cache.misses },
     tokensScored: signals.tokensScored,
+    shadowsTrained: signals.shadowsTrained,
     timings,
   };
   return { result, run };
+}
+
+/**
+ * The shadow bank's setup for a classifier audit: the pool (population ∪ audited records, all with
+ * features and labels), and the architecture the attacker assumes: `shadow.layers` from config, else
+ * a tfjs: target's own topology (re-initialised per shadow), else an MLP [256, 128].
+ */
+async function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderTest): Promise<ShadowSetup> {
+  const members = [...splits.forget, ...splits.retain];
+  checkClassifierRecords([...members, ...splits.holdout]);
+  const { pool, dim } = shadowPool(splits);
+  const before = cfg.models.before!;
+  let architecture: Architecture = { kind: 'mlp', layers: cfg.shadow.layers ?? [256, 128] };
+  if (!cfg.shadow.layers && before.kind === 'tfjs') {
+    const artifacts = await readLayersModelArtifacts(before.path);
+    architecture = { kind: 'topology', topology: artifacts.modelTopology };
+  }
+  const { epochs, batchSize, learningRate } = cfg.shadow;
+  return { pool, dim, classesFrom, spec: { architecture, training: { epochs, batchSize, learningRate }, seed: cfg.seed } };
 }
 
 function count(records: DataRecord[]): { records: number; subjects: number } {

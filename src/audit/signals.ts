@@ -3,17 +3,42 @@
  * identical requests across attacks, serves finished batches from the cache and runs the rest on the
  * pool. Batches depend only on the request, never on the number of workers.
  */
-import type { ModelUnderTest, Signals } from '../../attacks/types.ts';
+import type { FitRequest, ModelUnderTest, Signals } from '../../attacks/types.ts';
 import { sha256, type Cache } from '../cache.ts';
+import { InputError } from '../errors.ts';
+import { whereOf } from '../data/records.ts';
 import { loadTokenizer, type Tokenizer, type TokenSignals } from '../models/hf.ts';
+import type { ClassifierSpec } from '../models/classifier.ts';
 import type { Pool } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
+import {
+  base64ToF32,
+  f32ToBase64,
+  packFeatures,
+  poolHash,
+  shadowMembership,
+  type ShadowBank,
+  type ShadowSpec,
+  type TrainedShadow,
+} from '../shadow/bank.ts';
+import type { DataRecord } from '../types.ts';
 
 export const SCORE_BATCH = 16;
 export const GENERATE_BATCH = 32;
+/** Records per classifier batch: large enough to amortise a call, small enough to resume a crash. */
+export const CLASSIFY_BATCH = 256;
 
 export interface Progress {
-  (event: { op: 'score' | 'generate'; model: string; done: number; total: number; cached: boolean }): void;
+  (event: { op: 'score' | 'generate' | 'classify' | 'train'; model: string; done: number; total: number; cached: boolean }): void;
+}
+
+/** The shadow bank's inputs: the pool, its feature width, how to train, and which target fixes the class count. */
+export interface ShadowSetup {
+  pool: DataRecord[];
+  dim: number;
+  spec: ShadowSpec;
+  /** The model whose output width gives the number of classes (the first role under attack). */
+  classesFrom: ModelUnderTest;
 }
 
 interface StoredSignals {
@@ -30,14 +55,26 @@ export function createSignals(opts: {
   cache: Cache;
   specs: ReadonlyMap<string, ModelSpec>; // by model role
   progress?: Progress;
-}): Signals & { tokensScored: number } {
+  shadow?: ShadowSetup;
+}): Signals & { tokensScored: number; shadowsTrained: number } {
   const tokenizers = new Map<string, Promise<Tokenizer>>();
   const inflight = new Map<string, Promise<unknown>>();
   let tokensScored = 0;
+  let shadowsTrained = 0;
 
   const spec = (m: ModelUnderTest): ModelSpec => {
     const s = opts.specs.get(m.role);
     if (!s) throw new Error(`no model loaded for role ${m.role}`);
+    return s;
+  };
+  const hfSpec = (m: ModelUnderTest): { kind: 'hf'; path: string } => {
+    const s = spec(m);
+    if (s.kind !== 'hf') throw new Error(`model ${m.role} is a classifier, not a causal LM`);
+    return s;
+  };
+  const classifierSpec = (m: ModelUnderTest): ClassifierSpec => {
+    const s = spec(m);
+    if (s.kind === 'hf') throw new Error(`model ${m.role} is a causal LM, not a classifier`);
     return s;
   };
 
@@ -61,10 +98,13 @@ export function createSignals(opts: {
     get tokensScored() {
       return tokensScored;
     },
+    get shadowsTrained() {
+      return shadowsTrained;
+    },
     tokenizer(m: ModelUnderTest) {
       let t = tokenizers.get(m.role);
       if (!t) {
-        t = loadTokenizer(spec(m).path);
+        t = loadTokenizer(hfSpec(m).path);
         tokenizers.set(m.role, t);
       }
       return t;
@@ -85,7 +125,7 @@ export function createSignals(opts: {
             key,
             async () => {
               cached = false;
-              const res = await opts.pool.run({ op: 'score', model: spec(m), batch: b, stats });
+              const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats });
               tokensScored += b.reduce((s, x) => s + x.length, 0);
               return res.signals;
             },
@@ -125,7 +165,7 @@ export function createSignals(opts: {
             key,
             async () => {
               cached = false;
-              return (await opts.pool.run({ op: 'generate', model: spec(m), prompts: b, maxNewTokens })).tokens;
+              return (await opts.pool.run({ op: 'generate', model: hfSpec(m), prompts: b, maxNewTokens })).tokens;
             },
             (t) => t,
             (t: number[][]) => t,
@@ -135,6 +175,110 @@ export function createSignals(opts: {
         }),
       );
       return out;
+    },
+
+    async probabilities(m: ModelUnderTest, records: DataRecord[]): Promise<Float32Array[]> {
+      const s = classifierSpec(m);
+      const dim = records[0]?.features?.length ?? 0;
+      const parts = chunks(records, CLASSIFY_BATCH);
+      let done = 0;
+      const results = await Promise.all(
+        parts.map(async (b) => {
+          for (const r of b) {
+            if (r.features?.length !== dim) {
+              throw new InputError(`record "${r.id}" has ${r.features?.length ?? 'no'} features, expected ${dim}`, whereOf(r, 'features'));
+            }
+          }
+          const features = packFeatures(b, dim);
+          const key = sha256(JSON.stringify(['classify/v1', m.sha256, s.outputs, dim, sha256(Buffer.from(features.buffer))]));
+          let cached = true;
+          const r = await batch(
+            key,
+            async () => {
+              cached = false;
+              return opts.pool.run({ op: 'classify', model: s, features, n: b.length, dim });
+            },
+            (v) => ({ classes: v.classes, probs: f32ToBase64(v.probs) }),
+            (v: { classes: number; probs: string }) => ({ op: 'classify' as const, classes: v.classes, probs: base64ToF32(v.probs) }),
+          );
+          opts.progress?.({ op: 'classify', model: m.role, done: ++done, total: parts.length, cached });
+          return Array.from({ length: b.length }, (_, i) => r.probs.subarray(i * r.classes, (i + 1) * r.classes));
+        }),
+      );
+      return results.flat();
+    },
+
+    async fit(req: FitRequest): Promise<Float32Array> {
+      const key = sha256(
+        JSON.stringify(['fit/v1', req.architecture, req.training, req.seed, req.dim, req.classes]) +
+          sha256(Buffer.concat([Buffer.from(req.features.buffer), Buffer.from(req.labels.buffer), Buffer.from(req.query.buffer)])),
+      );
+      return batch(
+        key,
+        async () => (await opts.pool.run({ op: 'train', ...req })).probs,
+        f32ToBase64,
+        base64ToF32,
+      );
+    },
+
+    async shadows(count: number): Promise<ShadowBank> {
+      const setup = opts.shadow;
+      if (!setup) throw new Error('no shadow pool: shadow-model attacks need classifier targets with features and labels');
+      const { pool, dim, spec: sp } = setup;
+      const indexOf = new Map(pool.map((r, i) => [r.id, i]));
+      // The class count is the target's output width; every label must fit it.
+      const targetProbs = await api.probabilities(setup.classesFrom, pool);
+      const classes = targetProbs[0]!.length;
+      for (const r of pool) {
+        if (r.label! >= classes) {
+          throw new InputError(`record "${r.id}" has label ${r.label} but the ${setup.classesFrom.role} model outputs ${classes} classes (labels are class indices 0..${classes - 1})`, whereOf(r, 'label'));
+        }
+      }
+      const features = packFeatures(pool, dim);
+      const dataKey = poolHash(pool, dim);
+      const ids = pool.map((r) => r.id);
+      let done = 0;
+      const models = await Promise.all(
+        Array.from({ length: count }, async (_, index): Promise<TrainedShadow> => {
+          const inside = shadowMembership(ids, index, sp.seed);
+          const key = sha256(JSON.stringify(['shadow/v1', sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
+          let cached = true;
+          const trained = await batch(
+            key,
+            async () => {
+              cached = false;
+              const rows = [...inside.keys()].filter((i) => inside[i]);
+              const x = new Float32Array(rows.length * dim);
+              rows.forEach((r, j) => x.set(features.subarray(r * dim, (r + 1) * dim), j * dim));
+              const y = Int32Array.from(rows, (r) => pool[r]!.label!);
+              const res = await opts.pool.run({
+                op: 'train',
+                architecture: sp.architecture,
+                training: sp.training,
+                // Each shadow's initialisation and shuffle get their own seed.
+                seed: (sp.seed * 1009 + index * 7919 + 1) >>> 0,
+                features: x,
+                labels: y,
+                dim,
+                classes,
+                query: features,
+              });
+              shadowsTrained++;
+              return res;
+            },
+            // Trained shadows are kept with their weights (base64 float32), not only their outputs.
+            (v) => ({ probs: f32ToBase64(v.probs), weights: v.weights.map((w) => ({ shape: w.shape, values: f32ToBase64(Float32Array.from(w.values)) })) }),
+            (v: { probs: string; weights: { shape: number[]; values: string }[] }) => ({
+              op: 'train' as const,
+              probs: base64ToF32(v.probs),
+              weights: v.weights.map((w) => ({ shape: w.shape, values: Array.from(base64ToF32(w.values)) })),
+            }),
+          );
+          opts.progress?.({ op: 'train', model: 'shadow', done: ++done, total: count, cached });
+          return { inside, probs: trained.probs };
+        }),
+      );
+      return { pool, indexOf, classes, models };
     },
   };
   return api;

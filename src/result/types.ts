@@ -66,5 +66,7 @@ export interface RunInfo {
   argv: string[];
   cache: { hits: number; misses: number };
   tokensScored: number;
+  /** Shadow models trained in this run (0 when all came from the cache). */
+  shadowsTrained?: number;
   timings: Record<string, number>;
 }

@@ -71,7 +71,7 @@ describe.each(ATTACKS.map((a) => [a.meta.id, a] as const))('attack %s', (id, att
     const m = attack.meta;
     expect(['membership', 'extraction']).toContain(m.family);
     expect(m.requires.length).toBeGreaterThan(0);
-    for (const c of m.requires) expect(CAPABILITIES).toContain(c);
+    for (const c of m.requires.flat()) expect(CAPABILITIES).toContain(c);
     for (const field of ['title', 'failureTitle', 'description', 'reference'] as const) {
       expect(m[field].trim().length, field).toBeGreaterThan(0);
     }
