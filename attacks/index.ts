@@ -3,16 +3,19 @@
  * Adding an attack = its folder (index.ts, tasks.ts, README.md), one line here, and its test.
  */
 import { canaryExposure } from './canary-exposure/index.ts';
+import { lira } from './lira/index.ts';
 import { loss } from './loss/index.ts';
 import { minK } from './min-k/index.ts';
 import { minKPlusPlus } from './min-k-plus-plus/index.ts';
 import { piiExtraction } from './pii-extraction/index.ts';
 import { prefixExtraction } from './prefix-extraction/index.ts';
 import { reference } from './reference/index.ts';
+import { rmia } from './rmia/index.ts';
+import { shadow } from './shadow/index.ts';
 import type { Attack } from './types.ts';
 import { zlib } from './zlib/index.ts';
 
-export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, minKPlusPlus, reference, prefixExtraction, piiExtraction, canaryExposure];
+export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, minKPlusPlus, reference, shadow, lira, rmia, prefixExtraction, piiExtraction, canaryExposure];
 
 export const attackIds = (): string[] => ATTACKS.map((a) => a.meta.id);
 

@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { mean, scoreSplits, type LmEvidence } from '../lm-membership.ts';
-import { defineAttack } from '../types.ts';
-import { collect } from './tasks.ts';
+import { MEMBERSHIP_SPLITS, mean, scoreSplits } from '../lm-membership.ts';
+import { defineAttack, type MembershipObservation } from '../types.ts';
+import { collect, type LossEvidence } from './tasks.ts';
 
 export const lossOptions = z.strictObject({});
 
-/** LOSS attack (Yeom et al., CSF 2018, §3.2): members have lower loss. Score = −mean token NLL. */
-export const loss = defineAttack<z.infer<typeof lossOptions>, LmEvidence>({
+/**
+ * LOSS attack (Yeom et al., CSF 2018, §3.2): members have lower loss. Score = −mean token NLL on a
+ * causal LM, −cross-entropy of the true label (log p_y) on a classifier.
+ */
+export const loss = defineAttack<z.infer<typeof lossOptions>, LossEvidence>({
   meta: {
     id: 'loss',
     title: 'Loss does not separate deleted records from unseen ones',
@@ -15,10 +18,22 @@ export const loss = defineAttack<z.infer<typeof lossOptions>, LmEvidence>({
       'The simplest membership test: a model is more confident (lower loss) on text it was trained on. ' +
       'If deleted records still have lower loss than holdout records, the model still carries them.',
     family: 'membership',
-    requires: ['tokenLogprobs'],
+    requires: [['tokenLogprobs', 'probabilities']],
     reference: 'Yeom, Giacomelli, Fredrikson, Jha. Privacy Risk in Machine Learning. CSF 2018, §3.2 (Algorithm 1: threshold on loss).',
   },
   options: lossOptions,
   collect,
-  evaluate: (evidence, ctx) => scoreSplits(evidence, ctx, (s) => mean(s.logprobs)),
+  evaluate: (evidence, ctx): MembershipObservation[] => {
+    if (!('kind' in evidence)) return scoreSplits(evidence, ctx, (s) => mean(s.logprobs));
+    return evidence.models.map(({ role, splits }) => {
+      const out: MembershipObservation['splits'] = {};
+      for (const split of MEMBERSHIP_SPLITS) {
+        const scores = splits[split];
+        if (!scores) continue;
+        const records = ctx.splits[split];
+        out[split] = { ids: records.map((r) => r.id), subjects: records.map((r) => r.subject), scores };
+      }
+      return { family: 'membership', model: role, splits: out };
+    });
+  },
 });

@@ -1,5 +1,31 @@
-/** Worker side: teacher-forced token log-probabilities of every forget/retain/holdout record. */
-import { collectTokenSignals } from '../lm-membership.ts';
-import type { CollectContext } from '../types.ts';
+/**
+ * Collect: on a causal LM, teacher-forced token log-probabilities of every forget/retain/holdout
+ * record; on a classifier, the class probabilities of those records (the score needs p_y only).
+ */
+import { collectTokenSignals, MEMBERSHIP_SPLITS, type LmEvidence } from '../lm-membership.ts';
+import type { CollectContext, MembershipObservation, SplitName } from '../types.ts';
 
-export const collect = <O>(ctx: CollectContext<O>) => collectTokenSignals(ctx);
+export interface ClassifierLossEvidence {
+  kind: 'classifier';
+  /** Per role and split: log p_y per record (−cross-entropy of the true label). */
+  models: { role: MembershipObservation['model']; splits: Partial<Record<SplitName, number[]>> }[];
+}
+
+export type LossEvidence = LmEvidence | ClassifierLossEvidence;
+
+export async function collect<O>(ctx: CollectContext<O>): Promise<LossEvidence> {
+  if (!ctx.models.every((m) => m.capabilities.has('probabilities'))) return collectTokenSignals(ctx);
+  const models: ClassifierLossEvidence['models'] = [];
+  for (const model of ctx.models) {
+    const splits: ClassifierLossEvidence['models'][number]['splits'] = {};
+    for (const split of MEMBERSHIP_SPLITS) {
+      const records = ctx.splits[split];
+      if (records.length === 0) continue;
+      const probs = await ctx.signals.probabilities(model, records);
+      // float64 log of the float32 probability; a probability of 0 is a very confident non-member.
+      splits[split] = records.map((r, i) => Math.log(Math.max(probs[i]![r.label!]!, Number.MIN_VALUE)));
+    }
+    models.push({ role: model.role, splits });
+  }
+  return { kind: 'classifier', models };
+}

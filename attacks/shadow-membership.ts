@@ -1,0 +1,62 @@
+/**
+ * What the shadow-model attacks (shadow, lira, rmia) share: the audit's shadow bank (the first
+ * `count` shadows, src/shadow/bank.ts) and every target role's class probabilities on the bank's
+ * pool. The same shadows serve every model role, so before/after comparisons are like for like.
+ */
+import type { ShadowBank } from '../src/shadow/bank.ts';
+import { shadowConfidences } from '../src/shadow/bank.ts';
+import type { RecordShadows } from '../src/shadow/scores.ts';
+import type { DataRecord } from '../src/types.ts';
+import { MEMBERSHIP_SPLITS } from './lm-membership.ts';
+import type { CollectContext, MembershipObservation, SplitName } from './types.ts';
+
+export interface ShadowEvidence {
+  bank: ShadowBank;
+  count: number;
+  /** Per target role: probabilities on every pool record (pool order). */
+  models: { role: MembershipObservation['model']; probs: Float32Array[] }[];
+}
+
+/** An even number of shadows ≥ 2: every record is then IN for exactly half of them (paired bank). */
+export const evenCount = (what: string) => (n: number) => n >= 2 && n % 2 === 0 ? true : `${what} must be an even number >= 2 (shadows come in IN/OUT pairs)`;
+
+export async function collectShadowEvidence<O>(ctx: CollectContext<O>, count: number): Promise<ShadowEvidence> {
+  const bank = await ctx.signals.shadows(count);
+  const models: ShadowEvidence['models'] = [];
+  for (const m of ctx.models) models.push({ role: m.role, probs: await ctx.signals.probabilities(m, bank.pool) });
+  return { bank, count, models };
+}
+
+/** Pool index of an audited record (always present: the pool is built from the audited splits). */
+export function poolIndex(bank: ShadowBank, r: DataRecord): number {
+  const i = bank.indexOf.get(r.id);
+  if (i === undefined) throw new Error(`record "${r.id}" is not in the shadow pool`);
+  return i;
+}
+
+/** LiRA/RMIA inputs for one record on one target: p_target(y) and the shadows' IN/OUT confidences. */
+export function recordShadows(e: ShadowEvidence, probs: Float32Array[], r: DataRecord): RecordShadows {
+  const i = poolIndex(e.bank, r);
+  return { id: r.id, target: probs[i]![r.label!]!, ...shadowConfidences(e.bank, e.count, i) };
+}
+
+/** One membership observation per role, scoring each audited split with `score` (higher = member). */
+export function shadowObservations(
+  e: ShadowEvidence,
+  splits: Record<SplitName, DataRecord[]>,
+  score: (records: RecordShadows[], role: MembershipObservation['model']) => number[],
+): MembershipObservation[] {
+  return e.models.map(({ role, probs }) => {
+    const out: MembershipObservation['splits'] = {};
+    for (const split of MEMBERSHIP_SPLITS) {
+      const records = splits[split];
+      if (records.length === 0) continue;
+      out[split] = {
+        ids: records.map((r) => r.id),
+        subjects: records.map((r) => r.subject),
+        scores: score(records.map((r) => recordShadows(e, probs, r)), role),
+      };
+    }
+    return { family: 'membership', model: role, splits: out };
+  });
+}

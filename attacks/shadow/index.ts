@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { MEMBERSHIP_SPLITS } from '../lm-membership.ts';
+import { defineAttack, type MembershipObservation } from '../types.ts';
+import { collect, type ShokriEvidence } from './tasks.ts';
+import { evenCount } from '../shadow-membership.ts';
+
+export const shadowOptions = z.strictObject({
+  shadows: z.int().check(z.refine(evenCount('shadows'))).default(8).meta({ description: 'shadow models whose IN/OUT outputs train the attack models' }),
+  attackLayers: z.array(z.int().min(1)).default([64]).meta({ description: 'hidden layers of each attack model' }),
+  attackEpochs: z.int().min(1).default(30).meta({ description: 'training epochs of each attack model' }),
+  minPerClass: z
+    .int()
+    .min(2)
+    .default(20)
+    .meta({ description: 'a class with fewer shadow examples (or only IN or only OUT) is scored by one attack model trained on all classes' }),
+});
+export type ShadowOptions = z.infer<typeof shadowOptions>;
+
+/** Shokri et al. 2017: attack models learn to tell IN from OUT from shadow models' prediction vectors, one per class. */
+export const shadow = defineAttack<ShadowOptions, ShokriEvidence>({
+  meta: {
+    id: 'shadow',
+    title: 'Shadow-model attack does not tell deleted records from unseen ones',
+    failureTitle: 'Shadow-model attack tells deleted records from unseen ones',
+    description:
+      'The original shadow-model attack: models trained like the target, on data whose membership is known, teach a ' +
+      'classifier what the target’s output looks like on a training record. If it still recognises deleted records, ' +
+      'the model still behaves as if it had trained on them.',
+    family: 'membership',
+    requires: ['probabilities'],
+    reference: 'Shokri, Stronati, Song, Shmatikov. Membership Inference Attacks Against Machine Learning Models. IEEE S&P 2017, §V (shadow training, per-class attack models).',
+  },
+  options: shadowOptions,
+  collect,
+  evaluate: (evidence, ctx): MembershipObservation[] =>
+    evidence.models.map(({ role, scores }) => {
+      const splits: MembershipObservation['splits'] = {};
+      for (const split of MEMBERSHIP_SPLITS) {
+        const records = ctx.splits[split];
+        const s = scores[split];
+        if (records.length === 0 || !s) continue;
+        splits[split] = { ids: records.map((r) => r.id), subjects: records.map((r) => r.subject), scores: s };
+      }
+      return { family: 'membership', model: role, splits };
+    }),
+});

@@ -1,0 +1,98 @@
+/**
+ * Collect for the Shokri attack: the shadow bank's outputs on its pool, labelled IN/OUT, train one
+ * binary attack model per class (on the pool, through `signals.fit`: cached, run on the workers);
+ * each attack model then scores every target role's outputs on the audited records of its class.
+ * The attack model's input is the prediction vector as log-probabilities (clipped at 1e-7): the
+ * paper's input, on a scale where a small MLP can see the differences between 0.999 and 0.9999.
+ */
+import type { SplitName, CollectContext, MembershipObservation } from '../types.ts';
+import { MEMBERSHIP_SPLITS } from '../lm-membership.ts';
+import { collectShadowEvidence, poolIndex } from '../shadow-membership.ts';
+import type { ShadowOptions } from './index.ts';
+
+export interface ShokriEvidence {
+  models: { role: MembershipObservation['model']; scores: Partial<Record<SplitName, number[]>> }[];
+  /** Classes scored by the global attack model (too few shadow examples of their own). */
+  pooledClasses: number[];
+}
+
+/** Rows of attack-model inputs for one class, growing as they are added. */
+class Rows {
+  private values: number[] = [];
+  labels: number[] = [];
+  constructor(private readonly width: number) {}
+  add(probs: Float32Array, label: number): void {
+    for (let c = 0; c < this.width; c++) this.values.push(Math.log(Math.max(probs[c]!, 1e-7)));
+    this.labels.push(label);
+  }
+  get n(): number {
+    return this.labels.length;
+  }
+  features(): Float32Array {
+    return Float32Array.from(this.values);
+  }
+}
+
+export async function collect(ctx: CollectContext<ShadowOptions>): Promise<ShokriEvidence> {
+  const o = ctx.options;
+  const e = await collectShadowEvidence(ctx, o.shadows);
+  const { bank } = e;
+  const C = bank.classes;
+
+  // Training rows: each shadow's output on each pool record, labelled by whether it trained on it.
+  const train = Array.from({ length: C }, () => new Rows(C));
+  const all = new Rows(C);
+  bank.pool.forEach((r, i) => {
+    for (let s = 0; s < e.count; s++) {
+      const m = bank.models[s]!;
+      const p = m.probs.subarray(i * C, (i + 1) * C);
+      train[r.label!]!.add(p, m.inside[i]!);
+      all.add(p, m.inside[i]!);
+    }
+  });
+  const usable = (rows: Rows) => rows.n >= o.minPerClass && rows.labels.includes(0) && rows.labels.includes(1);
+
+  // Queries: every target role's outputs on every audited record, grouped by the attack model that scores it.
+  type Slot = { model: number; split: SplitName; index: number };
+  const queries = new Map<number, { rows: Rows; slots: Slot[] }>(); // class, or -1 for the global model
+  e.models.forEach(({ probs }, mi) => {
+    for (const split of MEMBERSHIP_SPLITS) {
+      ctx.splits[split].forEach((r, index) => {
+        const key = usable(train[r.label!]!) ? r.label! : -1;
+        let q = queries.get(key);
+        if (!q) queries.set(key, (q = { rows: new Rows(C), slots: [] }));
+        q.rows.add(probs[poolIndex(bank, r)]!, 0);
+        q.slots.push({ model: mi, split, index });
+      });
+    }
+  });
+
+  const scores = e.models.map(({ role }) => ({
+    role,
+    scores: Object.fromEntries(MEMBERSHIP_SPLITS.map((s) => [s, new Array<number>(ctx.splits[s].length)])) as Record<SplitName, number[]>,
+  }));
+  await Promise.all(
+    [...queries].map(async ([key, q]) => {
+      const rows = key === -1 ? all : train[key]!;
+      const out = await ctx.signals.fit({
+        architecture: { kind: 'mlp', layers: o.attackLayers },
+        training: { epochs: o.attackEpochs, batchSize: 32, learningRate: 0.001 },
+        seed: (ctx.seed * 7919 + key + 2) >>> 0,
+        features: rows.features(),
+        labels: Int32Array.from(rows.labels),
+        dim: C,
+        classes: 2,
+        query: q.rows.features(),
+      });
+      q.slots.forEach((slot, j) => (scores[slot.model]!.scores[slot.split][slot.index] = out[j * 2 + 1]!));
+    }),
+  );
+  const pooledClasses = [...new Set(bank.pool.map((r) => r.label!))].filter((c) => !usable(train[c]!)).sort((a, b) => a - b);
+  return {
+    models: scores.map(({ role, scores: s }) => ({
+      role,
+      scores: Object.fromEntries(MEMBERSHIP_SPLITS.filter((k) => ctx.splits[k].length > 0).map((k) => [k, s[k]])),
+    })),
+    pooledClasses,
+  };
+}
