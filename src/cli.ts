@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { attackIds, getAttack } from '../attacks/index.ts';
 import { runAudit } from './audit/run.ts';
 import { loadConfig } from './config/load.ts';
+import { prepareTabularDemo } from './demo/tabular.ts';
 import { InputError, isInputError } from './errors.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
 import { writeOutputs } from './outputs.ts';
@@ -28,7 +29,9 @@ Commands:
   demo                    audit the embedded support-desk demo models (fixtures/support-desk):
                           --scenario retrained (default: after = retrained without the deleted
                           people) or unlearning (after = gradient-ascent unlearning, next to the
-                          retrained model as the gold standard)
+                          retrained model as the gold standard); --scenario tabular: a
+                          Purchase-100-like classifier trained here (before) and retrained without
+                          the forget customers (after), audited with shadow models
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
                           id, score, member[, model, subject]; higher score = more likely member)
   evaluate --observations F --attack lira|rmia [--offline] [--fixed-variance] [--gamma G] [--a A]
@@ -179,8 +182,13 @@ export async function main(argv: string[]): Promise<number> {
         return await runConfig(path.resolve(rest[0] ?? 'privacy-audit.yml'), flags, cmdline);
       case 'demo': {
         const files: Record<string, string> = { retrained: 'privacy-audit.yml', unlearning: 'unlearning.yml' };
+        if (values.scenario === 'tabular') {
+          const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          const config = await prepareTabularDemo(path.join(out, 'demo-inputs'), flags.workers ?? defaultWorkers(), (s) => process.stderr.write(`${s}\n`));
+          return await runConfig(config, { ...flags, out }, cmdline);
+        }
         const file = files[values.scenario];
-        if (!file) throw new InputError(`--scenario expects one of ${Object.keys(files).join(', ')}, got "${values.scenario}"`);
+        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular'].join(', ')}, got "${values.scenario}"`);
         const config = fileURLToPath(new URL(`../fixtures/support-desk/${file}`, import.meta.url));
         return await runConfig(config, { ...flags, out: flags.out ?? 'privacy-audit-report' }, cmdline);
       }
