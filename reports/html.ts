@@ -27,7 +27,11 @@ let compiled: Handlebars.TemplateDelegate | undefined;
  * which of ours covers it, and whether it ran here.
  */
 const COVERAGE: { cls: string; attacks: string[]; note: string }[] = [
-  { cls: 'Membership inference', attacks: ['loss', 'zlib', 'min-k', 'min-k-plus-plus', 'reference'], note: 'Was a person’s record in the training data?' },
+  {
+    cls: 'Membership inference',
+    attacks: ['loss', 'zlib', 'min-k', 'min-k-plus-plus', 'reference', 'shadow', 'lira', 'rmia'],
+    note: 'Was a person’s record in the training data?',
+  },
   { cls: 'Exfiltration (targeted personal data)', attacks: ['pii-extraction'], note: 'Does the model emit a person’s declared PII when prompted with the text before it?' },
   { cls: 'Regurgitation', attacks: ['prefix-extraction', 'canary-exposure'], note: 'Does the model reproduce training text verbatim, or prefer planted secrets?' },
   { cls: 'Reconstruction', attacks: ['prefix-extraction'], note: 'Can the rest of a record be rebuilt from its beginning (exact and ≥ 0.9 edit similarity)?' },
@@ -58,14 +62,28 @@ function threatModel(result: AuditResult): string[] {
   if (given) return Array.isArray(given) ? given : [given];
   const ids = new Set(result.attacks.filter((a) => a.status === 'ok').map((a) => a.id));
   const lines: string[] = [];
-  if ([...ids].some((id) => ['loss', 'zlib', 'min-k', 'min-k-plus-plus', 'reference'].includes(id)))
+  const classifier = (result.models[0]?.ref ?? '').startsWith('onnx:') || (result.models[0]?.ref ?? '').startsWith('tfjs:');
+  const shadows = ['shadow', 'lira', 'rmia'].filter((id) => ids.has(id));
+  if (!classifier && [...ids].some((id) => ['loss', 'zlib', 'min-k', 'min-k-plus-plus', 'reference'].includes(id)))
     lines.push('Access: black-box queries returning per-token log-probabilities of a candidate text (membership attacks)' + (ids.has('reference') ? ', and the base model the fine-tune started from' : '') + '.');
+  if (classifier && (ids.has('loss') || shadows.length > 0))
+    lines.push('Access: black-box queries returning the class probabilities of a record; knowledge of its true class (membership attacks).');
+  if (shadows.length > 0)
+    lines.push(
+      `Knowledge: the training recipe (architecture, epochs, batch size, learning rate) and records from the same distribution, enough to train shadow models like the target (${shadows.join(', ')})` +
+        (ids.has('rmia') ? '; population records also serve as RMIA’s reference points' : '') +
+        '.',
+    );
   if (ids.has('prefix-extraction') || ids.has('pii-extraction'))
     lines.push('Access: greedy text generation from a prompt (extraction attacks); one continuation per prompt, no sampling.');
   if (ids.has('prefix-extraction')) lines.push('Knowledge: the first tokens of a training record (a prefix).');
   if (ids.has('pii-extraction')) lines.push('Knowledge: the text that preceded a person’s PII in training (their own ticket up to the value).');
   if (ids.has('canary-exposure')) lines.push('Auditor’s knowledge: the secrets planted in training (canaries), ranked against random candidates.');
-  lines.push('Not assumed: access to weights or gradients, shadow models trained on the same distribution, or many sampled generations; a stronger adversary may find more.');
+  lines.push(
+    shadows.length > 0
+      ? 'Not assumed: access to weights or gradients, or more shadow models than configured; a stronger adversary may find more.'
+      : 'Not assumed: access to weights or gradients, shadow models trained on the same distribution, or many sampled generations; a stronger adversary may find more.',
+  );
   return lines;
 }
 
