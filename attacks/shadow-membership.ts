@@ -3,6 +3,7 @@
  * `count` shadows, src/shadow/bank.ts) and every target role's class probabilities on the bank's
  * pool. The same shadows serve every model role, so before/after comparisons are like for like.
  */
+import { z } from 'zod';
 import type { ShadowBank } from '../src/shadow/bank.ts';
 import { shadowConfidences } from '../src/shadow/bank.ts';
 import type { RecordShadows } from '../src/shadow/scores.ts';
@@ -18,7 +19,8 @@ export interface ShadowEvidence {
 }
 
 /** An even number of shadows ≥ 2: every record is then IN for exactly half of them (paired bank). */
-export const evenCount = (what: string) => (n: number) => n >= 2 && n % 2 === 0 ? true : `${what} must be an even number >= 2 (shadows come in IN/OUT pairs)`;
+export const evenCount = (what: string) =>
+  z.refine((n: unknown) => typeof n === 'number' && n >= 2 && n % 2 === 0, { message: `${what} must be an even number >= 2 (shadows come in IN/OUT pairs)` });
 
 export async function collectShadowEvidence<O>(ctx: CollectContext<O>, count: number): Promise<ShadowEvidence> {
   const bank = await ctx.signals.shadows(count);
@@ -40,13 +42,18 @@ export function recordShadows(e: ShadowEvidence, probs: Float32Array[], r: DataR
   return { id: r.id, target: probs[i]![r.label!]!, ...shadowConfidences(e.bank, e.count, i) };
 }
 
-/** One membership observation per role, scoring each audited split with `score` (higher = member). */
+/**
+ * One membership observation per role. `score` sees every record of the shadow pool at once (pool
+ * order), so statistics it pools over records (LiRA's fixed variance) are the same for every split
+ * and role; the audited records' scores are then picked out per split.
+ */
 export function shadowObservations(
   e: ShadowEvidence,
   splits: Record<SplitName, DataRecord[]>,
   score: (records: RecordShadows[], role: MembershipObservation['model']) => number[],
 ): MembershipObservation[] {
   return e.models.map(({ role, probs }) => {
+    const all = score(e.bank.pool.map((r) => recordShadows(e, probs, r)), role);
     const out: MembershipObservation['splits'] = {};
     for (const split of MEMBERSHIP_SPLITS) {
       const records = splits[split];
@@ -54,7 +61,7 @@ export function shadowObservations(
       out[split] = {
         ids: records.map((r) => r.id),
         subjects: records.map((r) => r.subject),
-        scores: score(records.map((r) => recordShadows(e, probs, r)), role),
+        scores: records.map((r) => all[poolIndex(e.bank, r)]!),
       };
     }
     return { family: 'membership', model: role, splits: out };

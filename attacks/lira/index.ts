@@ -5,7 +5,7 @@ import { defineAttack } from '../types.ts';
 import { collect } from './tasks.ts';
 
 export const liraOptions = z.strictObject({
-  shadows: z.int().check(z.refine(evenCount('shadows'))).default(16).meta({ description: 'shadow models (even; each record is IN for half)' }),
+  shadows: z.int().check(evenCount('shadows')).default(16).meta({ description: 'shadow models (even; each record is IN for half)' }),
   offline: z.boolean().default(false).meta({ description: 'use only the OUT shadows of each record (one-sided test, paper §IV-D)' }),
   fixedVariance: z
     .union([z.boolean(), z.literal('auto')])
@@ -25,7 +25,7 @@ export const lira = defineAttack<LiraOptions, ShadowEvidence>({
       'and without that record give, so it catches records that are easy or hard for every model and not only the ' +
       'average case. It is the strongest standard membership test at low false-positive rates.',
     family: 'membership',
-    requires: ['probabilities'],
+    requires: ['probabilities', 'featureVectors'],
     reference: 'Carlini, Chien, Nasr, Song, Terzis, Tramèr. Membership Inference Attacks From First Principles. IEEE S&P 2022, §IV (Algorithm 1).',
   },
   options: liraOptions,

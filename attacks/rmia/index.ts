@@ -6,7 +6,7 @@ import { defineAttack } from '../types.ts';
 import { collect } from './tasks.ts';
 
 export const rmiaOptions = z.strictObject({
-  references: z.int().check(z.refine(evenCount('references'))).default(4).meta({ description: 'reference models (even; each record is IN for half)' }),
+  references: z.int().check(evenCount('references')).default(4).meta({ description: 'reference models (even; each record is IN for half)' }),
   offline: z.boolean().default(false).meta({ description: 'use only the references that did not train on the record, with the scaling a' }),
   gamma: z.number().positive().default(2).meta({ description: 'likelihood-ratio threshold γ' }),
   a: z.number().min(0).max(1).default(0.3).meta({ description: 'offline scaling: Pr(x) = ½((1 + a)·mean_OUT(x) + (1 − a))' }),
@@ -24,7 +24,7 @@ export const rmia = defineAttack<RmiaOptions, ShadowEvidence>({
       'relative to random population records. It stays strong with very few reference models, so it is the cheap ' +
       'shadow-model test.',
     family: 'membership',
-    requires: ['probabilities'],
+    requires: ['probabilities', 'featureVectors'],
     needsPopulation: true,
     reference: 'Zarifzadeh, Liu, Shokri. Low-Cost High-Power Membership Inference Attacks. ICML 2024, §3 (Eq. 4–5) and §4 (offline scaling).',
   },

@@ -5,7 +5,7 @@ import { collect, type ShokriEvidence } from './tasks.ts';
 import { evenCount } from '../shadow-membership.ts';
 
 export const shadowOptions = z.strictObject({
-  shadows: z.int().check(z.refine(evenCount('shadows'))).default(8).meta({ description: 'shadow models whose IN/OUT outputs train the attack models' }),
+  shadows: z.int().check(evenCount('shadows')).default(8).meta({ description: 'shadow models whose IN/OUT outputs train the attack models' }),
   attackLayers: z.array(z.int().min(1)).default([64]).meta({ description: 'hidden layers of each attack model' }),
   attackEpochs: z.int().min(1).default(30).meta({ description: 'training epochs of each attack model' }),
   minPerClass: z
@@ -27,7 +27,7 @@ export const shadow = defineAttack<ShadowOptions, ShokriEvidence>({
       'classifier what the target’s output looks like on a training record. If it still recognises deleted records, ' +
       'the model still behaves as if it had trained on them.',
     family: 'membership',
-    requires: ['probabilities'],
+    requires: ['probabilities', 'featureVectors'],
     reference: 'Shokri, Stronati, Song, Shmatikov. Membership Inference Attacks Against Machine Learning Models. IEEE S&P 2017, §V (shadow training, per-class attack models).',
   },
   options: shadowOptions,

@@ -12,7 +12,8 @@
  *   pooled over records (the reference code reuses the IN value for both — a quirk, not ours).
  * RMIA (Zarifzadeh, Liu, Shokri, ICML 2024, §3): Pr(x) = mean confidence of x over the reference
  *   models (online), or ½((1 + a)·mean_OUT(x) + (1 − a)) (offline, OUT references only); the same
- *   for each population point z (all references are OUT for z); LR(x, z) = (p(x)/Pr(x)) / (p(z)/Pr(z));
+ *   for each population point z, from the references the caller passes for it (in `run`: all of
+ *   them online, the ones that did not train on z offline); LR(x, z) = (p(x)/Pr(x)) / (p(z)/Pr(z));
  *   score(x) = fraction of z with LR(x, z) ≥ γ.
  * Higher = more likely member, always.
  */

@@ -1,5 +1,6 @@
-/** Hand-made inputs for the attack tests (not a test file itself): records, splits, token signals, a fake tokenizer. */
-import type { AuditSplits, ModelUnderTest, Signals } from '../../attacks/types.ts';
+/** Hand-made inputs for the attack tests (not a test file itself): records, splits, token signals, a fake tokenizer, classifier fakes (probabilities, shadow bank, fit). */
+import type { AuditSplits, FitRequest, ModelUnderTest, Signals } from '../../attacks/types.ts';
+import { shadowMembership, type ShadowBank } from '../../src/shadow/bank.ts';
 import type { Tokenizer, TokenSignals } from '../../src/models/hf.ts';
 import type { DataRecord, ModelRole } from '../../src/types.ts';
 
@@ -35,6 +36,10 @@ export function charTokenizer(maxLength = 1024): Tokenizer {
   };
 }
 
+const notUsed = async (): Promise<never> => {
+  throw new Error('not used');
+};
+
 /**
  * Signals backed by a "model" that has memorised `corpus`: greedy decoding continues the first text whose
  * encoding starts with the prompt (or emits `fallback` tokens). Records every generate call.
@@ -58,6 +63,96 @@ export function memorisingSignals(tok: Tokenizer, corpus: string[], fallback: nu
         }
         return fallback.slice(0, maxNewTokens);
       });
+    },
+    probabilities: notUsed,
+    shadows: notUsed,
+    fit: notUsed,
+  };
+  return { signals, calls };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classifier attacks (loss on a classifier, shadow, lira, rmia): records with a label, a fake
+// `probabilities`, a hand-made shadow bank and a fake `fit`.
+
+/** A tabular classifier record: a label and a (one-number) feature vector the fakes never look at. */
+export const crec = (id: string, label: number, subject?: string): DataRecord => ({
+  id,
+  text: '',
+  features: [0],
+  label,
+  ...(subject === undefined ? {} : { subject }),
+});
+
+export const classifier = (role: ModelRole): ModelUnderTest => ({
+  role,
+  sha256: `sha-${role}`,
+  capabilities: new Set(['probabilities']),
+});
+
+/** A probability vector over `classes`: `p` on class `y`, the rest spread evenly over the other classes. */
+export function probsWith(classes: number, y: number, p: number): number[] {
+  return Array.from({ length: classes }, (_, c) => (c === y ? p : (1 - p) / (classes - 1)));
+}
+
+/**
+ * A hand-made shadow bank. `shadow(s, i)` gives shadow s's probability vector on pool record i;
+ * `inside(s, i)` whether shadow s trained on it (default: the real paired protocol, `shadowMembership`
+ * with seed 1, so every record is IN for exactly half of any even prefix).
+ */
+export function makeBank(
+  pool: DataRecord[],
+  classes: number,
+  count: number,
+  shadow: (s: number, i: number) => number[],
+  inside?: (s: number, i: number) => boolean,
+): ShadowBank {
+  const ids = pool.map((r) => r.id);
+  const models = Array.from({ length: count }, (_, s) => {
+    const paired = shadowMembership(ids, s, 1);
+    return {
+      inside: inside ? Uint8Array.from(pool, (_, i) => (inside(s, i) ? 1 : 0)) : paired,
+      probs: Float32Array.from(pool.flatMap((_, i) => shadow(s, i))),
+    };
+  });
+  return { pool, indexOf: new Map(ids.map((id, i) => [id, i])), classes, models };
+}
+
+/**
+ * Signals for the classifier attacks, logging every call: `probabilities` from a per-role function of
+ * the record, `shadows(count)` the first `count` models of `bank` (as the real bank does), and `fit`.
+ */
+export function classifierSignals(opts: {
+  probs: Partial<Record<ModelRole, (r: DataRecord) => number[]>>;
+  bank?: ShadowBank;
+  fit?: (req: FitRequest) => Float32Array;
+}) {
+  const calls = {
+    probabilities: [] as { role: ModelRole; records: DataRecord[] }[],
+    shadows: [] as number[],
+    fit: [] as FitRequest[],
+  };
+  const signals: Signals = {
+    tokenizer: notUsed,
+    tokenSignals: notUsed,
+    generate: notUsed,
+    probabilities: async (m, records) => {
+      calls.probabilities.push({ role: m.role, records });
+      const p = opts.probs[m.role];
+      if (!p) throw new Error(`no probabilities for role ${m.role}`);
+      return records.map((r) => Float32Array.from(p(r)));
+    },
+    shadows: async (count) => {
+      calls.shadows.push(count);
+      const bank = opts.bank;
+      if (!bank) throw new Error('no shadow bank');
+      if (count > bank.models.length) throw new Error(`asked for ${count} shadows, the bank has ${bank.models.length}`);
+      return { ...bank, models: bank.models.slice(0, count) };
+    },
+    fit: async (req) => {
+      calls.fit.push(req);
+      if (!opts.fit) throw new Error('fit not used');
+      return opts.fit(req);
     },
   };
   return { signals, calls };
