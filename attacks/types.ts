@@ -9,7 +9,13 @@ import type { ShadowBank } from '../src/shadow/bank.ts';
 import type { DataRecord, ModelRole } from '../src/types.ts';
 
 /** What a model can do; an attack names what it needs. Missing → `not-applicable`, never a pass. */
-export type Capability = 'tokenLogprobs' | 'tokenStats' | 'generate' | 'probabilities';
+export type Capability =
+  | 'tokenLogprobs'
+  | 'tokenStats'
+  | 'generate'
+  | 'probabilities'
+  /** A classifier on feature vectors: the harness can train shadow models like it (MLP or cloned tfjs topology). */
+  | 'featureVectors';
 
 export type Family = 'membership' | 'extraction';
 

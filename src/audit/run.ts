@@ -18,8 +18,10 @@ import { diskCache, sha256 } from '../cache.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
 import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
+import { onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
+import { whereOf } from '../data/records.ts';
 import { checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
-import { InputError } from '../errors.ts';
+import { InputError, isInputError } from '../errors.ts';
 import { quantile } from '../metrics/index.ts';
 import { createPool } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
@@ -45,6 +47,15 @@ import { subjectMeans } from './subjects.ts';
 const TARGET_ROLES: ModelRole[] = ['before', 'after', 'retrained'];
 const HF_CAPABILITIES: Capability[] = ['tokenLogprobs', 'tokenStats', 'generate'];
 const CLASSIFIER_CAPABILITIES: Capability[] = ['probabilities'];
+/** How a missing capability reads in a not-applicable reason. */
+const CAPABILITY_HELP: Record<string, string> = {
+  tokenLogprobs: 'per-token log-probabilities (a causal LM, hf:)',
+  tokenStats: 'vocabulary statistics per token (a causal LM, hf:)',
+  generate: 'text generation (a causal LM, hf:)',
+  probabilities: 'class probabilities (a classifier, onnx: or tfjs:)',
+  'tokenLogprobs or probabilities': 'per-token log-probabilities (hf:) or class probabilities (onnx:, tfjs:)',
+  featureVectors: 'a classifier on feature vectors (shadow models are trained like it; text classifiers are not supported)',
+};
 
 export interface RunOptions {
   workers: number;
@@ -95,22 +106,47 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   // kind. Its cache identity is the hash of its files.
   const specs = new Map<string, ModelSpec>();
   const kindOf = (role: ModelRole) => (cfg.models[role]?.kind === 'hf' ? 'lm' : 'classifier');
+  const where = (role: ModelRole) => ({ ...(cfg.configPath ? { file: cfg.configPath } : {}), field: `models.${role}` });
+  // A classifier takes feature vectors (tabular: shadows can be trained like it) or token ids (text).
+  const classifierInputs = new Map<ModelRole, ClassifierInput>();
+  for (const role of [...TARGET_ROLES, 'reference'] as ModelRole[]) {
+    const ref = cfg.models[role];
+    if (!ref || ref.kind === 'hf') continue;
+    const input = ref.kind === 'tfjs' ? 'features' : (await onnxClassifierInput(ref.path)).input;
+    if (input === 'tokens' && !ref.tokenizer) {
+      throw new InputError(`${ref.raw} is a text classifier (it takes input_ids): give its tokenizer, models.${role}: { ref: "${ref.raw}", tokenizer: <tokenizer.json> }`, where(role));
+    }
+    classifierInputs.set(role, input);
+  }
   const load = (role: ModelRole): ModelUnderTest | undefined => {
     const ref = cfg.models[role];
     if (!ref) return undefined;
-    if (kindOf(role) !== kindOf('before')) {
+    const describe = (r: ModelRole) => (kindOf(r) === 'lm' ? 'causal LM' : classifierInputs.get(r) === 'tokens' ? 'text classifier' : 'feature-vector classifier');
+    if (describe(role) !== describe('before')) {
       throw new InputError(
-        `model ref "${ref.raw}" is a ${kindOf(role) === 'lm' ? 'causal LM' : 'classifier'} but models.before ("${cfg.models.before!.raw}") is a ${kindOf('before') === 'lm' ? 'causal LM' : 'classifier'}; every model of an audit must be the same kind`,
-        { ...(cfg.configPath ? { file: cfg.configPath } : {}), field: `models.${role}` },
+        `model ref "${ref.raw}" is a ${describe(role)} but models.before ("${cfg.models.before!.raw}") is a ${describe('before')}; every model of an audit must be the same kind`,
+        where(role),
       );
     }
     const files = cfg.inputs.filter((i) => i.role === `model:${role}`).map((i) => i.sha256);
-    specs.set(role, ref.kind === 'hf' ? { kind: 'hf', path: ref.path } : { kind: ref.kind, path: ref.path, outputs: ref.outputs ?? 'auto' });
-    return { role, sha256: sha256(files.join('\n')), capabilities: new Set(ref.kind === 'hf' ? HF_CAPABILITIES : CLASSIFIER_CAPABILITIES) };
+    specs.set(
+      role,
+      ref.kind === 'hf'
+        ? { kind: 'hf', path: ref.path }
+        : { kind: ref.kind, path: ref.path, outputs: ref.outputs ?? 'auto', ...(ref.tokenizer ? { tokenizer: ref.tokenizer } : {}) },
+    );
+    const capabilities: Capability[] =
+      ref.kind === 'hf' ? HF_CAPABILITIES : classifierInputs.get(role) === 'features' ? [...CLASSIFIER_CAPABILITIES, 'featureVectors'] : CLASSIFIER_CAPABILITIES;
+    return { role, sha256: sha256(files.join('\n')), capabilities: new Set(capabilities) };
   };
   const models = TARGET_ROLES.map(load).filter((m): m is ModelUnderTest => m !== undefined);
   const reference = load('reference');
-  const shadow = kindOf('before') === 'classifier' ? await shadowSetup(cfg, splits, models[0]!) : undefined;
+  const audited = [...splits.forget, ...splits.retain, ...splits.holdout];
+  if (classifierInputs.get('before') === 'tokens') {
+    const unlabelled = audited.find((r) => r.label === undefined);
+    if (unlabelled) throw new InputError(`record "${unlabelled.id}" has no label: classifier attacks need the record's true class index (field "label")`, whereOf(unlabelled, 'label'));
+  }
+  const shadow = classifierInputs.get('before') === 'features' ? await shadowSetup(cfg, splits, models[0]!) : undefined;
 
   const auditSplits: AuditSplits = {
     forget: splits.forget,
@@ -136,7 +172,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       const base = { id, family: attack.meta.family, title: attack.meta.title, options, reference: attack.meta.reference };
       const missing = missingCapabilities(attack.meta.requires, models);
       if (missing.length > 0) {
-        attacks.push({ ...base, status: 'not-applicable', reason: `needs ${missing.join(', ')}` });
+        attacks.push({ ...base, status: 'not-applicable', reason: `needs ${missing.map((c) => CAPABILITY_HELP[c] ?? c).join(', ')}` });
         continue;
       }
       if (attack.meta.needsPopulation && !splits.population) {
@@ -169,6 +205,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         if (exp.length > 0) exposure.push(...exposureSummaries(id, exp));
         attacks.push({ ...base, status: 'ok' });
       } catch (e) {
+        // A user's mistake found while attacking (e.g. a label the model cannot output) is exit 2.
+        if (isInputError(e)) throw e;
         // One broken attack must not hide the others' evidence; its gates become inconclusive.
         attacks.push({ ...base, status: 'error', reason: e instanceof Error ? e.message : String(e) });
         log(`${id}: error: ${e instanceof Error ? e.message : String(e)}`);
@@ -232,8 +270,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
  * a tfjs: target's own topology (re-initialised per shadow), else an MLP [256, 128].
  */
 async function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderTest): Promise<ShadowSetup> {
-  const members = [...splits.forget, ...splits.retain];
-  checkClassifierRecords([...members, ...splits.holdout]);
+  // Every record of every file, not only the audited sample: a broken record is a broken dataset.
+  checkClassifierRecords([...splits.members, ...splits.holdout, ...(splits.population ?? [])]);
   const { pool, dim } = shadowPool(splits);
   const before = cfg.models.before!;
   let architecture: Architecture = { kind: 'mlp', layers: cfg.shadow.layers ?? [256, 128] };

@@ -179,29 +179,49 @@ export function createSignals(opts: {
 
     async probabilities(m: ModelUnderTest, records: DataRecord[]): Promise<Float32Array[]> {
       const s = classifierSpec(m);
+      // Feature vectors for a tabular classifier; the text for a text classifier (tokenized in the worker).
+      const text = m.capabilities.has('featureVectors') === false && records.every((r) => r.features === undefined);
       const dim = records[0]?.features?.length ?? 0;
       const parts = chunks(records, CLASSIFY_BATCH);
       let done = 0;
       const results = await Promise.all(
         parts.map(async (b) => {
-          for (const r of b) {
-            if (r.features?.length !== dim) {
-              throw new InputError(`record "${r.id}" has ${r.features?.length ?? 'no'} features, expected ${dim}`, whereOf(r, 'features'));
+          let request: () => Promise<{ probs: Float32Array; classes: number }>;
+          let content: string;
+          if (text) {
+            const texts = b.map((r) => r.text);
+            content = sha256(JSON.stringify(texts));
+            request = () => opts.pool.run({ op: 'classify-text', model: s, texts });
+          } else {
+            for (const r of b) {
+              if (r.features?.length !== dim) {
+                throw new InputError(`record "${r.id}" has ${r.features?.length ?? 'no'} features, expected ${dim}`, whereOf(r, 'features'));
+              }
             }
+            const features = packFeatures(b, dim);
+            content = sha256(Buffer.from(features.buffer));
+            request = () => opts.pool.run({ op: 'classify', model: s, features, n: b.length, dim });
           }
-          const features = packFeatures(b, dim);
-          const key = sha256(JSON.stringify(['classify/v1', m.sha256, s.outputs, dim, sha256(Buffer.from(features.buffer))]));
+          const key = sha256(JSON.stringify(['classify/v1', m.sha256, s.outputs, text ? 'text' : dim, content]));
           let cached = true;
           const r = await batch(
             key,
             async () => {
               cached = false;
-              return opts.pool.run({ op: 'classify', model: s, features, n: b.length, dim });
+              return request();
             },
             (v) => ({ classes: v.classes, probs: f32ToBase64(v.probs) }),
-            (v: { classes: number; probs: string }) => ({ op: 'classify' as const, classes: v.classes, probs: base64ToF32(v.probs) }),
+            (v: { classes: number; probs: string }) => ({ classes: v.classes, probs: base64ToF32(v.probs) }),
           );
           opts.progress?.({ op: 'classify', model: m.role, done: ++done, total: parts.length, cached });
+          for (const rec of b) {
+            if (rec.label !== undefined && rec.label >= r.classes) {
+              throw new InputError(
+                `record "${rec.id}" has label ${rec.label} but the ${m.role} model outputs ${r.classes} classes (labels are class indices 0..${r.classes - 1})`,
+                whereOf(rec, 'label'),
+              );
+            }
+          }
           return Array.from({ length: b.length }, (_, i) => r.probs.subarray(i * r.classes, (i + 1) * r.classes));
         }),
       );
@@ -226,14 +246,9 @@ export function createSignals(opts: {
       if (!setup) throw new Error('no shadow pool: shadow-model attacks need classifier targets with features and labels');
       const { pool, dim, spec: sp } = setup;
       const indexOf = new Map(pool.map((r, i) => [r.id, i]));
-      // The class count is the target's output width; every label must fit it.
+      // The class count is the target's output width (labels are checked against it there).
       const targetProbs = await api.probabilities(setup.classesFrom, pool);
       const classes = targetProbs[0]!.length;
-      for (const r of pool) {
-        if (r.label! >= classes) {
-          throw new InputError(`record "${r.id}" has label ${r.label} but the ${setup.classesFrom.role} model outputs ${classes} classes (labels are class indices 0..${classes - 1})`, whereOf(r, 'label'));
-        }
-      }
       const features = packFeatures(pool, dim);
       const dataKey = poolHash(pool, dim);
       const ids = pool.map((r) => r.id);

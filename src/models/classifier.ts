@@ -1,11 +1,16 @@
 /**
  * Classifier targets: `onnx:model.onnx` (onnxruntime-node) and `tfjs:model.json` (TensorFlow.js
- * LayersModel on the wasm backend). Both take a float feature vector per record and give class
- * probabilities; logits are turned into probabilities with a softmax (float64, max-shifted).
+ * LayersModel on the wasm backend). They take a float feature vector per record — or, for an ONNX
+ * text classifier (an `input_ids` input), the record's text tokenized with the configured
+ * tokenizer.json — and give class probabilities; logits are turned into probabilities with a
+ * softmax (float64, max-shifted).
  *
  * Runs inside pool workers (one intra-op thread each), like the causal-LM adapter.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { PreTrainedTokenizer } from '@huggingface/transformers';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { loadLayersModel, outputsProbabilities } from './tfjs-io.ts';
 
@@ -15,13 +20,43 @@ export interface ClassifierSpec {
   kind: 'onnx' | 'tfjs';
   path: string;
   outputs: ClassifierOutputs;
+  /** tokenizer.json of an ONNX text classifier. */
+  tokenizer?: string;
 }
 
+/** What a classifier takes: feature vectors (tabular) or token ids (text). */
+export type ClassifierInput = 'features' | 'tokens';
+
 export interface Classifier {
+  readonly input: ClassifierInput;
   /** Width of the feature vector, when the model declares it. */
   readonly dim: number | undefined;
   /** n × classes probabilities, row-major; `classes` is read from the output. */
   predict(features: Float32Array, n: number, dim: number): Promise<{ probs: Float32Array; classes: number }>;
+  /** The same for a text classifier: texts are tokenized, truncated and right-padded here. */
+  predictTexts(texts: string[]): Promise<{ probs: Float32Array; classes: number }>;
+}
+
+/** The input an ONNX classifier expects, read from its graph: `input_ids` means a text classifier. */
+export async function onnxClassifierInput(file: string): Promise<{ input: ClassifierInput; names: string[] }> {
+  const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const names = [...session.inputNames];
+  await session.release();
+  return { input: names.includes('input_ids') ? 'tokens' : 'features', names };
+}
+
+async function loadTextTokenizer(file: string): Promise<{ encode(text: string): number[]; padId: number; maxLength: number }> {
+  const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  let config: Record<string, unknown> = {};
+  try {
+    config = JSON.parse(await readFile(path.join(path.dirname(file), 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    // tokenizer_config.json is optional: the defaults below apply
+  }
+  const tok = new PreTrainedTokenizer(json, config);
+  const max = typeof config.model_max_length === 'number' && config.model_max_length < 1e6 ? config.model_max_length : 512;
+  const padId = typeof tok.pad_token_id === 'number' ? tok.pad_token_id : 0;
+  return { encode: (t) => tok.encode(t).slice(0, max), padId, maxLength: max };
 }
 
 /** Rows of non-negative values that sum to 1 (to 1e-3) are probabilities; anything else is logits. */
@@ -62,9 +97,46 @@ function toProbabilities(out: Float32Array, n: number, classes: number, outputs:
 
 async function loadOnnx(spec: ClassifierSpec): Promise<Classifier> {
   const session = await ort.InferenceSession.create(spec.path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const output = (out: ort.InferenceSession.OnnxValueMapType, n: number) => {
+    // The first float output shaped [n, classes] (sklearn-onnx puts a label output before it).
+    const name = session.outputNames.find((o) => {
+      const t = out[o];
+      return t !== undefined && t.type === 'float32' && t.dims.length === 2 && t.dims[0] === n;
+    });
+    if (name === undefined) throw new Error(`${spec.path}: no float32 output shaped [n, classes] among ${session.outputNames.join(', ')}`);
+    const t = out[name]!;
+    const classes = t.dims[1]!;
+    return { probs: toProbabilities(t.data as Float32Array, n, classes, spec.outputs), classes };
+  };
+  const unsupported = async (): Promise<never> => {
+    throw new Error(`${spec.path}: this classifier takes ${session.inputNames.includes('input_ids') ? 'token ids' : 'feature vectors'}`);
+  };
+
+  if (session.inputNames.includes('input_ids')) {
+    if (!spec.tokenizer) throw new Error(`${spec.path}: a text classifier (input_ids) needs a tokenizer: models.<role>: { ref, tokenizer }`);
+    const tok = await loadTextTokenizer(spec.tokenizer);
+    const withMask = session.inputNames.includes('attention_mask');
+    return {
+      input: 'tokens',
+      dim: undefined,
+      predict: unsupported,
+      async predictTexts(texts) {
+        const ids = texts.map((t) => tok.encode(t));
+        const n = texts.length;
+        const L = Math.max(1, ...ids.map((x) => x.length));
+        const input = new BigInt64Array(n * L).fill(BigInt(tok.padId));
+        const mask = new BigInt64Array(n * L);
+        ids.forEach((x, r) => x.forEach((v, c) => ((input[r * L + c] = BigInt(v)), (mask[r * L + c] = 1n))));
+        const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', input, [n, L]) };
+        if (withMask) feeds.attention_mask = new ort.Tensor('int64', mask, [n, L]);
+        return output(await session.run(feeds), n);
+      },
+    };
+  }
+
   const inputName = session.inputNames[0];
   if (inputName === undefined || session.inputNames.length !== 1) {
-    throw new Error(`${spec.path}: a classifier must have exactly one input (a float feature matrix [n, dim]); it has ${session.inputNames.join(', ') || 'none'}`);
+    throw new Error(`${spec.path}: a classifier must have exactly one input (a float feature matrix [n, dim], or input_ids for text); it has ${session.inputNames.join(', ') || 'none'}`);
   }
   const meta = (session as unknown as { inputMetadata?: { name: string; type?: string; shape?: (number | string)[] }[] }).inputMetadata;
   const inMeta = Array.isArray(meta) ? meta[0] : undefined;
@@ -74,20 +146,12 @@ async function loadOnnx(spec: ClassifierSpec): Promise<Classifier> {
   const last = inMeta?.shape?.[inMeta.shape.length - 1];
   const dim = typeof last === 'number' && last > 0 ? last : undefined;
   return {
+    input: 'features',
     dim,
     async predict(features, n, d) {
-      const feeds = { [inputName]: new ort.Tensor('float32', features, [n, d]) };
-      const out = await session.run(feeds);
-      // The first float output shaped [n, classes] (sklearn-onnx puts a label output before it).
-      const name = session.outputNames.find((o) => {
-        const t = out[o];
-        return t !== undefined && t.type === 'float32' && t.dims.length === 2 && t.dims[0] === n;
-      });
-      if (name === undefined) throw new Error(`${spec.path}: no float32 output shaped [n, classes] among ${session.outputNames.join(', ')}`);
-      const t = out[name]!;
-      const classes = t.dims[1]!;
-      return { probs: toProbabilities(t.data as Float32Array, n, classes, spec.outputs), classes };
+      return output(await session.run({ [inputName]: new ort.Tensor('float32', features, [n, d]) }), n);
     },
+    predictTexts: unsupported,
   };
 }
 
@@ -101,7 +165,11 @@ async function loadTfjs(spec: ClassifierSpec): Promise<Classifier> {
   const softmaxOut = outputsProbabilities(model);
   const outputs: ClassifierOutputs = spec.outputs !== 'auto' ? spec.outputs : softmaxOut ? 'probabilities' : 'logits';
   return {
+    input: 'features',
     dim: typeof last === 'number' ? last : undefined,
+    predictTexts: async () => {
+      throw new Error(`${spec.path}: tfjs: classifiers take feature vectors`);
+    },
     async predict(features, n, d) {
       const y = tf.tidy(() => model.predict(tf.tensor2d(features, [n, d])) as tfTypes.Tensor);
       const classes = y.shape[1]!;

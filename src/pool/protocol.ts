@@ -23,10 +23,12 @@ export type WorkerTask =
   | { op: 'score'; model: { kind: 'hf'; path: string }; batch: number[][]; stats: boolean }
   | { op: 'generate'; model: { kind: 'hf'; path: string }; prompts: number[][]; maxNewTokens: number }
   | { op: 'classify'; model: ClassifierSpec; features: Float32Array; n: number; dim: number }
+  | { op: 'classify-text'; model: ClassifierSpec; texts: string[] }
   | TrainTask;
 
 export type WorkerResult =
   | { op: 'score'; signals: TokenSignals[] }
   | { op: 'generate'; tokens: number[][] }
   | { op: 'classify'; probs: Float32Array; classes: number }
+  | { op: 'classify-text'; probs: Float32Array; classes: number }
   | { op: 'train'; probs: Float32Array; weights: SerializedWeight[] };

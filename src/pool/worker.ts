@@ -31,11 +31,12 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
       const lm = await once(lms, task.model.path, () => loadCausalLM(task.model.path, 1));
       return { op: 'generate', tokens: await greedyBatch(lm, task.prompts, task.maxNewTokens) };
     }
-    case 'classify': {
-      const key = `${task.model.kind}:${task.model.path}:${task.model.outputs}`;
+    case 'classify':
+    case 'classify-text': {
+      const key = JSON.stringify(task.model);
       const c = await once(classifiers, key, () => loadClassifier(task.model));
-      const { probs, classes } = await c.predict(task.features, task.n, task.dim);
-      return { op: 'classify', probs, classes };
+      const { probs, classes } = task.op === 'classify' ? await c.predict(task.features, task.n, task.dim) : await c.predictTexts(task.texts);
+      return { op: task.op, probs, classes };
     }
     case 'train':
       return { op: 'train', ...(await trainTask(task)) };
