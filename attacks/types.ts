@@ -167,6 +167,23 @@ export function extractionObservations<Item>(
   });
 }
 
+/** Per-record scores per role and split (in the splits' record order) → membership observations. */
+export function membershipObservations(
+  models: { role: ModelRole; scores: Partial<Record<SplitName, number[]>> }[],
+  splits: AuditSplits,
+): MembershipObservation[] {
+  return models.map(({ role, scores }) => {
+    const out: MembershipObservation['splits'] = {};
+    for (const split of ['forget', 'retain', 'holdout'] as const) {
+      const s = scores[split];
+      const records = splits[split];
+      if (!s || records.length === 0) continue;
+      out[split] = { ids: records.map((r) => r.id), subjects: records.map((r) => r.subject), scores: s };
+    }
+    return { family: 'membership', model: role, splits: out };
+  });
+}
+
 export interface Attack<O = unknown, E = unknown> {
   meta: AttackMeta;
   options: z.ZodType<O>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { MEMBERSHIP_SPLITS, mean, scoreSplits } from '../lm-membership.ts';
-import { defineAttack, type MembershipObservation } from '../types.ts';
+import { mean, scoreSplits } from '../lm-membership.ts';
+import { defineAttack, membershipObservations, type MembershipObservation } from '../types.ts';
 import { collect, type LossEvidence } from './tasks.ts';
 
 export const lossOptions = z.strictObject({});
@@ -23,17 +23,6 @@ export const loss = defineAttack<z.infer<typeof lossOptions>, LossEvidence>({
   },
   options: lossOptions,
   collect,
-  evaluate: (evidence, ctx): MembershipObservation[] => {
-    if (!('kind' in evidence)) return scoreSplits(evidence, ctx, (s) => mean(s.logprobs));
-    return evidence.models.map(({ role, splits }) => {
-      const out: MembershipObservation['splits'] = {};
-      for (const split of MEMBERSHIP_SPLITS) {
-        const scores = splits[split];
-        if (!scores) continue;
-        const records = ctx.splits[split];
-        out[split] = { ids: records.map((r) => r.id), subjects: records.map((r) => r.subject), scores };
-      }
-      return { family: 'membership', model: role, splits: out };
-    });
-  },
+  evaluate: (evidence, ctx): MembershipObservation[] =>
+    'kind' in evidence ? membershipObservations(evidence.models, ctx.splits) : scoreSplits(evidence, ctx, (s) => mean(s.logprobs)),
 });

@@ -8,7 +8,7 @@ import type { CollectContext, MembershipObservation, SplitName } from '../types.
 export interface ClassifierLossEvidence {
   kind: 'classifier';
   /** Per role and split: log p_y per record (−cross-entropy of the true label). */
-  models: { role: MembershipObservation['model']; splits: Partial<Record<SplitName, number[]>> }[];
+  models: { role: MembershipObservation['model']; scores: Partial<Record<SplitName, number[]>> }[];
 }
 
 export type LossEvidence = LmEvidence | ClassifierLossEvidence;
@@ -17,15 +17,15 @@ export async function collect<O>(ctx: CollectContext<O>): Promise<LossEvidence> 
   if (!ctx.models.every((m) => m.capabilities.has('probabilities'))) return collectTokenSignals(ctx);
   const models: ClassifierLossEvidence['models'] = [];
   for (const model of ctx.models) {
-    const splits: ClassifierLossEvidence['models'][number]['splits'] = {};
+    const scores: ClassifierLossEvidence['models'][number]['scores'] = {};
     for (const split of MEMBERSHIP_SPLITS) {
       const records = ctx.splits[split];
       if (records.length === 0) continue;
       const probs = await ctx.signals.probabilities(model, records);
       // float64 log of the float32 probability; a probability of 0 is a very confident non-member.
-      splits[split] = records.map((r, i) => Math.log(Math.max(probs[i]![r.label!]!, Number.MIN_VALUE)));
+      scores[split] = records.map((r, i) => Math.log(Math.max(probs[i]![r.label!]!, Number.MIN_VALUE)));
     }
-    models.push({ role: model.role, splits });
+    models.push({ role: model.role, scores });
   }
   return { kind: 'classifier', models };
 }

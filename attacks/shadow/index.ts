@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { MEMBERSHIP_SPLITS } from '../lm-membership.ts';
-import { defineAttack, type MembershipObservation } from '../types.ts';
+import { defineAttack, membershipObservations, type MembershipObservation } from '../types.ts';
 import { collect, type ShokriEvidence } from './tasks.ts';
 import { evenCount } from '../shadow-membership.ts';
 
@@ -32,15 +31,5 @@ export const shadow = defineAttack<ShadowOptions, ShokriEvidence>({
   },
   options: shadowOptions,
   collect,
-  evaluate: (evidence, ctx): MembershipObservation[] =>
-    evidence.models.map(({ role, scores }) => {
-      const splits: MembershipObservation['splits'] = {};
-      for (const split of MEMBERSHIP_SPLITS) {
-        const records = ctx.splits[split];
-        const s = scores[split];
-        if (records.length === 0 || !s) continue;
-        splits[split] = { ids: records.map((r) => r.id), subjects: records.map((r) => r.subject), scores: s };
-      }
-      return { family: 'membership', model: role, splits };
-    }),
+  evaluate: (evidence, ctx): MembershipObservation[] => membershipObservations(evidence.models, ctx.splits),
 });

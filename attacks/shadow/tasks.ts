@@ -2,8 +2,8 @@
  * Collect for the Shokri attack: the shadow bank's outputs on its pool, labelled IN/OUT, train one
  * binary attack model per class (on the pool, through `signals.fit`: cached, run on the workers);
  * each attack model then scores every target role's outputs on the audited records of its class.
- * The attack model's input is the prediction vector as log-probabilities (clipped at 1e-7): the
- * paper's input, on a scale where a small MLP can see the differences between 0.999 and 0.9999.
+ * The attack model's input is log p_y followed by the sorted log-probabilities (clipped at 1e-7),
+ * standardised per column on the model's training rows: see the README for why and what it changed.
  */
 import type { SplitName, CollectContext, MembershipObservation } from '../types.ts';
 import { MEMBERSHIP_SPLITS } from '../lm-membership.ts';
@@ -20,9 +20,10 @@ export interface ShokriEvidence {
 class Rows {
   private values: number[] = [];
   labels: number[] = [];
-  constructor(private readonly width: number) {}
-  add(probs: Float32Array, label: number): void {
-    for (let c = 0; c < this.width; c++) this.values.push(Math.log(Math.max(probs[c]!, 1e-7)));
+  constructor(readonly width: number) {}
+  add(probs: Float32Array, y: number, label: number): void {
+    const logs = Array.from(probs, (p) => Math.log(Math.max(p, 1e-7)));
+    this.values.push(logs[y]!, ...logs.sort((a, b) => b - a));
     this.labels.push(label);
   }
   get n(): number {
@@ -40,14 +41,14 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
   const C = bank.classes;
 
   // Training rows: each shadow's output on each pool record, labelled by whether it trained on it.
-  const train = Array.from({ length: C }, () => new Rows(C));
-  const all = new Rows(C);
+  const train = Array.from({ length: C }, () => new Rows(C + 1));
+  const all = new Rows(C + 1);
   bank.pool.forEach((r, i) => {
     for (let s = 0; s < e.count; s++) {
       const m = bank.models[s]!;
       const p = m.probs.subarray(i * C, (i + 1) * C);
-      train[r.label!]!.add(p, m.inside[i]!);
-      all.add(p, m.inside[i]!);
+      train[r.label!]!.add(p, r.label!, m.inside[i]!);
+      all.add(p, r.label!, m.inside[i]!);
     }
   });
   const usable = (rows: Rows) => rows.n >= o.minPerClass && rows.labels.includes(0) && rows.labels.includes(1);
@@ -60,8 +61,8 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
       ctx.splits[split].forEach((r, index) => {
         const key = usable(train[r.label!]!) ? r.label! : -1;
         let q = queries.get(key);
-        if (!q) queries.set(key, (q = { rows: new Rows(C), slots: [] }));
-        q.rows.add(probs[poolIndex(bank, r)]!, 0);
+        if (!q) queries.set(key, (q = { rows: new Rows(C + 1), slots: [] }));
+        q.rows.add(probs[poolIndex(bank, r)]!, r.label!, 0);
         q.slots.push({ model: mi, split, index });
       });
     }
@@ -74,15 +75,16 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
   await Promise.all(
     [...queries].map(async ([key, q]) => {
       const rows = key === -1 ? all : train[key]!;
+      const [features, query] = standardise(rows.features(), q.rows.features(), rows.width);
       const out = await ctx.signals.fit({
         architecture: { kind: 'mlp', layers: o.attackLayers },
         training: { epochs: o.attackEpochs, batchSize: 32, learningRate: 0.001 },
         seed: (ctx.seed * 7919 + key + 2) >>> 0,
-        features: rows.features(),
+        features,
         labels: Int32Array.from(rows.labels),
-        dim: C,
+        dim: C + 1,
         classes: 2,
-        query: q.rows.features(),
+        query,
       });
       q.slots.forEach((slot, j) => (scores[slot.model]!.scores[slot.split][slot.index] = out[j * 2 + 1]!));
     }),
@@ -95,4 +97,25 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
     })),
     pooledClasses,
   };
+}
+
+/**
+ * z-scores per input column, with the training rows' mean and standard deviation (ddof 0). A column
+ * whose training values are all equal becomes 0 (tested for exactly, not through a rounded sd).
+ */
+function standardise(train: Float32Array, query: Float32Array, width: number): [Float32Array, Float32Array] {
+  const n = train.length / width;
+  const mean = new Float64Array(width);
+  const sd = new Float64Array(width);
+  const constant = new Array<boolean>(width).fill(true);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < width; c++) {
+      mean[c]! += train[i * width + c]!;
+      if (train[i * width + c] !== train[c]) constant[c] = false;
+    }
+  for (let c = 0; c < width; c++) mean[c]! /= n;
+  for (let i = 0; i < n; i++) for (let c = 0; c < width; c++) sd[c]! += (train[i * width + c]! - mean[c]!) ** 2;
+  for (let c = 0; c < width; c++) sd[c] = Math.sqrt(sd[c]! / n);
+  const z = (x: Float32Array) => Float32Array.from(x, (v, k) => (constant[k % width] ? 0 : (v - mean[k % width]!) / sd[k % width]!));
+  return [z(train), z(query)];
 }

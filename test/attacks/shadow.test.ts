@@ -3,8 +3,10 @@
  * per class from the shadows' IN/OUT outputs, a global model for the classes too small or with one
  * label), and how the attack models' answers come back as per-record scores. `fit` is a fake: it
  * recognises which attack model a request is by its training rows (so wrong rows fail the test) and
- * answers P(member) as a fixed logistic function of each query row — the log-probability at the
- * model's own class column for a per-class model, the largest log-probability for the global one.
+ * answers P(member) as a fixed logistic function of each (standardised) query row — the log p_y column
+ * for a per-class model, the largest log-probability for the global one. Expected rows are built here
+ * from the formula ([log p_y, sorted log-probabilities], clipped at 1e-7, z-scored with the training
+ * rows' population stats) and compared within 1e-6.
  *
  * Also `loss` on a classifier (score = log p_y), the other attack that reads `probabilities`.
  */
@@ -38,9 +40,22 @@ const SPLIT_NAMES = ['forget', 'retain', 'holdout'] as const;
 const paired = (s: number, i: number) => shadowMembership(POOL.map((r) => r.id), s, 1)[i] === 1;
 /** Class 3's records are IN for every shadow (not the paired protocol: a hand-made degenerate bank). */
 const oneLabel = (s: number, i: number) => (POOL[i]!.label === 3 ? true : paired(s, i));
-const shadowProbs = (inside: (s: number, i: number) => boolean) => (s: number, i: number) =>
+type Shadow = (s: number, i: number) => number[];
+const shadowProbs = (inside: (s: number, i: number) => boolean): Shadow => (s, i) =>
   probsWith(C, POOL[i]!.label!, inside(s, i) ? 0.8 + 0.02 * ((i + s) % 5) : 0.3 + 0.03 * ((i + 2 * s) % 5));
-const bankWith = (inside: (s: number, i: number) => boolean) => makeBank(POOL, C, 8, shadowProbs(inside), inside);
+/**
+ * Shadow outputs with an exact 0 on class y+1 where `zero(s, i)` (elsewhere as `shadowProbs`): the smallest
+ * log-probability of those rows is the clip, log 1e-7.
+ */
+const zeroProbs =
+  (inside: (s: number, i: number) => boolean, zero: (s: number, i: number) => boolean): Shadow =>
+  (s, i) => {
+    if (!zero(s, i)) return shadowProbs(inside)(s, i);
+    const y = POOL[i]!.label!;
+    const p = inside(s, i) ? 0.8 + 0.02 * ((i + s) % 5) : 0.3 + 0.03 * ((i + 2 * s) % 5);
+    return Array.from({ length: C }, (_, c) => (c === y ? p : c === (y + 1) % C ? 0 : (1 - p) / (C - 2)));
+  };
+const bankWith = (inside: (s: number, i: number) => boolean, shadow: Shadow) => makeBank(POOL, C, 8, shadow, inside);
 
 /** Target confidence in the true label: `before` trained on forget and retain, `after` forgot forget. */
 const TARGET: Record<string, Record<string, number>> = {
@@ -50,44 +65,96 @@ const TARGET: Record<string, Record<string, number>> = {
 const targetProbs = (role: ModelRole) => (r: DataRecord) => probsWith(C, r.label!, TARGET[role]![r.id] ?? 0.3);
 
 const f32 = Math.fround;
-const logRow = (p: number[]) => p.map((v) => f32(Math.log(Math.max(f32(v), 1e-7))));
+const W = C + 1; // attack-model input width
+/**
+ * The attack model's raw input for the (float32) probabilities p and true label y: log p_y, then all C
+ * log-probabilities in decreasing order, each clipped at 1e-7 (float64 logs, stored as float32).
+ */
+function rawRow(p: number[], y: number): number[] {
+  const logs = p.map((v) => Math.log(Math.max(f32(v), 1e-7)));
+  return [logs[y]!, ...[...logs].sort((a, b) => b - a)].map(f32);
+}
+interface Stats {
+  mean: number[];
+  sd: number[];
+}
+/** Per-column mean and population standard deviation (float64); exactly 0 for a column whose values are all equal. */
+function columnStats(rows: number[][]): Stats {
+  const cols = Array.from({ length: rows[0]!.length }, (_, c) => rows.map((r) => r[c]!));
+  const mean = cols.map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+  const sd = cols.map((v, c) => (v.every((x) => x === v[0]) ? 0 : Math.sqrt(v.reduce((a, x) => a + (x - mean[c]!) ** 2, 0) / v.length)));
+  return { mean, sd };
+}
+/** z-scores of one row with the given stats (a column with sd 0 becomes 0), as float32. */
+const zRow = (row: number[], { mean, sd }: Stats) => row.map((v, c) => (sd[c]! > 0 ? f32((v - mean[c]!) / sd[c]!) : 0));
+
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-/** The fake attack model: P(member) of one query row for the attack model `key` (class, or -1 = global). */
-const pMember = (key: number, row: ArrayLike<number>) =>
-  key === -1 ? sigmoid(2 * (Math.max(...Array.from(row)) + 0.7)) : sigmoid(4 * (row[key]! + 0.7));
+/**
+ * The fake attack model: P(member) of one (standardised) query row for the attack model `key` (class, or
+ * -1 = global): a logistic function of the log p_y column for a per-class model, of the top log-probability
+ * column for the global one.
+ */
+const pMember = (key: number, row: ArrayLike<number>) => (key === -1 ? sigmoid(2 * row[1]! - 0.5) : sigmoid(3 * row[0]! + 0.2));
 
-/** Rows as sortable strings "label|v0,v1,…": compares training sets as multisets (row order is free). */
-const rowSet = (features: ArrayLike<number>, labels: ArrayLike<number>, dim: number) =>
-  Array.from({ length: labels.length }, (_, j) => `${labels[j]}|${Array.from(features).slice(j * dim, (j + 1) * dim).join(',')}`).sort();
-const queryRows = (query: ArrayLike<number>, dim: number) =>
-  Array.from({ length: query.length / dim }, (_, j) => Array.from(query).slice(j * dim, (j + 1) * dim).join(',')).sort();
+/** A flat row-major array as rows of `dim`. */
+const rowsOf = (flat: ArrayLike<number>, dim: number) => Array.from({ length: flat.length / dim }, (_, j) => Array.from(flat).slice(j * dim, (j + 1) * dim));
+/** A request's training rows, each prefixed with its IN/OUT label. */
+const labelledRows = (req: FitRequest) => rowsOf(req.features, req.dim).map((row, j) => [req.labels[j]!, ...row]);
 
-/** The training rows the attack model `key` must get: every (pool record of the class, shadow) pair. */
-function expectedTraining(key: number, count: number, inside: (s: number, i: number) => boolean): string[] {
-  const out: string[] = [];
+const TOL = 1e-6;
+const close = (a: number, b: number) => Math.abs(a - b) <= TOL * Math.max(1, Math.abs(b));
+/** Multiset comparison of rows within TOL (row order free): the expected rows nothing matched, the rows that match none. */
+function unmatched(got: number[][], want: number[][]): { missing: number[][]; extra: number[][] } {
+  const left = [...want];
+  const extra: number[][] = [];
+  for (const g of got) {
+    const k = left.findIndex((w) => w.length === g.length && w.every((v, c) => close(g[c]!, v)));
+    if (k < 0) extra.push(g);
+    else left.splice(k, 1);
+  }
+  return { missing: left, extra };
+}
+const NONE = { missing: [], extra: [] };
+
+/**
+ * What the attack model `key` must be trained on: every (pool record of the class, shadow) pair as
+ * [IN = 1 / OUT = 0, standardised row], with the training rows' own column stats (which the queries must use too).
+ */
+function expectedModel(key: number, count: number, inside: (s: number, i: number) => boolean, shadow: Shadow) {
+  const raw: { label: number; row: number[] }[] = [];
   POOL.forEach((r, i) => {
     if (key !== -1 && r.label !== key) return;
-    for (let s = 0; s < count; s++) out.push(`${inside(s, i) ? 1 : 0}|${logRow(shadowProbs(inside)(s, i)).join(',')}`);
+    for (let s = 0; s < count; s++) raw.push({ label: inside(s, i) ? 1 : 0, row: rawRow(shadow(s, i), r.label!) });
   });
-  return out.sort();
+  const stats = columnStats(raw.map((r) => r.row));
+  return { stats, rows: raw.map(({ label, row }) => [label, ...zRow(row, stats)]) };
 }
+/** The standardised query row for record r's output under `role`, scored by a model with these stats. */
+const queryRow = (role: ModelRole, r: DataRecord, stats: Stats) => zRow(rawRow(targetProbs(role)(r), r.label!), stats);
 
 interface Scenario {
   options: Partial<ShadowOptions>;
   inside: (s: number, i: number) => boolean;
+  /** The shadows' outputs (default: `shadowProbs(inside)`). */
+  shadow?: Shadow;
   auditSplits?: AuditSplits;
   seed?: number;
 }
 
-async function run({ options, inside, auditSplits = SPLITS, seed = 11 }: Scenario) {
+async function run({ options, inside, shadow: outputs = shadowProbs(inside), auditSplits = SPLITS, seed = 11 }: Scenario) {
   const o = shadowOptions.parse(options);
   const keys = [-1, 0, 1, 2, 3, 4];
-  const training = new Map(keys.map((k) => [k, expectedTraining(k, o.shadows, inside).join('\n')]));
+  const expected = new Map(keys.map((k) => [k, expectedModel(k, o.shadows, inside, outputs)]));
   const fitKeys: number[] = [];
   const fit = (req: FitRequest): Float32Array => {
-    const got = rowSet(req.features, req.labels, req.dim).join('\n');
-    const key = keys.find((k) => training.get(k) === got);
-    if (key === undefined) throw new Error('fit got training rows that match no attack model');
+    if (req.dim !== W) throw new Error(`fit got dim ${req.dim}, not ${W}`);
+    const got = labelledRows(req);
+    const matches = keys.filter((k) => {
+      const u = unmatched(got, expected.get(k)!.rows);
+      return u.missing.length === 0 && u.extra.length === 0;
+    });
+    if (matches.length !== 1) throw new Error(`fit got training rows that match ${matches.length} attack models, not one`);
+    const key = matches[0]!;
     fitKeys.push(key);
     const n = req.query.length / req.dim;
     const out = new Float32Array(2 * n);
@@ -98,13 +165,12 @@ async function run({ options, inside, auditSplits = SPLITS, seed = 11 }: Scenari
     }
     return out;
   };
-  const { signals, calls } = classifierSignals({ bank: bankWith(inside), probs: { before: targetProbs('before'), after: targetProbs('after') }, fit });
+  const { signals, calls } = classifierSignals({ bank: bankWith(inside, outputs), probs: { before: targetProbs('before'), after: targetProbs('after') }, fit });
   const models = [classifier('before'), classifier('after')];
   const evidence = await shadow.collect({ options: o, seed, splits: auditSplits, models, signals });
   const obs = shadow.evaluate(evidence, { options: o, seed, splits: auditSplits }) as MembershipObservation[];
-  return { evidence, obs, calls, fitKeys, o };
+  return { evidence, obs, calls, fitKeys, expected, o };
 }
-
 const MIXED: Scenario = { options: { shadows: 4, minPerClass: 8, attackLayers: [16], attackEpochs: 5 }, inside: oneLabel };
 const scoresOf = (obs: MembershipObservation[], role: ModelRole, split: SplitName) => obs.find((o) => o.model === role)!.splits[split]!.scores;
 
@@ -146,26 +212,73 @@ describe("attack 'shadow': collect", () => {
     expect([...fitKeys].sort()).toEqual([-1, 0, 1]);
   });
 
-  it('sends each attack model its (shadow, record) rows as clipped log-probabilities, IN = 1 / OUT = 0, dim = classes, 2 classes out', async () => {
-    const { calls, fitKeys } = await run(MIXED);
+  it('sends each attack model its (shadow, record) rows as [log p_y, sorted log-probabilities] standardised on its training rows, IN = 1 / OUT = 0, dim = classes + 1, 2 classes out', async () => {
+    const { calls, fitKeys, expected } = await run(MIXED);
     calls.fit.forEach((req, k) => {
       const key = fitKeys[k]!;
-      expect(req.dim).toBe(C);
+      const model = expected.get(key)!;
+      expect(req.dim).toBe(C + 1);
       expect(req.classes).toBe(2);
       expect(req.architecture).toEqual({ kind: 'mlp', layers: [16] });
       expect(req.training.epochs).toBe(5);
-      expect(req.features.length).toBe(req.labels.length * C);
-      // Training rows: exactly those of its class (all classes for the global model), 4 per record.
-      expect(rowSet(req.features, req.labels, C)).toEqual(expectedTraining(key, 4, oneLabel));
+      expect(req.features).toBeInstanceOf(Float32Array);
+      expect(req.query).toBeInstanceOf(Float32Array);
+      expect(req.features.length).toBe(req.labels.length * W);
+      // Training rows: exactly those of its class (all classes for the global model), 4 per record, standardised.
+      expect(unmatched(labelledRows(req), model.rows)).toEqual(NONE);
       const records = POOL.filter((r) => key === -1 || r.label === key).length;
       expect(req.labels.length).toBe(records * 4);
       // The global model is trained on every class, not only the pooled ones.
       if (key === -1) expect(req.labels.length).toBe(POOL.length * 4);
-      // Queries: every role's outputs on the audited records this model scores (before, then after).
+      // Standardised: every training column has mean 0 and standard deviation 1 (no constant column here).
+      const got = columnStats(rowsOf(req.features, W));
+      got.mean.forEach((m, c) => expect(Math.abs(m), `mean of column ${c}`).toBeLessThan(1e-6));
+      got.sd.forEach((sd, c) => expect(Math.abs(sd - 1), `sd of column ${c}`).toBeLessThan(1e-6));
+      // Queries: every role's outputs on the audited records this model scores (before, then after), with the training rows' stats.
       const scored = [...AUDITED.forget, ...AUDITED.retain, ...AUDITED.holdout].filter((r) => (key === -1 ? [2, 3].includes(r.label!) : r.label === key));
-      const expectedQueries = (['before', 'after'] as const).flatMap((role) => scored.map((r) => logRow(targetProbs(role)(r)).join(',')));
-      expect(queryRows(req.query, C)).toEqual(expectedQueries.sort());
+      const expectedQueries = (['before', 'after'] as const).flatMap((role) => scored.map((r) => queryRow(role, r, model.stats)));
+      expect(unmatched(rowsOf(req.query, W), expectedQueries)).toEqual(NONE);
     });
+  });
+
+  it('builds each raw row as log p_y then the log-probabilities in decreasing order, clipped at 1e-7', () => {
+    // The test's own formula on one hand-made vector (true class 2, one zero probability).
+    expect(rawRow([0.1, 0.6, 0.3, 0], 2)).toEqual([Math.log(f32(0.3)), Math.log(f32(0.6)), Math.log(f32(0.3)), Math.log(f32(0.1)), Math.log(1e-7)].map(f32));
+  });
+
+  it('clips zero probabilities at 1e-7 (finite rows, the clip on the smallest column)', async () => {
+    // IN rows have one zero probability, OUT rows none: the last column mixes log 1e-7 with other values.
+    const { calls, fitKeys } = await run({ ...MIXED, shadow: zeroProbs(oneLabel, oneLabel) });
+    expect([...fitKeys].sort()).toEqual([-1, 0, 1]); // the fake matched every request to its expected (clipped, standardised) rows
+    for (const req of calls.fit) expect([...req.features, ...req.query].every(Number.isFinite)).toBe(true);
+  });
+
+  it('maps a constant column (sd 0) to 0, in the training and the query rows', async () => {
+    // Every shadow row has one zero probability: its last (smallest) column is log 1e-7 on every training row.
+    // (Class 0 has 20 training rows and the global model 56: row counts whose 1/n is not exact in binary.)
+    const bank = bankWith(oneLabel, zeroProbs(oneLabel, () => true));
+    const { signals, calls } = classifierSignals({
+      bank,
+      probs: { before: targetProbs('before'), after: targetProbs('after') },
+      fit: (req) => new Float32Array(2 * (req.query.length / req.dim)).fill(0.5),
+    });
+    const o = shadowOptions.parse(MIXED.options);
+    await shadow.collect({ options: o, seed: 11, splits: SPLITS, models: [classifier('before'), classifier('after')], signals });
+    expect(calls.fit).toHaveLength(3);
+    for (const req of calls.fit) {
+      const train = rowsOf(req.features, W);
+      const query = rowsOf(req.query, W);
+      expect(train.map((row) => row[C]), `training rows, ${train.length}`).toEqual(train.map(() => 0));
+      // The targets' outputs have no zero, so their last column is not the clip: still 0, the training column's z.
+      expect(query.map((row) => row[C]), `query rows, training ${train.length}`).toEqual(query.map(() => 0));
+      // The other columns vary: standardised as usual, and the whole request matches one expected model.
+      expect(train.some((row) => row[0] !== 0)).toBe(true);
+      const matches = [-1, 0, 1].filter((key) => {
+        const u = unmatched(labelledRows(req), expectedModel(key, 4, oneLabel, zeroProbs(oneLabel, () => true)).rows);
+        return u.missing.length === 0 && u.extra.length === 0;
+      });
+      expect(matches, `training ${train.length}`).toHaveLength(1);
+    }
   });
 
   it('gives each attack model its own seed, the same on every run, changing with the audit seed', async () => {
@@ -184,7 +297,7 @@ describe("attack 'shadow': collect", () => {
     expect((evidence as ShokriEvidence).pooledClasses).toEqual([0, 1, 2, 3, 4]);
     expect(fitKeys).toEqual([-1]);
     expect(calls.fit[0]!.labels.length).toBe(POOL.length * 4);
-    expect(calls.fit[0]!.query.length).toBe(2 * 7 * C); // 2 roles × 7 audited records
+    expect(calls.fit[0]!.query.length).toBe(2 * 7 * W); // 2 roles × 7 audited records
   });
 
   it('no class pooled on a paired bank with minPerClass 2: one model per audited class, no global model', async () => {
@@ -210,11 +323,16 @@ describe("attack 'shadow': evaluate", () => {
   });
 
   it("scores each record with its own class's attack model (the global one for pooled classes): P(member) on the target's output", async () => {
-    const { obs } = await run(MIXED);
+    const { obs, expected: models } = await run(MIXED);
     for (const role of ['before', 'after'] as const)
       for (const split of SPLIT_NAMES) {
-        const expected = AUDITED[split].map((r) => f32(pMember([2, 3].includes(r.label!) ? -1 : r.label!, logRow(targetProbs(role)(r)))));
-        expect(scoresOf(obs, role, split), `${role} ${split}`).toEqual(expected);
+        const expected = AUDITED[split].map((r) => {
+          const key = [2, 3].includes(r.label!) ? -1 : r.label!;
+          return pMember(key, queryRow(role, r, models.get(key)!.stats));
+        });
+        const got = scoresOf(obs, role, split);
+        expect(got, `${role} ${split}`).toHaveLength(expected.length);
+        got.forEach((s, k) => expect(close(s, expected[k]!), `${role} ${split} ${k}: ${s} vs ${expected[k]}`).toBe(true));
       }
   });
 
@@ -229,7 +347,7 @@ describe("attack 'shadow': evaluate", () => {
   it('omits an empty split and queries nothing for it', async () => {
     const { obs, calls } = await run({ ...MIXED, auditSplits: splits({ forget: AUDITED.forget, holdout: AUDITED.holdout, population: POPULATION }) });
     expect(Object.keys(obs[0]!.splits)).toEqual(['forget', 'holdout']);
-    const queried = calls.fit.reduce((n, req) => n + req.query.length / C, 0);
+    const queried = calls.fit.reduce((n, req) => n + req.query.length / W, 0);
     expect(queried).toBe(2 * (AUDITED.forget.length + AUDITED.holdout.length));
   });
 });
