@@ -10,6 +10,7 @@
  *             offline variant uses a two-sided density instead)
  *   fixed variance: σ_in and σ_out are the standard deviations of all IN and of all OUT φ values,
  *   pooled over records (the reference code reuses the IN value for both — a quirk, not ours).
+ *   σ is floored at MIN_SIGMA = 1e-6 so identical shadow values give a finite score.
  * RMIA (Zarifzadeh, Liu, Shokri, ICML 2024, §3): Pr(x) = mean confidence of x over the reference
  *   models (online), or ½((1 + a)·mean_OUT(x) + (1 − a)) (offline, OUT references only); the same
  *   for each population point z, from the references the caller passes for it (in `run`: all of
@@ -40,6 +41,13 @@ const stdOf = (xs: number[]) => {
   return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / xs.length);
 };
 
+/**
+ * Floor on σ (in φ units): when every IN (or OUT) shadow gives the same φ — e.g. all saturate at
+ * p = 1 in float32 — σ would be 0 and the score ±∞ or NaN. Far below any real spread, so it
+ * changes no score that was finite.
+ */
+export const MIN_SIGMA = 1e-6;
+
 export interface LiraOptions {
   offline?: boolean;
   fixedVariance?: boolean;
@@ -55,11 +63,11 @@ export function liraScores(records: RecordShadows[], opts: LiraOptions = {}): nu
     const outs = phiOut[i]!;
     if (outs.length === 0) throw new Error(`record "${r.id}" has no OUT shadow: LiRA needs models that did not train on it`);
     const muOut = meanOf(outs);
-    const sOut = opts.fixedVariance ? pooledOut : stdOf(outs);
+    const sOut = Math.max(opts.fixedVariance ? pooledOut : stdOf(outs), MIN_SIGMA);
     if (opts.offline) return normalCdf(phi, muOut, sOut);
     const ins = phiIn[i]!;
     if (ins.length === 0) throw new Error(`record "${r.id}" has no IN shadow: online LiRA needs models that trained on it (or use --offline)`);
-    const sIn = opts.fixedVariance ? pooledIn : stdOf(ins);
+    const sIn = Math.max(opts.fixedVariance ? pooledIn : stdOf(ins), MIN_SIGMA);
     return normalLogpdf(phi, meanOf(ins), sIn) - normalLogpdf(phi, muOut, sOut);
   });
 }

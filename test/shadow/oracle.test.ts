@@ -62,3 +62,17 @@ describe('evaluate --observations against the oracle', () => {
     expect(r.stderr).toContain('no OUT shadow');
   });
 });
+
+describe('LiRA with identical shadow values (σ = 0)', () => {
+  it('floors σ at MIN_SIGMA: finite scores, ordered by the target confidence', async () => {
+    const { liraScores, MIN_SIGMA } = await import('../../src/shadow/scores.ts');
+    expect(MIN_SIGMA).toBe(1e-6);
+    // Every shadow saturated at p = 1 (IN) or gives exactly 0.5 (OUT): per-record σ is 0 on both sides.
+    const recs = [0.5, 0.9, 1].map((target, i) => ({ id: `r${i}`, target, inside: [1, 1], outside: [0.5, 0.5] }));
+    for (const offline of [false, true]) {
+      const s = liraScores(recs, { offline, fixedVariance: false });
+      for (const x of s) expect(Number.isFinite(x)).toBe(true);
+      expect(s[0]!).toBeLessThan(s[2]!);
+    }
+  });
+});
