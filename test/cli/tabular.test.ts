@@ -3,9 +3,10 @@
  * memorised its members (before, logits output), an ONNX MLP trained on other people only (after,
  * probabilities output) and a tfjs MLP retrained without the forget set (retrained). One shadow bank
  * (16 shadows, MLP [64]) serves every attack and every role. Then: the same config again trains no
- * shadow and gives the same result.json, and so does one worker without the cache.
+ * shadow and gives the same result.json; deleting three shadows from the cache retrains exactly those
+ * three; and one worker without the cache gives the same result.json.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,21 @@ describe('shadow-model attacks on classifier targets', () => {
     const run2 = read<RunInfo>(out, 'run.json');
     expect(run2.shadowsTrained).toBe(0);
     expect(run2.cache.misses).toBe(0);
+    expect(readFileSync(path.join(out, 'result.json'), 'utf8')).toBe(JSON.stringify(result, null, 2) + '\n');
+  }, 300_000);
+
+  it('after a crash, only the shadows whose cache entries are missing are retrained', async () => {
+    const out = path.join(tmp, 'a');
+    const cacheDir = path.join(out, '.cache');
+    // Shadow entries are the ones that keep weights; delete three of the sixteen.
+    const shadows = readdirSync(cacheDir, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.json') && readFileSync(path.join(cacheDir, f), 'utf8').startsWith('{"probs"') && readFileSync(path.join(cacheDir, f), 'utf8').includes('"weights"'))
+      .sort();
+    expect(shadows).toHaveLength(16);
+    for (const f of shadows.slice(0, 3)) rmSync(path.join(cacheDir, f));
+    await cli(['run', CONFIG, '--out', out, '--workers', '2']);
+    expect(read<RunInfo>(out, 'run.json').shadowsTrained).toBe(3);
     expect(readFileSync(path.join(out, 'result.json'), 'utf8')).toBe(JSON.stringify(result, null, 2) + '\n');
   }, 300_000);
 
