@@ -12,6 +12,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/audit/measure.ts';
 import type { AuditResult, RunInfo } from '../../src/result/types.ts';
+import { pathToFileURL } from 'node:url';
+import { launch } from '../helpers/browser.ts';
 import { cli, type CliResult } from '../helpers/cli.ts';
 import { TABULAR } from '../helpers/paths.ts';
 
@@ -67,6 +69,25 @@ describe('shadow-model attacks on classifier targets', () => {
     const gate = result.gates.find((g) => g.id === 'after.forget.lira.auc');
     expect(gate?.status).toBe('inconclusive');
   });
+
+  it('report.html renders in chromium with no error or request; coverage and threat model name the shadow attacks', async () => {
+    const browser = await launch();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('request', (req) => !req.url().startsWith('file:') && problems.push(req.url()));
+      await page.goto(pathToFileURL(path.join(tmp, 'a', 'report.html')).href);
+      expect(problems).toEqual([]);
+      const text = await page.locator('body').innerText();
+      expect(text).toMatch(/Membership inference\t[^\n]*\trun\tloss, shadow, lira, rmia\n/);
+      expect(text).toContain('class probabilities of a record');
+      expect(text).toContain('train shadow models like the target (shadow, lira, rmia)');
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('a second identical run trains no shadow and gives the same result.json', async () => {
     const out = path.join(tmp, 'a');
