@@ -14,7 +14,7 @@ export type Capability =
   | 'tokenStats'
   | 'generate'
   | 'probabilities'
-  /** A classifier on feature vectors: the harness can train shadow models like it (MLP or cloned tfjs topology). */
+  /** A classifier that takes feature vectors (not text): its queries send `features`. */
   | 'featureVectors';
 
 export type Family = 'membership' | 'extraction';

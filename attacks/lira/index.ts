@@ -25,7 +25,7 @@ export const lira = defineAttack<LiraOptions, ShadowEvidence>({
       'and without that record give, so it catches records that are easy or hard for every model and not only the ' +
       'average case. It is the strongest standard membership test at low false-positive rates.',
     family: 'membership',
-    requires: ['probabilities', 'featureVectors'],
+    requires: ['probabilities'],
     reference: 'Carlini, Chien, Nasr, Song, Terzis, Tramèr. Membership Inference Attacks From First Principles. IEEE S&P 2022, §IV (Algorithm 1).',
   },
   options: liraOptions,

@@ -24,7 +24,7 @@ export const rmia = defineAttack<RmiaOptions, ShadowEvidence>({
       'relative to random population records. It stays strong with very few reference models, so it is the cheap ' +
       'shadow-model test.',
     family: 'membership',
-    requires: ['probabilities', 'featureVectors'],
+    requires: ['probabilities'],
     needsPopulation: true,
     reference: 'Zarifzadeh, Liu, Shokri. Low-Cost High-Power Membership Inference Attacks. ICML 2024, §3 (Eq. 4–5) and §4 (offline scaling).',
   },

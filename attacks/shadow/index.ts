@@ -26,7 +26,7 @@ export const shadow = defineAttack<ShadowOptions, ShokriEvidence>({
       'classifier what the target’s output looks like on a training record. If it still recognises deleted records, ' +
       'the model still behaves as if it had trained on them.',
     family: 'membership',
-    requires: ['probabilities', 'featureVectors'],
+    requires: ['probabilities'],
     reference: 'Shokri, Stronati, Song, Shmatikov. Membership Inference Attacks Against Machine Learning Models. IEEE S&P 2017, §V (shadow training, per-class attack models).',
   },
   options: shadowOptions,

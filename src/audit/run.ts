@@ -18,9 +18,9 @@ import { diskCache, sha256 } from '../cache.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
 import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
-import { onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
-import { whereOf } from '../data/records.ts';
-import { checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
+import { loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
+import { recordSource, setRecordSource, whereOf } from '../data/records.ts';
+import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
 import { InputError, isInputError } from '../errors.ts';
 import { quantile } from '../metrics/index.ts';
 import { createPool } from '../pool/index.ts';
@@ -54,7 +54,6 @@ const CAPABILITY_HELP: Record<string, string> = {
   generate: 'text generation (a causal LM, hf:)',
   probabilities: 'class probabilities (a classifier, onnx: or tfjs:)',
   'tokenLogprobs or probabilities': 'per-token log-probabilities (hf:) or class probabilities (onnx:, tfjs:)',
-  featureVectors: 'a classifier on feature vectors (shadow models are trained like it; text classifiers are not supported)',
 };
 
 export interface RunOptions {
@@ -141,12 +140,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   };
   const models = TARGET_ROLES.map(load).filter((m): m is ModelUnderTest => m !== undefined);
   const reference = load('reference');
-  const audited = [...splits.forget, ...splits.retain, ...splits.holdout];
-  if (classifierInputs.get('before') === 'tokens') {
-    const unlabelled = audited.find((r) => r.label === undefined);
-    if (unlabelled) throw new InputError(`record "${unlabelled.id}" has no label: classifier attacks need the record's true class index (field "label")`, whereOf(unlabelled, 'label'));
-  }
-  const shadow = classifierInputs.get('before') === 'features' ? await shadowSetup(cfg, splits, models[0]!) : undefined;
+  const input = classifierInputs.get('before');
+  const shadow = input ? await shadowSetup(cfg, splits, models[0]!, input) : undefined;
 
   const auditSplits: AuditSplits = {
     forget: splits.forget,
@@ -269,11 +264,28 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
  * features and labels), and the architecture the attacker assumes: `shadow.layers` from config, else
  * a tfjs: target's own topology (re-initialised per shadow), else an MLP [256, 128].
  */
-async function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderTest): Promise<ShadowSetup> {
-  // Every record of every file, not only the audited sample: a broken record is a broken dataset.
-  checkClassifierRecords([...splits.members, ...splits.holdout, ...(splits.population ?? [])]);
-  const { pool, dim } = shadowPool(splits);
+async function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderTest, input: ClassifierInput): Promise<ShadowSetup> {
   const before = cfg.models.before!;
+  const every = [...splits.members, ...splits.holdout, ...(splits.population ?? [])];
+  let parts: { population?: DataRecord[]; forget: DataRecord[]; retain: DataRecord[]; holdout: DataRecord[] } = splits;
+  if (input === 'tokens') {
+    // A text classifier: shadows train on bag-of-tokens vectors made with the target's own tokenizer.
+    const unlabelled = every.find((r) => r.label === undefined);
+    if (unlabelled) throw new InputError(`record "${unlabelled.id}" has no label: classifier attacks need the record's true class index (field "label")`, whereOf(unlabelled, 'label'));
+    const tok = await loadTextTokenizer(before.tokenizer!);
+    const dim = Math.min(tok.vocabSize, BAG_OF_TOKENS_MAX_DIM);
+    const bag = (r: DataRecord): DataRecord => {
+      const copy: DataRecord = { ...r, features: bagOfTokens(tok.encode(r.text), dim) };
+      const src = recordSource(r);
+      if (src) setRecordSource(copy, src);
+      return copy;
+    };
+    parts = { forget: splits.forget.map(bag), retain: splits.retain.map(bag), holdout: splits.holdout.map(bag), ...(splits.population ? { population: splits.population.map(bag) } : {}) };
+  } else {
+    // Every record of every file, not only the audited sample: a broken record is a broken dataset.
+    checkClassifierRecords(every);
+  }
+  const { pool, dim } = shadowPool(parts);
   let architecture: Architecture = { kind: 'mlp', layers: cfg.shadow.layers ?? [256, 128] };
   if (!cfg.shadow.layers && before.kind === 'tfjs') {
     const artifacts = await readLayersModelArtifacts(before.path);

@@ -179,8 +179,9 @@ export function createSignals(opts: {
 
     async probabilities(m: ModelUnderTest, records: DataRecord[]): Promise<Float32Array[]> {
       const s = classifierSpec(m);
-      // Feature vectors for a tabular classifier; the text for a text classifier (tokenized in the worker).
-      const text = m.capabilities.has('featureVectors') === false && records.every((r) => r.features === undefined);
+      // Feature vectors for a tabular classifier; the text for a text classifier (tokenized in the
+      // worker), even for shadow-pool records that also carry bag-of-tokens features.
+      const text = !m.capabilities.has('featureVectors');
       const dim = records[0]?.features?.length ?? 0;
       const parts = chunks(records, CLASSIFY_BATCH);
       let done = 0;

@@ -45,7 +45,17 @@ export async function onnxClassifierInput(file: string): Promise<{ input: Classi
   return { input: names.includes('input_ids') ? 'tokens' : 'features', names };
 }
 
-async function loadTextTokenizer(file: string): Promise<{ encode(text: string): number[]; padId: number; maxLength: number }> {
+export interface TextTokenizer {
+  /** Token ids, truncated to `maxLength`. */
+  encode(text: string): number[];
+  padId: number;
+  maxLength: number;
+  /** Largest token id + 1. */
+  vocabSize: number;
+}
+
+/** A tokenizer.json (with tokenizer_config.json beside it, if present), read from disk. */
+export async function loadTextTokenizer(file: string): Promise<TextTokenizer> {
   const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
   let config: Record<string, unknown> = {};
   try {
@@ -56,7 +66,8 @@ async function loadTextTokenizer(file: string): Promise<{ encode(text: string): 
   const tok = new PreTrainedTokenizer(json, config);
   const max = typeof config.model_max_length === 'number' && config.model_max_length < 1e6 ? config.model_max_length : 512;
   const padId = typeof tok.pad_token_id === 'number' ? tok.pad_token_id : 0;
-  return { encode: (t) => tok.encode(t).slice(0, max), padId, maxLength: max };
+  const vocabSize = Math.max(0, ...tok.get_vocab().values()) + 1;
+  return { encode: (t) => tok.encode(t).slice(0, max), padId, maxLength: max, vocabSize };
 }
 
 /** Rows of non-negative values that sum to 1 (to 1e-3) are probabilities; anything else is logits. */

@@ -101,6 +101,19 @@ export function checkClassifierRecords(records: readonly DataRecord[]): number {
   return dim;
 }
 
+/** Width of the bag-of-tokens vectors shadows of a text classifier train on (token ids hashed beyond it). */
+export const BAG_OF_TOKENS_MAX_DIM = 2048;
+
+/**
+ * A text as the shadows of a text classifier see it: token frequencies (count / number of tokens),
+ * token id t counted in bucket t mod dim. The attacker's stand-in for the target's text encoder.
+ */
+export function bagOfTokens(ids: readonly number[], dim: number): number[] {
+  const v = new Array<number>(dim).fill(0);
+  for (const t of ids) v[t % dim]! += 1;
+  return ids.length === 0 ? v : v.map((x) => x / ids.length);
+}
+
 /** Records' features as one n × dim float32 matrix. */
 export function packFeatures(records: readonly DataRecord[], dim: number): Float32Array {
   const out = new Float32Array(records.length * dim);

@@ -1,6 +1,6 @@
 /**
  * Classifier audits through the CLI, beyond the tabular end-to-end test: a text classifier (ONNX,
- * token ids) runs the attacks that apply to it and says why the shadow-model ones do not; a user's
+ * token ids) runs loss and LiRA (shadows on bag-of-tokens vectors) and says why RMIA does not; a user's
  * mistakes (no tokenizer, a record without features or with a label the model cannot output, mixed
  * model kinds) exit 2 naming the file, line or field.
  */
@@ -23,17 +23,21 @@ function config(name: string, base: string, yaml: string): string {
 }
 
 describe('a text classifier (onnx: with input_ids and a tokenizer)', () => {
-  it('runs loss; lira is not applicable, with the reason', async () => {
+  it('runs loss, and lira on bag-of-tokens shadows; rmia without population is not applicable, with the reason', async () => {
     const out = path.join(tmp, 'tickets');
     const r = await cli(['run', path.join(TICKETS, 'privacy-audit.yml'), '--out', out]);
     const result = JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8')) as AuditResult;
     expect(result.attacks.map((a) => [a.id, a.status])).toEqual([
       ['loss', 'ok'],
-      ['lira', 'not-applicable'],
+      ['lira', 'ok'],
+      ['rmia', 'not-applicable'],
     ]);
-    expect(result.attacks[1]!.reason).toMatch(/feature vectors/);
-    const f = result.findings.find((x) => x.attack === 'loss' && x.positive === 'forget' && x.negative === 'holdout');
-    expect(f?.n).toEqual({ positive: 227, negative: 461 });
+    expect(result.attacks[2]!.reason).toMatch(/needs data\.population/);
+    for (const attack of ['loss', 'lira']) {
+      const f = result.findings.find((x) => x.attack === attack && x.positive === 'forget' && x.negative === 'holdout');
+      expect(f?.n).toEqual({ positive: 227, negative: 461 });
+    }
+    expect(JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')).shadowsTrained).toBe(8);
     expect(r.code).not.toBe(2);
   }, 120_000);
 
