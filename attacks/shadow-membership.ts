@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ShadowBank } from '../src/shadow/bank.ts';
-import { shadowConfidences } from '../src/shadow/bank.ts';
+import { shadowConfidences, trueClassConfidence } from '../src/shadow/bank.ts';
 import type { RecordShadows } from '../src/shadow/scores.ts';
 import type { DataRecord } from '../src/types.ts';
 import { MEMBERSHIP_SPLITS } from './lm-membership.ts';
@@ -39,7 +39,7 @@ export function poolIndex(bank: ShadowBank, r: DataRecord): number {
 /** LiRA/RMIA inputs for one record on one target: p_target(y) and the shadows' IN/OUT confidences. */
 export function recordShadows(e: ShadowEvidence, probs: Float32Array[], r: DataRecord): RecordShadows {
   const i = poolIndex(e.bank, r);
-  return { id: r.id, target: probs[i]![r.label!]!, ...shadowConfidences(e.bank, e.count, i) };
+  return { id: r.id, target: trueClassConfidence(probs[i]!, r.label!), ...shadowConfidences(e.bank, e.count, i) };
 }
 
 /**

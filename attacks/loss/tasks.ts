@@ -4,6 +4,7 @@
  */
 import { collectTokenSignals, MEMBERSHIP_SPLITS, type LmEvidence } from '../lm-membership.ts';
 import type { CollectContext, MembershipObservation, SplitName } from '../types.ts';
+import { trueClassConfidence } from '../../src/shadow/bank.ts';
 
 export interface ClassifierLossEvidence {
   kind: 'classifier';
@@ -22,8 +23,8 @@ export async function collect<O>(ctx: CollectContext<O>): Promise<LossEvidence> 
       const records = ctx.splits[split];
       if (records.length === 0) continue;
       const probs = await ctx.signals.probabilities(model, records);
-      // float64 log of the float32 probability; a probability of 0 is a very confident non-member.
-      scores[split] = records.map((r, i) => Math.log(Math.max(probs[i]![r.label!]!, Number.MIN_VALUE)));
+      // log p_y with p_y from the other classes' mass (see trueClassConfidence); 0 → a very confident non-member.
+      scores[split] = records.map((r, i) => Math.log(Math.max(trueClassConfidence(probs[i]!, r.label!), Number.MIN_VALUE)));
     }
     models.push({ role: model.role, scores });
   }

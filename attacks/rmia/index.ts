@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { rmiaScores } from '../../src/shadow/scores.ts';
 import { evenCount, poolIndex, shadowObservations, type ShadowEvidence } from '../shadow-membership.ts';
-import { shadowConfidences } from '../../src/shadow/bank.ts';
+import { shadowConfidences, trueClassConfidence } from '../../src/shadow/bank.ts';
 import { defineAttack } from '../types.ts';
 import { collect } from './tasks.ts';
 
@@ -39,7 +39,7 @@ export const rmia = defineAttack<RmiaOptions, ShadowEvidence>({
       const population = zs.map((r) => {
         const i = poolIndex(evidence.bank, r);
         const { inside, outside } = shadowConfidences(evidence.bank, evidence.count, i);
-        return { target: probs[i]![r.label!]!, references: offline ? outside : [...inside, ...outside] };
+        return { target: trueClassConfidence(probs[i]!, r.label!), references: offline ? outside : [...inside, ...outside] };
       });
       return rmiaScores(records, population, { offline, gamma, a });
     });

@@ -130,6 +130,21 @@ export function poolHash(pool: readonly DataRecord[], dim: number): string {
 }
 
 /**
+ * p_y, the probability of the true class y, as p_y / (p_y + Σ_{c≠y} p_c) in float64. Equal to p_y
+ * for a normalised vector, but a memorised record's p_y = 1 − 1e-9 is 1.0 in float32 while the other
+ * classes' 1e-9 of mass is still there: 1 − p then comes from that mass, not from rounding, which is
+ * what keeps LiRA's φ = log(p/(1 − p)) and loss's log p_y from saturating (the reference LiRA code
+ * gets the same from logits: z_y − logsumexp_{c≠y} z_c).
+ */
+export function trueClassConfidence(probs: ArrayLike<number>, y: number, offset = 0, classes = probs.length - offset): number {
+  const py = probs[offset + y]!;
+  if (!(py > 0)) return 0;
+  let rest = 0;
+  for (let c = 0; c < classes; c++) if (c !== y) rest += probs[offset + c]!;
+  return py / (py + rest);
+}
+
+/**
  * Confidences p_y of the first `count` shadows on pool record `i` (true label y), split by whether
  * the shadow trained on it — the IN/OUT samples of LiRA and RMIA.
  */
@@ -139,7 +154,7 @@ export function shadowConfidences(bank: ShadowBank, count: number, i: number): {
   const outside: number[] = [];
   for (let s = 0; s < count; s++) {
     const m = bank.models[s]!;
-    (m.inside[i] ? inside : outside).push(m.probs[i * bank.classes + y]!);
+    (m.inside[i] ? inside : outside).push(trueClassConfidence(m.probs, y, i * bank.classes, bank.classes));
   }
   return { inside, outside };
 }

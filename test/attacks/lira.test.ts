@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { lira, liraOptions, type LiraOptions } from '../../attacks/lira/index.ts';
 import type { ShadowEvidence } from '../../attacks/shadow-membership.ts';
 import type { AuditSplits, MembershipObservation, SplitName } from '../../attacks/types.ts';
-import { shadowMembership } from '../../src/shadow/bank.ts';
+import { shadowMembership, trueClassConfidence } from '../../src/shadow/bank.ts';
 import { liraScores, logit, type RecordShadows } from '../../src/shadow/scores.ts';
 import type { DataRecord, ModelRole } from '../../src/types.ts';
 import { classifier, classifierSignals, crec, makeBank, probsWith, splits } from './helpers.ts';
@@ -37,6 +37,8 @@ const TARGET: Record<string, Record<string, number>> = {
 };
 const probs = (role: ModelRole) => (r: DataRecord) => probsWith(C, r.label!, TARGET[role]![r.id]!);
 const f32 = Math.fround;
+/** The confidence the attack reads from the float32 vector probsWith(C, y, p): p_y / Σ p (trueClassConfidence). */
+const pc = (p: number) => trueClassConfidence(Float32Array.from(probsWith(C, 0, p)), 0);
 
 /** What liraScores must be given for record r on `role`: computed here from the tables, not through the bank. */
 function expectedInputs(role: ModelRole, r: DataRecord, count: number): RecordShadows {
@@ -44,9 +46,9 @@ function expectedInputs(role: ModelRole, r: DataRecord, count: number): RecordSh
   const s = Array.from({ length: count }, (_, k) => k);
   return {
     id: r.id,
-    target: f32(TARGET[role]![r.id]!),
-    inside: s.filter((k) => inside(k, i)).map((k) => f32(conf(k, i))),
-    outside: s.filter((k) => !inside(k, i)).map((k) => f32(conf(k, i))),
+    target: pc(TARGET[role]![r.id]!),
+    inside: s.filter((k) => inside(k, i)).map((k) => pc(conf(k, i))),
+    outside: s.filter((k) => !inside(k, i)).map((k) => pc(conf(k, i))),
   };
 }
 
@@ -186,8 +188,8 @@ describe("attack 'lira': evaluate", () => {
     const scores = (lira.evaluate(evidence, { options: o, seed: 1, splits: ONE }) as MembershipObservation[])[0]!.splits.forget!.scores;
     const inputs: RecordShadows[] = onePool.map((r, i) => {
       const ks = Array.from({ length: o.shadows }, (_, k) => k);
-      const c = (k: number) => bank.models[k]!.probs[i * C + r.label!]!;
-      return { id: r.id, target: f32(TARGET.before![r.id]!), inside: ks.filter((k) => bank.models[k]!.inside[i]).map(c), outside: ks.filter((k) => !bank.models[k]!.inside[i]).map(c) };
+      const c = (k: number) => trueClassConfidence(bank.models[k]!.probs, r.label!, i * C, C);
+      return { id: r.id, target: pc(TARGET.before![r.id]!), inside: ks.filter((k) => bank.models[k]!.inside[i]).map(c), outside: ks.filter((k) => !bank.models[k]!.inside[i]).map(c) };
     });
     return { scores, inputs };
   }

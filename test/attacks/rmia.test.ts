@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { rmia, rmiaOptions, type RmiaOptions } from '../../attacks/rmia/index.ts';
 import type { ShadowEvidence } from '../../attacks/shadow-membership.ts';
 import type { AuditSplits, MembershipObservation, SplitName } from '../../attacks/types.ts';
-import { shadowMembership } from '../../src/shadow/bank.ts';
+import { shadowMembership, trueClassConfidence } from '../../src/shadow/bank.ts';
 import { rmiaScores, type RecordShadows } from '../../src/shadow/scores.ts';
 import type { DataRecord, ModelRole } from '../../src/types.ts';
 import { classifier, classifierSignals, crec, makeBank, probsWith, splits } from './helpers.ts';
@@ -35,6 +35,8 @@ const TARGET: Record<string, Record<string, number>> = {
 };
 const probs = (role: ModelRole) => (r: DataRecord) => probsWith(C, r.label!, TARGET[role]![r.id]!);
 const f32 = Math.fround;
+/** The confidence the attack reads from the float32 vector probsWith(C, y, p): p_y / Σ p (trueClassConfidence). */
+const pc = (p: number) => trueClassConfidence(Float32Array.from(probsWith(C, 0, p)), 0);
 
 /** The target's and the first `count` references' confidences on record r, from the tables. */
 function shadowsOf(role: ModelRole, r: DataRecord, count: number): RecordShadows {
@@ -42,9 +44,9 @@ function shadowsOf(role: ModelRole, r: DataRecord, count: number): RecordShadows
   const ks = Array.from({ length: count }, (_, k) => k);
   return {
     id: r.id,
-    target: f32(TARGET[role]![r.id]!),
-    inside: ks.filter((k) => inside(k, i)).map((k) => f32(conf(k, i))),
-    outside: ks.filter((k) => !inside(k, i)).map((k) => f32(conf(k, i))),
+    target: pc(TARGET[role]![r.id]!),
+    inside: ks.filter((k) => inside(k, i)).map((k) => pc(conf(k, i))),
+    outside: ks.filter((k) => !inside(k, i)).map((k) => pc(conf(k, i))),
   };
 }
 /** z points as rmiaScores takes them: `all` references, or only the OUT ones. */

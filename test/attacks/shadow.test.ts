@@ -380,14 +380,20 @@ describe("attack 'loss' on a classifier", () => {
       ['membership', 'before'],
       ['membership', 'after'],
     ]);
-    const ly = (p: number) => Math.log(Math.max(f32(p), Number.MIN_VALUE));
+    // log of p_y / Σ p over the float32 vector (trueClassConfidence), in float64.
+    const ly = (v: number[], y: number) => {
+      const q = Float32Array.from(v);
+      return Math.log(Math.max(q[y]! / q.reduce((a, b) => a + b, 0), Number.MIN_VALUE));
+    };
+    const scaled = (v: number[]) => v.map((x) => x / 2 + 1 / 6);
+    for (const [k, v] of [['f1', 0.9], ['f2', 0.8], ['r1', 0.75], ['h1', 0.3]] as const) expect(Math.exp(ly(P[k]!, P[k]!.indexOf(v)))).toBeCloseTo(v, 6);
     expect(obs[0]!.splits).toEqual({
-      forget: { ids: ['f1', 'f2'], subjects: ['s1', undefined], scores: [ly(0.9), ly(0.8)] },
-      retain: { ids: ['r1'], subjects: ['s3'], scores: [ly(0.75)] },
-      holdout: { ids: ['h1', 'h2'], subjects: [undefined, 's5'], scores: [ly(0.3), Math.log(Number.MIN_VALUE)] },
+      forget: { ids: ['f1', 'f2'], subjects: ['s1', undefined], scores: [ly(P.f1!, 2), ly(P.f2!, 0)] },
+      retain: { ids: ['r1'], subjects: ['s3'], scores: [ly(P.r1!, 1)] },
+      holdout: { ids: ['h1', 'h2'], subjects: [undefined, 's5'], scores: [ly(P.h1!, 1), Math.log(Number.MIN_VALUE)] },
     });
     expect(Number.isFinite(obs[0]!.splits.holdout!.scores[1])).toBe(true);
-    expect(obs[1]!.splits.forget!.scores).toEqual([ly(0.9 / 2 + 1 / 6), ly(0.8 / 2 + 1 / 6)]);
+    expect(obs[1]!.splits.forget!.scores).toEqual([ly(scaled(P.f1!), 2), ly(scaled(P.f2!), 0)]);
     // Higher = member.
     const b = obs[0]!.splits;
     expect(Math.min(...b.forget!.scores, ...b.retain!.scores)).toBeGreaterThan(Math.max(...b.holdout!.scores));

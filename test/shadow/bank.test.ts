@@ -66,3 +66,19 @@ describe('bagOfTokens', () => {
     expect(bagOfTokens([], 3)).toEqual([0, 0, 0]);
   });
 });
+
+describe('trueClassConfidence', () => {
+  it('equals p_y on a normalised vector, and reads 1 − p_y from the other classes when p_y rounds to 1 in float32', async () => {
+    const { trueClassConfidence } = await import('../../src/shadow/bank.ts');
+    const { logit } = await import('../../src/shadow/scores.ts');
+    expect(trueClassConfidence([0.2, 0.5, 0.3], 1)).toBeCloseTo(0.5, 15);
+    const memorised = Float32Array.from([1e-9, 1, 2e-9]); // p_y = 1 − 3e-9, stored as 1.0f
+    expect(memorised[1]).toBe(1);
+    const p = trueClassConfidence(memorised, 1);
+    expect(p).toBeLessThan(1);
+    expect(logit(p)).toBeCloseTo(Math.log(1 / (Math.fround(1e-9) + Math.fround(2e-9))), 6); // ≈ 19.6, not the 27.6 clip
+    expect(trueClassConfidence([0, 0.5, 0.5], 0)).toBe(0);
+    // A row of a row-major matrix.
+    expect(trueClassConfidence([9, 9, 0.25, 0.75], 1, 2, 2)).toBe(0.75);
+  });
+});
