@@ -4,6 +4,7 @@
  * pool. The same shadows serve every model role, so before/after comparisons are like for like.
  */
 import { z } from 'zod';
+import { InputError } from '../src/errors.ts';
 import type { ShadowBank } from '../src/shadow/bank.ts';
 import { shadowConfidences, trueClassConfidence } from '../src/shadow/bank.ts';
 import type { RecordShadows } from '../src/shadow/scores.ts';
@@ -25,7 +26,16 @@ export const evenCount = (what: string) =>
 export async function collectShadowEvidence<O>(ctx: CollectContext<O>, count: number): Promise<ShadowEvidence> {
   const bank = await ctx.signals.shadows(count);
   const models: ShadowEvidence['models'] = [];
-  for (const m of ctx.models) models.push({ role: m.role, probs: await ctx.signals.probabilities(m, bank.pool) });
+  for (const m of ctx.models) {
+    const probs = await ctx.signals.probabilities(m, bank.pool);
+    // One class space for every role: the shadows (and Shokri's attack models) are built for it.
+    if (probs[0]!.length !== bank.classes) {
+      throw new InputError(`the ${m.role} model outputs ${probs[0]!.length} classes but the ${ctx.models[0]!.role} model outputs ${bank.classes}; every model of an audit must share the label space`, {
+        field: `models.${m.role}`,
+      });
+    }
+    models.push({ role: m.role, probs });
+  }
   return { bank, count, models };
 }
 
@@ -43,17 +53,21 @@ export function recordShadows(e: ShadowEvidence, probs: Float32Array[], r: DataR
 }
 
 /**
- * One membership observation per role. `score` sees every record of the shadow pool at once (pool
- * order), so statistics it pools over records (LiRA's fixed variance) are the same for every split
- * and role; the audited records' scores are then picked out per split.
+ * One membership observation per role. With `wholePool`, `score` sees every record of the shadow
+ * pool at once (pool order), so statistics it pools over records (LiRA's fixed variance) are the
+ * same for every split and role; otherwise only the audited records (RMIA: per-record scores, and
+ * |pool| × |z| comparisons would be wasted). The audited records' scores are picked out per split.
  */
 export function shadowObservations(
   e: ShadowEvidence,
   splits: Record<SplitName, DataRecord[]>,
   score: (records: RecordShadows[], role: MembershipObservation['model']) => number[],
+  { wholePool }: { wholePool: boolean },
 ): MembershipObservation[] {
+  const scored = wholePool ? e.bank.pool : uniqueById(MEMBERSHIP_SPLITS.flatMap((s) => splits[s]));
+  const at = new Map(scored.map((r, i) => [r.id, i]));
   return e.models.map(({ role, probs }) => {
-    const all = score(e.bank.pool.map((r) => recordShadows(e, probs, r)), role);
+    const all = score(scored.map((r) => recordShadows(e, probs, r)), role);
     const out: MembershipObservation['splits'] = {};
     for (const split of MEMBERSHIP_SPLITS) {
       const records = splits[split];
@@ -61,9 +75,14 @@ export function shadowObservations(
       out[split] = {
         ids: records.map((r) => r.id),
         subjects: records.map((r) => r.subject),
-        scores: records.map((r) => all[poolIndex(e.bank, r)]!),
+        scores: records.map((r) => all[at.get(r.id)!]!),
       };
     }
     return { family: 'membership', model: role, splits: out };
   });
+}
+
+function uniqueById(records: DataRecord[]): DataRecord[] {
+  const seen = new Set<string>();
+  return records.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
 }

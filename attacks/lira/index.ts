@@ -33,6 +33,6 @@ export const lira = defineAttack<LiraOptions, ShadowEvidence>({
   evaluate: (evidence, ctx) => {
     const { offline, fixedVariance } = ctx.options;
     const fixed = fixedVariance === 'auto' ? evidence.count < 64 : fixedVariance;
-    return shadowObservations(evidence, ctx.splits, (records) => liraScores(records, { offline, fixedVariance: fixed }));
+    return shadowObservations(evidence, ctx.splits, (records) => liraScores(records, { offline, fixedVariance: fixed }), { wholePool: true });
   },
 });

@@ -42,6 +42,6 @@ export const rmia = defineAttack<RmiaOptions, ShadowEvidence>({
         return { target: trueClassConfidence(probs[i]!, r.label!), references: offline ? outside : [...inside, ...outside] };
       });
       return rmiaScores(records, population, { offline, gamma, a });
-    });
+    }, { wholePool: false });
   },
 });

@@ -41,17 +41,23 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
   const C = bank.classes;
 
   // Training rows: each shadow's output on each pool record, labelled by whether it trained on it.
-  const train = Array.from({ length: C }, () => new Rows(C + 1));
-  const all = new Rows(C + 1);
-  bank.pool.forEach((r, i) => {
-    for (let s = 0; s < e.count; s++) {
-      const m = bank.models[s]!;
-      const p = m.probs.subarray(i * C, (i + 1) * C);
-      train[r.label!]!.add(p, r.label!, m.inside[i]!);
-      all.add(p, r.label!, m.inside[i]!);
-    }
-  });
-  const usable = (rows: Rows) => rows.n >= o.minPerClass && rows.labels.includes(0) && rows.labels.includes(1);
+  const rowsOf = (keep: (label: number) => boolean): Rows => {
+    const rows = new Rows(C + 1);
+    bank.pool.forEach((r, i) => {
+      if (!keep(r.label!)) return;
+      for (let s = 0; s < e.count; s++) {
+        const m = bank.models[s]!;
+        rows.add(m.probs.subarray(i * C, (i + 1) * C), r.label!, m.inside[i]!);
+      }
+    });
+    return rows;
+  };
+  const train = new Map<number, Rows>();
+  const classRows = (c: number) => train.get(c) ?? (train.set(c, rowsOf((y) => y === c)), train.get(c)!);
+  const usable = (c: number) => {
+    const rows = classRows(c);
+    return rows.n >= o.minPerClass && rows.labels.includes(0) && rows.labels.includes(1);
+  };
 
   // Queries: every target role's outputs on every audited record, grouped by the attack model that scores it.
   type Slot = { model: number; split: SplitName; index: number };
@@ -59,7 +65,7 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
   e.models.forEach(({ probs }, mi) => {
     for (const split of MEMBERSHIP_SPLITS) {
       ctx.splits[split].forEach((r, index) => {
-        const key = usable(train[r.label!]!) ? r.label! : -1;
+        const key = usable(r.label!) ? r.label! : -1;
         let q = queries.get(key);
         if (!q) queries.set(key, (q = { rows: new Rows(C + 1), slots: [] }));
         q.rows.add(probs[poolIndex(bank, r)]!, r.label!, 0);
@@ -74,7 +80,8 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
   }));
   await Promise.all(
     [...queries].map(async ([key, q]) => {
-      const rows = key === -1 ? all : train[key]!;
+      // Only the classes audited records need get rows; the global model's rows only if one is pooled.
+      const rows = key === -1 ? rowsOf(() => true) : train.get(key)!;
       const [features, query] = standardise(rows.features(), q.rows.features(), rows.width);
       const out = await ctx.signals.fit({
         architecture: { kind: 'mlp', layers: o.attackLayers },
@@ -89,7 +96,7 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
       q.slots.forEach((slot, j) => (scores[slot.model]!.scores[slot.split][slot.index] = out[j * 2 + 1]!));
     }),
   );
-  const pooledClasses = [...new Set(bank.pool.map((r) => r.label!))].filter((c) => !usable(train[c]!)).sort((a, b) => a - b);
+  const pooledClasses = [...new Set(bank.pool.map((r) => r.label!))].filter((c) => !usable(c)).sort((a, b) => a - b);
   return {
     models: scores.map(({ role, scores: s }) => ({
       role,

@@ -18,8 +18,8 @@ import { diskCache, sha256 } from '../cache.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
 import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
-import { loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
-import { recordSource, setRecordSource, whereOf } from '../data/records.ts';
+import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
+import { describeSource, recordSource, setRecordSource, whereOf } from '../data/records.ts';
 import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
 import { InputError, isInputError } from '../errors.ts';
 import { quantile } from '../metrics/index.ts';
@@ -111,9 +111,18 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   for (const role of [...TARGET_ROLES, 'reference'] as ModelRole[]) {
     const ref = cfg.models[role];
     if (!ref || ref.kind === 'hf') continue;
-    const input = ref.kind === 'tfjs' ? 'features' : (await onnxClassifierInput(ref.path)).input;
+    // Loaded once here (not only in the workers) so a broken file or a width mismatch is exit 2 up front.
+    const { input, dim } =
+      ref.kind === 'tfjs' ? { input: 'features' as const, dim: (await loadClassifier({ kind: 'tfjs', path: ref.path, outputs: 'auto' })).dim } : await onnxClassifierInput(ref.path);
     if (input === 'tokens' && !ref.tokenizer) {
       throw new InputError(`${ref.raw} is a text classifier (it takes input_ids): give its tokenizer, models.${role}: { ref: "${ref.raw}", tokenizer: <tokenizer.json> }`, where(role));
+    }
+    const sample = splits.forget[0];
+    if (input === 'features' && dim !== undefined && sample?.features !== undefined && sample.features.length !== dim) {
+      throw new InputError(
+        `${ref.raw} takes ${dim} features per record, but the records have ${sample.features.length} (e.g. forget record "${sample.id}", ${describeSource(sample)})`,
+        where(role),
+      );
     }
     classifierInputs.set(role, input);
   }
@@ -141,7 +150,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const models = TARGET_ROLES.map(load).filter((m): m is ModelUnderTest => m !== undefined);
   const reference = load('reference');
   const input = classifierInputs.get('before');
-  const shadow = input ? await shadowSetup(cfg, splits, models[0]!, input) : undefined;
+  const shadow = input ? shadowSetup(cfg, splits, models[0]!, input) : undefined;
 
   const auditSplits: AuditSplits = {
     forget: splits.forget,
@@ -264,35 +273,41 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
  * features and labels), and the architecture the attacker assumes: `shadow.layers` from config, else
  * a tfjs: target's own topology (re-initialised per shadow), else an MLP [256, 128].
  */
-async function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderTest, input: ClassifierInput): Promise<ShadowSetup> {
+function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderTest, input: ClassifierInput): () => Promise<ShadowSetup> {
   const before = cfg.models.before!;
+  const names = { features: cfg.data.fields.features, label: cfg.data.fields.label };
+  // Checked now, for every record of every file (not only the audited sample): a broken record is
+  // a broken dataset, whatever attacks run.
   const every = [...splits.members, ...splits.holdout, ...(splits.population ?? [])];
-  let parts: { population?: DataRecord[]; forget: DataRecord[]; retain: DataRecord[]; holdout: DataRecord[] } = splits;
   if (input === 'tokens') {
-    // A text classifier: shadows train on bag-of-tokens vectors made with the target's own tokenizer.
     const unlabelled = every.find((r) => r.label === undefined);
-    if (unlabelled) throw new InputError(`record "${unlabelled.id}" has no label: classifier attacks need the record's true class index (field "label")`, whereOf(unlabelled, 'label'));
-    const tok = await loadTextTokenizer(before.tokenizer!);
-    const dim = Math.min(tok.vocabSize, BAG_OF_TOKENS_MAX_DIM);
-    const bag = (r: DataRecord): DataRecord => {
-      const copy: DataRecord = { ...r, features: bagOfTokens(tok.encode(r.text), dim) };
-      const src = recordSource(r);
-      if (src) setRecordSource(copy, src);
-      return copy;
-    };
-    parts = { forget: splits.forget.map(bag), retain: splits.retain.map(bag), holdout: splits.holdout.map(bag), ...(splits.population ? { population: splits.population.map(bag) } : {}) };
-  } else {
-    // Every record of every file, not only the audited sample: a broken record is a broken dataset.
-    checkClassifierRecords(every);
-  }
-  const { pool, dim } = shadowPool(parts);
-  let architecture: Architecture = { kind: 'mlp', layers: cfg.shadow.layers ?? [256, 128] };
-  if (!cfg.shadow.layers && before.kind === 'tfjs') {
-    const artifacts = await readLayersModelArtifacts(before.path);
-    architecture = { kind: 'topology', topology: artifacts.modelTopology };
-  }
-  const { epochs, batchSize, learningRate } = cfg.shadow;
-  return { pool, dim, classesFrom, spec: { architecture, training: { epochs, batchSize, learningRate }, seed: cfg.seed } };
+    if (unlabelled) throw new InputError(`record "${unlabelled.id}" has no label: classifier attacks need the record's true class index (field "${names.label}")`, whereOf(unlabelled, names.label));
+  } else checkClassifierRecords(every, names);
+
+  // Built when an attack first asks for shadows.
+  return async () => {
+    let parts: { population?: DataRecord[]; forget: DataRecord[]; retain: DataRecord[]; holdout: DataRecord[] } = splits;
+    if (input === 'tokens') {
+      // A text classifier: shadows train on bag-of-tokens vectors made with the target's own tokenizer.
+      const tok = await loadTextTokenizer(before.tokenizer!);
+      const dim = Math.min(tok.vocabSize, BAG_OF_TOKENS_MAX_DIM);
+      const bag = (r: DataRecord): DataRecord => {
+        const copy: DataRecord = { ...r, features: bagOfTokens(tok.encode(r.text), dim) };
+        const src = recordSource(r);
+        if (src) setRecordSource(copy, src);
+        return copy;
+      };
+      parts = { forget: splits.forget.map(bag), retain: splits.retain.map(bag), holdout: splits.holdout.map(bag), ...(splits.population ? { population: splits.population.map(bag) } : {}) };
+    }
+    const { pool, dim } = shadowPool(parts, names);
+    let architecture: Architecture = { kind: 'mlp', layers: cfg.shadow.layers ?? [256, 128] };
+    if (!cfg.shadow.layers && before.kind === 'tfjs') {
+      const artifacts = await readLayersModelArtifacts(before.path);
+      architecture = { kind: 'topology', topology: artifacts.modelTopology };
+    }
+    const { epochs, batchSize, learningRate } = cfg.shadow;
+    return { pool, dim, classesFrom, spec: { architecture, training: { epochs, batchSize, learningRate }, seed: cfg.seed } };
+  };
 }
 
 function count(records: DataRecord[]): { records: number; subjects: number } {

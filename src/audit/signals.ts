@@ -55,7 +55,8 @@ export function createSignals(opts: {
   cache: Cache;
   specs: ReadonlyMap<string, ModelSpec>; // by model role
   progress?: Progress;
-  shadow?: ShadowSetup;
+  /** Built on first use (a loss-only audit never builds the pool's bag-of-tokens vectors). */
+  shadow?: () => Promise<ShadowSetup>;
 }): Signals & { tokensScored: number; shadowsTrained: number } {
   const tokenizers = new Map<string, Promise<Tokenizer>>();
   const inflight = new Map<string, Promise<unknown>>();
@@ -93,6 +94,20 @@ export function createSignals(opts: {
     }
     return p;
   }
+
+  /** The shadow pool, packed once per audit: features and labels in shared memory, its content hash. */
+  let prepared: Promise<{ setup: ShadowSetup; features: Float32Array; labels: Int32Array; dataKey: string; ids: string[]; indexOf: Map<string, number> }> | undefined;
+  const prepare = () =>
+    (prepared ??= (async () => {
+      if (!opts.shadow) throw new Error('no shadow pool: shadow-model attacks need classifier targets with labels');
+      const setup = await opts.shadow();
+      const { pool, dim } = setup;
+      const features = new Float32Array(new SharedArrayBuffer(pool.length * dim * 4));
+      features.set(packFeatures(pool, dim));
+      const labels = new Int32Array(new SharedArrayBuffer(pool.length * 4));
+      labels.set(Int32Array.from(pool, (r) => r.label!));
+      return { setup, features, labels, dataKey: poolHash(pool, dim), ids: pool.map((r) => r.id), indexOf: new Map(pool.map((r, i) => [r.id, i])) };
+    })());
 
   const api = {
     get tokensScored() {
@@ -231,7 +246,7 @@ export function createSignals(opts: {
 
     async fit(req: FitRequest): Promise<Float32Array> {
       const key = sha256(
-        JSON.stringify(['fit/v1', req.architecture, req.training, req.seed, req.dim, req.classes]) +
+        JSON.stringify(['fit/v2', req.architecture, req.training, req.seed, req.dim, req.classes, req.features.length, req.labels.length, req.query.length]) +
           sha256(Buffer.concat([Buffer.from(req.features.buffer), Buffer.from(req.labels.buffer), Buffer.from(req.query.buffer)])),
       );
       return batch(
@@ -243,38 +258,33 @@ export function createSignals(opts: {
     },
 
     async shadows(count: number): Promise<ShadowBank> {
-      const setup = opts.shadow;
-      if (!setup) throw new Error('no shadow pool: shadow-model attacks need classifier targets with features and labels');
+      const prepared = await prepare();
+      const { setup, features, labels, dataKey, ids, indexOf } = prepared;
       const { pool, dim, spec: sp } = setup;
-      const indexOf = new Map(pool.map((r, i) => [r.id, i]));
       // The class count is the target's output width (labels are checked against it there).
       const targetProbs = await api.probabilities(setup.classesFrom, pool);
       const classes = targetProbs[0]!.length;
-      const features = packFeatures(pool, dim);
-      const dataKey = poolHash(pool, dim);
-      const ids = pool.map((r) => r.id);
       let done = 0;
       const models = await Promise.all(
         Array.from({ length: count }, async (_, index): Promise<TrainedShadow> => {
           const inside = shadowMembership(ids, index, sp.seed);
-          const key = sha256(JSON.stringify(['shadow/v1', sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
+          const key = sha256(JSON.stringify(['shadow/v2', sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
           let cached = true;
           const trained = await batch(
             key,
             async () => {
               cached = false;
-              const rows = [...inside.keys()].filter((i) => inside[i]);
-              const x = new Float32Array(rows.length * dim);
-              rows.forEach((r, j) => x.set(features.subarray(r * dim, (r + 1) * dim), j * dim));
-              const y = Int32Array.from(rows, (r) => pool[r]!.label!);
               const res = await opts.pool.run({
                 op: 'train',
                 architecture: sp.architecture,
                 training: sp.training,
                 // Each shadow's initialisation and shuffle get their own seed.
                 seed: (sp.seed * 1009 + index * 7919 + 1) >>> 0,
-                features: x,
-                labels: y,
+                // Shared memory: the pool's features cross to the worker without a copy; the
+                // worker gathers this shadow's rows.
+                features,
+                labels,
+                rows: Int32Array.from([...inside.keys()].filter((r) => inside[r])),
                 dim,
                 classes,
                 query: features,

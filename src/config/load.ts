@@ -375,6 +375,9 @@ async function resolveModel(
       await expectFile(tok, ['models', role, 'tokenizer'], 'tokenizer file', loc);
       ref.tokenizer = tok;
       files.push(tok);
+      // Its config beside it sets truncation (model_max_length): part of the model's identity.
+      const tokConfig = path.join(path.dirname(tok), 'tokenizer_config.json');
+      if (await isFile(tokConfig)) files.push(tokConfig);
     }
   } else {
     await expectFile(abs, field, `TF.js model.json (from "${rawRef}")`, loc);

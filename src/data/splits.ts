@@ -55,6 +55,12 @@ export async function buildSplits(cfg: LoadedData, seed: number): Promise<Splits
           whereOf(fr, f.text),
         );
       }
+      if (fr.label !== undefined && m.label !== undefined && fr.label !== m.label) {
+        throw new InputError(
+          `forget record "${fr.id}" has label ${fr.label} but the member record (${describeSource(m)}) has label ${m.label}`,
+          whereOf(fr, f.label),
+        );
+      }
       if (fr.subject !== undefined && m.subject !== undefined && fr.subject !== m.subject) {
         throw new InputError(
           `forget record "${fr.id}" has subject "${fr.subject}" but the member record (${describeSource(m)}) has subject "${m.subject}"`,

@@ -7,7 +7,7 @@
  * The inputs are written to `<dir>` (data JSONL, tfjs models, privacy-audit.yml). The targets are
  * trained once: a stamp of the recipe lets a second run skip straight to the audit.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256 } from '../cache.ts';
 import { saveLayersModel } from '../models/tfjs-io.ts';
@@ -65,7 +65,9 @@ export async function prepareTabularDemo(dir: string, workers: number, log: (s: 
   const stamp = sha256(JSON.stringify(['tabular-demo/v1', d, CONFIG]));
   const configPath = path.join(dir, 'privacy-audit.yml');
   try {
-    if (JSON.parse(await readFile(stampFile, 'utf8')).stamp === stamp) return configPath;
+    const models = ['before', 'after'].map((role) => path.join(dir, 'models', role, 'model.json'));
+    const present = (await Promise.all(models.map((m) => stat(m).then(() => true, () => false)))).every(Boolean);
+    if (present && JSON.parse(await readFile(stampFile, 'utf8')).stamp === stamp) return configPath;
   } catch {
     // first run (or an interrupted one): build everything
   }

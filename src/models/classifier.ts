@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
+import { InputError } from '../errors.ts';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { loadLayersModel, outputsProbabilities } from './tfjs-io.ts';
 
@@ -37,12 +38,39 @@ export interface Classifier {
   predictTexts(texts: string[]): Promise<{ probs: Float32Array; classes: number }>;
 }
 
-/** The input an ONNX classifier expects, read from its graph: `input_ids` means a text classifier. */
-export async function onnxClassifierInput(file: string): Promise<{ input: ClassifierInput; names: string[] }> {
-  const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+/** An ONNX session, or an InputError naming the file when it is not a model onnxruntime can load. */
+async function openSession(file: string): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  } catch (e) {
+    throw new InputError(`not an ONNX model onnxruntime can load: ${(e as Error).message.split('\n')[0]}`, { file });
+  }
+}
+
+type InputMeta = { name: string; type?: string; shape?: (number | string)[] };
+const inputMetadata = (session: ort.InferenceSession): InputMeta[] => {
+  const meta = (session as unknown as { inputMetadata?: InputMeta[] }).inputMetadata;
+  return Array.isArray(meta) ? meta : [];
+};
+
+/**
+ * The input an ONNX classifier expects, read from its graph: `input_ids` means a text classifier;
+ * otherwise one float32 input whose last dimension (when fixed) is the feature width.
+ */
+export async function onnxClassifierInput(file: string): Promise<{ input: ClassifierInput; names: string[]; dim: number | undefined }> {
+  const session = await openSession(file);
   const names = [...session.inputNames];
+  const meta = inputMetadata(session)[0];
   await session.release();
-  return { input: names.includes('input_ids') ? 'tokens' : 'features', names };
+  if (names.includes('input_ids')) return { input: 'tokens', names, dim: undefined };
+  if (names.length !== 1) {
+    throw new InputError(`a classifier must have one input (a float32 feature matrix [n, dim]) or input_ids for text; this one has ${names.join(', ') || 'none'}`, { file });
+  }
+  if (meta?.type !== undefined && meta.type !== 'float32') {
+    throw new InputError(`input "${names[0]}" has type ${meta.type}; a feature-vector classifier takes float32 [n, dim]`, { file });
+  }
+  const last = meta?.shape?.[meta.shape.length - 1];
+  return { input: 'features', names, dim: typeof last === 'number' && last > 0 ? last : undefined };
 }
 
 export interface TextTokenizer {
@@ -56,7 +84,12 @@ export interface TextTokenizer {
 
 /** A tokenizer.json (with tokenizer_config.json beside it, if present), read from disk. */
 export async function loadTextTokenizer(file: string): Promise<TextTokenizer> {
-  const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(`not a readable tokenizer.json: ${(e as Error).message}`, { file });
+  }
   let config: Record<string, unknown> = {};
   try {
     config = JSON.parse(await readFile(path.join(path.dirname(file), 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
@@ -66,7 +99,9 @@ export async function loadTextTokenizer(file: string): Promise<TextTokenizer> {
   const tok = new PreTrainedTokenizer(json, config);
   const max = typeof config.model_max_length === 'number' && config.model_max_length < 1e6 ? config.model_max_length : 512;
   const padId = typeof tok.pad_token_id === 'number' ? tok.pad_token_id : 0;
-  const vocabSize = Math.max(0, ...tok.get_vocab().values()) + 1;
+  // A loop, not Math.max(...): spreading a 250k-token vocabulary overflows the call stack.
+  let vocabSize = 0;
+  for (const id of tok.get_vocab().values()) if (id + 1 > vocabSize) vocabSize = id + 1;
   return { encode: (t) => tok.encode(t).slice(0, max), padId, maxLength: max, vocabSize };
 }
 
@@ -107,14 +142,19 @@ function toProbabilities(out: Float32Array, n: number, classes: number, outputs:
 }
 
 async function loadOnnx(spec: ClassifierSpec): Promise<Classifier> {
-  const session = await ort.InferenceSession.create(spec.path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const session = await openSession(spec.path);
   const output = (out: ort.InferenceSession.OnnxValueMapType, n: number) => {
     // The first float output shaped [n, classes] (sklearn-onnx puts a label output before it).
     const name = session.outputNames.find((o) => {
       const t = out[o];
       return t !== undefined && t.type === 'float32' && t.dims.length === 2 && t.dims[0] === n;
     });
-    if (name === undefined) throw new Error(`${spec.path}: no float32 output shaped [n, classes] among ${session.outputNames.join(', ')}`);
+    if (name === undefined) {
+      throw new InputError(
+        `no float32 output shaped [n, classes] among ${session.outputNames.join(', ')} (an sklearn-onnx export needs options={"zipmap": False} to output a probability matrix)`,
+        { file: spec.path },
+      );
+    }
     const t = out[name]!;
     const classes = t.dims[1]!;
     return { probs: toProbabilities(t.data as Float32Array, n, classes, spec.outputs), classes };
@@ -127,32 +167,36 @@ async function loadOnnx(spec: ClassifierSpec): Promise<Classifier> {
     if (!spec.tokenizer) throw new Error(`${spec.path}: a text classifier (input_ids) needs a tokenizer: models.<role>: { ref, tokenizer }`);
     const tok = await loadTextTokenizer(spec.tokenizer);
     const withMask = session.inputNames.includes('attention_mask');
-    return {
-      input: 'tokens',
-      dim: undefined,
-      predict: unsupported,
-      async predictTexts(texts) {
-        const ids = texts.map((t) => tok.encode(t));
-        const n = texts.length;
-        const L = Math.max(1, ...ids.map((x) => x.length));
-        const input = new BigInt64Array(n * L).fill(BigInt(tok.padId));
-        const mask = new BigInt64Array(n * L);
-        ids.forEach((x, r) => x.forEach((v, c) => ((input[r * L + c] = BigInt(v)), (mask[r * L + c] = 1n))));
-        const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', input, [n, L]) };
-        if (withMask) feeds.attention_mask = new ort.Tensor('int64', mask, [n, L]);
-        return output(await session.run(feeds), n);
-      },
+    const predictTexts = async (texts: string[]): Promise<{ probs: Float32Array; classes: number }> => {
+      // Without an attention mask, padding would change a record's output with its batch: one at a time.
+      if (!withMask && texts.length > 1) {
+        const parts = [];
+        for (const t of texts) parts.push(await predictTexts([t]));
+        const classes = parts[0]!.classes;
+        const probs = new Float32Array(texts.length * classes);
+        parts.forEach((p, i) => probs.set(p.probs, i * classes));
+        return { probs, classes };
+      }
+      const ids = texts.map((t) => tok.encode(t));
+      const n = texts.length;
+      const L = Math.max(1, ...ids.map((x) => x.length));
+      const input = new BigInt64Array(n * L).fill(BigInt(tok.padId));
+      const mask = new BigInt64Array(n * L);
+      ids.forEach((x, r) => x.forEach((v, c) => ((input[r * L + c] = BigInt(v)), (mask[r * L + c] = 1n))));
+      const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', input, [n, L]) };
+      if (withMask) feeds.attention_mask = new ort.Tensor('int64', mask, [n, L]);
+      return output(await session.run(feeds), n);
     };
+    return { input: 'tokens', dim: undefined, predict: unsupported, predictTexts };
   }
 
   const inputName = session.inputNames[0];
   if (inputName === undefined || session.inputNames.length !== 1) {
-    throw new Error(`${spec.path}: a classifier must have exactly one input (a float feature matrix [n, dim], or input_ids for text); it has ${session.inputNames.join(', ') || 'none'}`);
+    throw new InputError(`a classifier must have exactly one input (a float feature matrix [n, dim], or input_ids for text); it has ${session.inputNames.join(", ") || "none"}`, { file: spec.path });
   }
-  const meta = (session as unknown as { inputMetadata?: { name: string; type?: string; shape?: (number | string)[] }[] }).inputMetadata;
-  const inMeta = Array.isArray(meta) ? meta[0] : undefined;
+  const inMeta = inputMetadata(session)[0];
   if (inMeta?.type !== undefined && inMeta.type !== 'float32') {
-    throw new Error(`${spec.path}: input "${inputName}" has type ${inMeta.type}; classifier targets take float32 feature vectors`);
+    throw new InputError(`input "${inputName}" has type ${inMeta.type}; classifier targets take float32 feature vectors`, { file: spec.path });
   }
   const last = inMeta?.shape?.[inMeta.shape.length - 1];
   const dim = typeof last === 'number' && last > 0 ? last : undefined;

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
+import { InputError } from '../errors.ts';
 import type { WorkerResult, WorkerTask } from './protocol.ts';
 
 export interface Pool {
@@ -27,7 +28,11 @@ export function createPool(threads: number): Pool {
   });
   return {
     threads,
-    run: (task) => piscina.run(task) as never,
+    run: async (task) => {
+      const r = (await piscina.run(task)) as WorkerResult;
+      if (r.op === 'input-error') throw new InputError(r.message, r.where);
+      return r as never;
+    },
     close: () => piscina.destroy(),
   };
 }

@@ -1,4 +1,5 @@
 /** Messages between the main thread and pool workers. Arrays cross threads as transferables. */
+import type { Where } from '../errors.ts';
 import type { TokenSignals } from '../models/hf.ts';
 import type { ClassifierSpec } from '../models/classifier.ts';
 import type { Architecture, Training } from '../shadow/bank.ts';
@@ -14,6 +15,8 @@ export interface TrainTask {
   seed: number;
   features: Float32Array;
   labels: Int32Array;
+  /** Train on these rows of features/labels only (shadows: their half of the pool); default all. */
+  rows?: Int32Array;
   dim: number;
   classes: number;
   query: Float32Array;
@@ -31,4 +34,6 @@ export type WorkerResult =
   | { op: 'generate'; tokens: number[][] }
   | { op: 'classify'; probs: Float32Array; classes: number }
   | { op: 'classify-text'; probs: Float32Array; classes: number }
-  | { op: 'train'; probs: Float32Array; weights: SerializedWeight[] };
+  | { op: 'train'; probs: Float32Array; weights: SerializedWeight[] }
+  /** A user's mistake found in the worker, rebuilt as an InputError by the pool. */
+  | { op: 'input-error'; message: string; where: Where };

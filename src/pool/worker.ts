@@ -5,6 +5,7 @@
 import { greedyBatch, loadCausalLM, scoreBatch, type CausalLM } from '../models/hf.ts';
 import { loadClassifier, type Classifier } from '../models/classifier.ts';
 import { trainTask } from '../shadow/train.ts';
+import { isInputError } from '../errors.ts';
 import type { WorkerResult, WorkerTask } from './protocol.ts';
 
 const lms = new Map<string, Promise<CausalLM>>();
@@ -20,6 +21,17 @@ function once<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<
 }
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
+  try {
+    return await runTask(task);
+  } catch (e) {
+    // An Error's class does not survive the thread boundary: a user's mistake found here (e.g. a
+    // truncated weights file) is sent back as data and rebuilt as an InputError (exit 2).
+    if (isInputError(e)) return { op: 'input-error', message: e.message, where: e.where };
+    throw e;
+  }
+}
+
+async function runTask(task: WorkerTask): Promise<WorkerResult> {
   switch (task.op) {
     case 'score': {
       const lm = await once(lms, task.model.path, () => loadCausalLM(task.model.path, 1));

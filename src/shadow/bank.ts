@@ -61,7 +61,10 @@ export function shadowMembership(ids: readonly string[], index: number, seed: nu
  * The shadow pool: population first, then the audited splits, de-duplicated by id (a forget record
  * is also a member; it appears once). Every record needs `features` of one width and a `label`.
  */
-export function shadowPool(parts: { population?: DataRecord[]; forget: DataRecord[]; retain: DataRecord[]; holdout: DataRecord[] }): {
+export function shadowPool(
+  parts: { population?: DataRecord[]; forget: DataRecord[]; retain: DataRecord[]; holdout: DataRecord[] },
+  names: FieldNames = DEFAULT_NAMES,
+): {
   pool: DataRecord[];
   dim: number;
 } {
@@ -72,20 +75,27 @@ export function shadowPool(parts: { population?: DataRecord[]; forget: DataRecor
     seen.add(r.id);
     pool.push(r);
   }
-  const dim = checkClassifierRecords(pool);
+  const dim = checkClassifierRecords(pool, names);
   return { pool, dim };
 }
 
+/** The data files' names of the features and label fields (config `data.fields`), for messages. */
+export interface FieldNames {
+  features: string;
+  label: string;
+}
+const DEFAULT_NAMES: FieldNames = { features: 'features', label: 'label' };
+
 /** Every record has a label and a feature vector of one width; returns the width. */
-export function checkClassifierRecords(records: readonly DataRecord[]): number {
+export function checkClassifierRecords(records: readonly DataRecord[], names: FieldNames = DEFAULT_NAMES): number {
   let dim: number | undefined;
   let first: DataRecord | undefined;
   for (const r of records) {
     if (r.features === undefined) {
-      throw new InputError(`record "${r.id}" has no features: classifier targets need a numeric feature vector per record (field "features")`, whereOf(r, 'features'));
+      throw new InputError(`record "${r.id}" has no features: classifier targets need a numeric feature vector per record (field "${names.features}")`, whereOf(r, names.features));
     }
     if (r.label === undefined) {
-      throw new InputError(`record "${r.id}" has no label: classifier attacks need the record's true class index (field "label")`, whereOf(r, 'label'));
+      throw new InputError(`record "${r.id}" has no label: classifier attacks need the record's true class index (field "${names.label}")`, whereOf(r, names.label));
     }
     if (dim === undefined) {
       dim = r.features.length;
@@ -93,7 +103,7 @@ export function checkClassifierRecords(records: readonly DataRecord[]): number {
     } else if (r.features.length !== dim) {
       throw new InputError(
         `record "${r.id}" has ${r.features.length} features but record "${first!.id}" has ${dim}; every record needs the same number`,
-        whereOf(r, 'features'),
+        whereOf(r, names.features),
       );
     }
   }
@@ -123,7 +133,7 @@ export function packFeatures(records: readonly DataRecord[], dim: number): Float
 
 /** Identity of the pool's content (ids, labels, features) for cache keys. */
 export function poolHash(pool: readonly DataRecord[], dim: number): string {
-  const ids = pool.map((r) => r.id).join('\u0000');
+  const ids = JSON.stringify(pool.map((r) => r.id)); // unambiguous whatever the ids contain
   const labels = Int32Array.from(pool, (r) => r.label!);
   const features = packFeatures(pool, dim);
   return sha256(Buffer.concat([Buffer.from(ids), Buffer.from(labels.buffer), Buffer.from(features.buffer)]));

@@ -274,7 +274,9 @@ async function fitModel(model: tf.LayersModel, softmaxOutput: boolean, data: Mlp
   // or on logits for a model without a softmax layer.
   const ce = (x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar =>
     tf.tidy(() => {
-      const out = model.apply(x) as tf.Tensor2D;
+      // training: true, so Dropout drops and BatchNormalization uses (and updates) batch statistics,
+      // as when the target was trained.
+      const out = model.apply(x, { training: true }) as tf.Tensor2D;
       if (!softmaxOutput) return tf.losses.softmaxCrossEntropy(y, out) as tf.Scalar;
       const p = out.clipByValue(1e-7, 1);
       return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(p)), 1))) as tf.Scalar;
@@ -284,6 +286,12 @@ async function fitModel(model: tf.LayersModel, softmaxOutput: boolean, data: Mlp
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const xb = new Float32Array(opts.batchSize * dim);
   const yb = new Int32Array(opts.batchSize);
+  // tfjs seeds an unseeded Dropout mask from Math.random(). The loop below never awaits, so for its
+  // duration Math.random can be a stream seeded from opts.seed: masks differ per step and per shadow,
+  // and a run is reproducible. (Restored in `finally`; nothing else runs on this thread meanwhile.)
+  const dropoutRng = seededRng(opts.seed ^ 0x5bd1e995);
+  const mathRandom = Math.random;
+  Math.random = () => (dropoutRng.unsafeNext() >>> 0) / 4294967296;
   try {
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
       // Seeded Fisher–Yates shuffle.
@@ -311,6 +319,8 @@ async function fitModel(model: tf.LayersModel, softmaxOutput: boolean, data: Mlp
     model.dispose();
     optimizer.dispose();
     throw err;
+  } finally {
+    Math.random = mathRandom;
   }
   optimizer.dispose();
 }

@@ -5,11 +5,17 @@
  */
 import { cloneArchitecture, outputsProbabilities } from '../models/tfjs-io.ts';
 import type { TrainTask } from '../pool/protocol.ts';
-import { trainLayersModel, trainMlp, useBackend, type SerializedWeight, type TrainedMlp } from './mlp.ts';
+import { backendFallbackNote, trainLayersModel, trainMlp, useBackend, type SerializedWeight, type TrainedMlp } from './mlp.ts';
 
 export async function trainTask(task: TrainTask): Promise<{ probs: Float32Array; weights: SerializedWeight[] }> {
-  await useBackend('wasm');
-  const data = { features: task.features, labels: task.labels, dim: task.dim, classes: task.classes };
+  // Cache entries are keyed as wasm-trained: a silent fallback to tfjs's cpu backend would store
+  // other numbers under the same keys.
+  if ((await useBackend('wasm')) !== 'wasm') throw new Error(`the tfjs wasm backend is unavailable: ${backendFallbackNote() ?? 'unknown reason'}`);
+  const { dim, rows } = task;
+  const features = rows ? new Float32Array(rows.length * dim) : task.features;
+  if (rows) rows.forEach((r, j) => features.set(task.features.subarray(r * dim, (r + 1) * dim), j * dim));
+  const labels = rows ? Int32Array.from(rows, (r) => task.labels[r]!) : task.labels;
+  const data = { features, labels, dim, classes: task.classes };
   const opts = { ...task.training, seed: task.seed };
   let model: TrainedMlp;
   if (task.architecture.kind === 'mlp') {

@@ -4,7 +4,7 @@
  * mistakes (no tokenizer, a record without features or with a label the model cannot output, mixed
  * model kinds) exit 2 naming the file, line or field.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -89,5 +89,51 @@ describe('tabular classifier input errors', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/models\.after/);
     expect(r.stderr).toMatch(/same kind/);
+  }, 60_000);
+
+  it('records of another width than the model takes: exit 2 naming the model and a record', async () => {
+    const cut = (name: string) => {
+      const out = path.join(tmp, `w-${name}`);
+      const rows = readFileSync(path.join(TABULAR, 'data', name), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { features: number[] });
+      writeFileSync(out, rows.map((r) => JSON.stringify({ ...r, features: r.features.slice(0, 99) })).join('\n') + '\n');
+      return out;
+    };
+    const file = config('width.yml', TABULAR, yaml(cut('members.jsonl')).replace('BASE/data/forget.jsonl', cut('forget.jsonl')).replace('BASE/data/holdout.jsonl', cut('holdout.jsonl')).replaceAll('BASE', TABULAR));
+    const r = await cli(['run', file, '--out', path.join(tmp, 'o5')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/models\.before/);
+    expect(r.stderr).toMatch(/takes 100 features per record, but the records have 99/);
+  }, 60_000);
+
+  it('a file that is not an ONNX model, and a truncated tfjs weights file: exit 2 naming the file', async () => {
+    const bogus = path.join(tmp, 'bogus.onnx');
+    writeFileSync(bogus, 'not a model');
+    const r1 = await cli(['run', config('bogus.yml', TABULAR, yaml('BASE/data/members.jsonl').replace('onnx:BASE/models/overfit.onnx', `onnx:${bogus}`)), '--out', path.join(tmp, 'o6')]);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain('bogus.onnx');
+    expect(r1.stderr).toMatch(/not an ONNX model/);
+
+    const dir = path.join(tmp, 'truncated');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(path.join(TABULAR, 'models/retrained/model.json'), path.join(dir, 'model.json'));
+    writeFileSync(path.join(dir, 'weights.bin'), readFileSync(path.join(TABULAR, 'models/retrained/weights.bin')).subarray(0, 1000));
+    const r2 = await cli(['run', config('truncated.yml', TABULAR, yaml('BASE/data/members.jsonl', `  after: tfjs:${path.join(dir, 'model.json')}\n`)), '--out', path.join(tmp, 'o7')]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('model.json');
+    expect(r2.stderr).toMatch(/hold 1000 bytes/);
+    expect(r2.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it('a forget record whose label differs from its member record: exit 2 with file and line', async () => {
+    const lines = readFileSync(path.join(TABULAR, 'data/forget.jsonl'), 'utf8').trim().split('\n');
+    const bad = JSON.parse(lines[7]!) as { label: number };
+    bad.label = (bad.label + 1) % 20;
+    lines[7] = JSON.stringify(bad);
+    const forget = path.join(tmp, 'forget-label.jsonl');
+    writeFileSync(forget, lines.join('\n') + '\n');
+    const r = await cli(['run', config('forget-label.yml', TABULAR, yaml('BASE/data/members.jsonl').replace('BASE/data/forget.jsonl', forget)), '--out', path.join(tmp, 'o8')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('forget-label.jsonl:8');
+    expect(r.stderr).toMatch(/has label \d+ but the member record/);
   }, 60_000);
 });

@@ -119,3 +119,41 @@ describe('overfitting on Purchase-like data (500 records, D=600, C=100, [256, 12
     );
   });
 });
+
+describe('training a cloned topology with Dropout and BatchNormalization', () => {
+  it('trains in training mode, reproducibly: same seed same weights, another seed other weights; Math.random restored', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { cloneArchitecture, outputsProbabilities } = await import('../../src/models/tfjs-io.ts');
+    const { trainLayersModel, useBackend } = await import('../../src/shadow/mlp.ts');
+    const { makePurchase } = await import('../../src/shadow/purchase.ts');
+    await useBackend('wasm');
+    const src = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 16, activation: 'relu', inputShape: [30] }),
+        tf.layers.batchNormalization(),
+        tf.layers.dropout({ rate: 0.5 }),
+        tf.layers.dense({ units: 5, activation: 'softmax' }),
+      ],
+    });
+    const topology = src.toJSON(null, false) as object;
+    const data = makePurchase({ n: 120, features: 30, classes: 5, seed: 2 });
+    const random = Math.random;
+    const train = async (seed: number) => {
+      const m = await cloneArchitecture({ modelTopology: topology }, seed);
+      const t = await trainLayersModel(m, outputsProbabilities(m), data, { epochs: 3, batchSize: 16, learningRate: 0.01, seed });
+      return t.weights().flatMap((w) => w.values);
+    };
+    const a = await train(1);
+    const b = await train(1);
+    const c = await train(2);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect(Math.random).toBe(random);
+    // Training mode: BatchNormalization's moving statistics moved off their initial 0 / 1.
+    const m = await cloneArchitecture({ modelTopology: topology }, 1);
+    const t = await trainLayersModel(m, true, data, { epochs: 1, batchSize: 16, learningRate: 0.01, seed: 1 });
+    const bn = t.layersModel.layers[1]!.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(bn[2]!.some((v) => v !== 0)).toBe(true); // moving mean
+    src.dispose();
+  });
+});
