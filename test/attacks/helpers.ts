@@ -1,6 +1,7 @@
 /** Hand-made inputs for the attack tests (not a test file itself): records, splits, token signals, a fake tokenizer, classifier fakes (probabilities, shadow bank, fit). */
 import type { AuditSplits, FitRequest, ModelUnderTest, Signals } from '../../attacks/types.ts';
-import { shadowMembership, type ShadowBank } from '../../src/shadow/bank.ts';
+import { shadowMembership, trueClassConfidence, type ShadowBank } from '../../src/shadow/bank.ts';
+import type { RecordShadows } from '../../src/shadow/scores.ts';
 import type { Tokenizer, TokenSignals } from '../../src/models/hf.ts';
 import type { DataRecord, ModelRole } from '../../src/types.ts';
 
@@ -156,4 +157,30 @@ export function classifierSignals(opts: {
     },
   };
   return { signals, calls };
+}
+
+/** The confidence an attack reads from the float32 vector probsWith(classes, y, p): p_y / Σ p (trueClassConfidence). */
+export const readConfidence = (classes: number, p: number): number => trueClassConfidence(Float32Array.from(probsWith(classes, 0, p)), 0);
+
+/**
+ * What LiRA/RMIA must be given for pool record r, computed from a test's tables (not through the bank):
+ * the target's confidence `target` and the first `count` shadows' confidences split by `inside`.
+ */
+export function shadowsFromTables(
+  pool: DataRecord[],
+  classes: number,
+  conf: (s: number, i: number) => number,
+  inside: (s: number, i: number) => boolean,
+  target: number,
+  r: DataRecord,
+  count: number,
+): RecordShadows {
+  const i = pool.indexOf(r);
+  const ks = Array.from({ length: count }, (_, k) => k);
+  return {
+    id: r.id,
+    target: readConfidence(classes, target),
+    inside: ks.filter((k) => inside(k, i)).map((k) => readConfidence(classes, conf(k, i))),
+    outside: ks.filter((k) => !inside(k, i)).map((k) => readConfidence(classes, conf(k, i))),
+  };
 }

@@ -12,7 +12,7 @@ import type { AuditSplits, MembershipObservation, SplitName } from '../../attack
 import { shadowMembership, trueClassConfidence } from '../../src/shadow/bank.ts';
 import { liraScores, logit, type RecordShadows } from '../../src/shadow/scores.ts';
 import type { DataRecord, ModelRole } from '../../src/types.ts';
-import { classifier, classifierSignals, crec, makeBank, probsWith, splits } from './helpers.ts';
+import { classifier, classifierSignals, crec, makeBank, probsWith, readConfidence, shadowsFromTables, splits } from './helpers.ts';
 
 const C = 3;
 const POPULATION = [crec('z1', 0), crec('z2', 1), crec('z3', 2), crec('z4', 0)];
@@ -36,21 +36,10 @@ const TARGET: Record<string, Record<string, number>> = {
   after: { z1: 0.3, z2: 0.35, z3: 0.28, z4: 0.4, f1: 0.33, f2: 0.3, r1: 0.91, h1: 0.31, h2: 0.36 },
 };
 const probs = (role: ModelRole) => (r: DataRecord) => probsWith(C, r.label!, TARGET[role]![r.id]!);
-const f32 = Math.fround;
-/** The confidence the attack reads from the float32 vector probsWith(C, y, p): p_y / Σ p (trueClassConfidence). */
-const pc = (p: number) => trueClassConfidence(Float32Array.from(probsWith(C, 0, p)), 0);
+const pc = (p: number) => readConfidence(C, p);
 
 /** What liraScores must be given for record r on `role`: computed here from the tables, not through the bank. */
-function expectedInputs(role: ModelRole, r: DataRecord, count: number): RecordShadows {
-  const i = POOL.indexOf(r);
-  const s = Array.from({ length: count }, (_, k) => k);
-  return {
-    id: r.id,
-    target: pc(TARGET[role]![r.id]!),
-    inside: s.filter((k) => inside(k, i)).map((k) => pc(conf(k, i))),
-    outside: s.filter((k) => !inside(k, i)).map((k) => pc(conf(k, i))),
-  };
-}
+const expectedInputs = (role: ModelRole, r: DataRecord, count: number): RecordShadows => shadowsFromTables(POOL, C, conf, inside, TARGET[role]![r.id]!, r, count);
 
 async function run(options: Partial<LiraOptions>, auditSplits = SPLITS, bankSize = 16) {
   const o = liraOptions.parse(options);

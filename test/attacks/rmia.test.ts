@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { rmia, rmiaOptions, type RmiaOptions } from '../../attacks/rmia/index.ts';
 import type { ShadowEvidence } from '../../attacks/shadow-membership.ts';
 import type { AuditSplits, MembershipObservation, SplitName } from '../../attacks/types.ts';
-import { shadowMembership, trueClassConfidence } from '../../src/shadow/bank.ts';
+import { shadowMembership } from '../../src/shadow/bank.ts';
 import { rmiaScores, type RecordShadows } from '../../src/shadow/scores.ts';
 import type { DataRecord, ModelRole } from '../../src/types.ts';
-import { classifier, classifierSignals, crec, makeBank, probsWith, splits } from './helpers.ts';
+import { classifier, classifierSignals, crec, makeBank, probsWith, shadowsFromTables, splits } from './helpers.ts';
 
 const C = 3;
 const POPULATION = [crec('z1', 0), crec('z2', 1), crec('z3', 2), crec('z4', 0), crec('z5', 1), crec('z6', 2)];
@@ -34,21 +34,9 @@ const TARGET: Record<string, Record<string, number>> = {
   after: { z1: 0.25, z2: 0.4, z3: 0.18, z4: 0.5, z5: 0.3, z6: 0.22, f1: 0.3, f2: 0.26, r1: 0.9, h1: 0.31, h2: 0.45 },
 };
 const probs = (role: ModelRole) => (r: DataRecord) => probsWith(C, r.label!, TARGET[role]![r.id]!);
-const f32 = Math.fround;
-/** The confidence the attack reads from the float32 vector probsWith(C, y, p): p_y / Σ p (trueClassConfidence). */
-const pc = (p: number) => trueClassConfidence(Float32Array.from(probsWith(C, 0, p)), 0);
 
 /** The target's and the first `count` references' confidences on record r, from the tables. */
-function shadowsOf(role: ModelRole, r: DataRecord, count: number): RecordShadows {
-  const i = POOL.indexOf(r);
-  const ks = Array.from({ length: count }, (_, k) => k);
-  return {
-    id: r.id,
-    target: pc(TARGET[role]![r.id]!),
-    inside: ks.filter((k) => inside(k, i)).map((k) => pc(conf(k, i))),
-    outside: ks.filter((k) => !inside(k, i)).map((k) => pc(conf(k, i))),
-  };
-}
+const shadowsOf = (role: ModelRole, r: DataRecord, count: number): RecordShadows => shadowsFromTables(POOL, C, conf, inside, TARGET[role]![r.id]!, r, count);
 /** z points as rmiaScores takes them: `all` references, or only the OUT ones. */
 const zPoints = (role: ModelRole, zs: DataRecord[], count: number, which: 'all' | 'out') =>
   zs.map((z) => {
