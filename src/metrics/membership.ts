@@ -1,5 +1,5 @@
 /** One call producing every membership number the report needs, each with n and an interval. */
-import { bootstrapMembership, DEFAULT_FPRS } from './bootstrap.ts';
+import { bootstrapMembership, DEFAULT_FPRS, type BootstrapOptions } from './bootstrap.ts';
 import { ks2samp, type KsResult } from './ks.ts';
 import { maxFpCount, rankTable, summarizeCounts } from './roc.ts';
 
@@ -18,14 +18,8 @@ export interface MembershipMetrics {
   ks: KsResult;
 }
 
-export interface MembershipOptions {
-  seed: number;
-  iterations?: number;
-  level?: number;
-  fprs?: readonly number[];
-  /** Cluster labels (e.g. subjects) for a cluster bootstrap; see bootstrap.ts. */
-  clusters?: { pos: ArrayLike<string | number>; neg: ArrayLike<string | number> };
-}
+/** The bootstrap's options: seed, iterations, level, FPRs and optional cluster labels (see bootstrap.ts). */
+export type MembershipOptions = BootstrapOptions;
 
 /**
  * Point estimates from all the data, percentile intervals from the stratified bootstrap, and a
