@@ -79,20 +79,25 @@ export function createSignals(opts: {
     return s;
   };
 
-  /** One batch: memory de-duplication, then the disk cache, then the pool. */
-  function batch<T>(key: string, compute: () => Promise<T>, encode: (t: T) => unknown, decode: (s: any) => T): Promise<T> {
+  /**
+   * One batch: memory de-duplication, then the disk cache, then the pool. `cached` is false only for
+   * the call that ran `compute` (what the progress bar reports).
+   */
+  async function batch<T>(key: string, compute: () => Promise<T>, encode: (t: T) => unknown, decode: (s: any) => T): Promise<{ value: T; cached: boolean }> {
+    let cached = true;
     let p = inflight.get(key) as Promise<T> | undefined;
     if (!p) {
       p = (async () => {
         const stored = await opts.cache.get<unknown>(key);
         if (stored !== undefined) return decode(stored);
+        cached = false;
         const value = await compute();
         await opts.cache.set(key, encode(value));
         return value;
       })();
       inflight.set(key, p);
     }
-    return p;
+    return { value: await p, cached };
   }
 
   /** The shadow pool, packed once per audit: features and labels in shared memory, its content hash. */
@@ -108,6 +113,49 @@ export function createSignals(opts: {
       labels.set(Int32Array.from(pool, (r) => r.label!));
       return { setup, features, labels, dataKey: poolHash(pool, dim), ids: pool.map((r) => r.id), indexOf: new Map(pool.map((r, i) => [r.id, i])) };
     })());
+
+  /** Which pool records shadow `index` trains on: one hash per record, computed once per audit. */
+  const memberships = new Map<number, Uint8Array>();
+
+  /** Shadow `index` of the bank: trained in the pool unless the disk cache has it (batch() de-duplicates). */
+  async function shadowAt(index: number, classes: number): Promise<{ shadow: TrainedShadow; cached: boolean }> {
+    const { setup, features, labels, dataKey, ids } = await prepare();
+    const { dim, spec: sp } = setup;
+    let inside = memberships.get(index);
+    if (!inside) memberships.set(index, (inside = shadowMembership(ids, index, sp.seed)));
+    const rows = inside;
+    const key = sha256(JSON.stringify(['shadow/v2', sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
+    const { value, cached } = await batch(
+      key,
+      async () => {
+        const res = await opts.pool.run({
+          op: 'train',
+          architecture: sp.architecture,
+          training: sp.training,
+          // Each shadow's initialisation and shuffle get their own seed.
+          seed: (sp.seed * 1009 + index * 7919 + 1) >>> 0,
+          // Shared memory: the pool's features cross to the worker without a copy; the worker
+          // gathers this shadow's rows.
+          features,
+          labels,
+          rows: Int32Array.from([...rows.keys()].filter((r) => rows[r])),
+          dim,
+          classes,
+          query: features,
+        });
+        shadowsTrained++;
+        return res;
+      },
+      // Trained shadows are kept with their weights (base64 float32), not only their outputs.
+      (v) => ({ probs: f32ToBase64(v.probs), weights: v.weights.map((w) => ({ shape: w.shape, values: f32ToBase64(Float32Array.from(w.values)) })) }),
+      (v: { probs: string; weights: { shape: number[]; values: string }[] }) => ({
+        op: 'train' as const,
+        probs: base64ToF32(v.probs),
+        weights: v.weights.map((w) => ({ shape: w.shape, values: Array.from(base64ToF32(w.values)) })),
+      }),
+    );
+    return { shadow: { inside, probs: value.probs }, cached };
+  }
 
   const api = {
     get tokensScored() {
@@ -135,11 +183,9 @@ export function createSignals(opts: {
       const results = await Promise.all(
         parts.map(async (b) => {
           const key = sha256(JSON.stringify(['score/v1', m.sha256, stats, b]));
-          let cached = true;
-          const r = await batch(
+          const { value: r, cached } = await batch(
             key,
             async () => {
-              cached = false;
               const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats });
               tokensScored += b.reduce((s, x) => s + x.length, 0);
               return res.signals;
@@ -175,11 +221,9 @@ export function createSignals(opts: {
         parts.map(async (idx) => {
           const b = idx.map((i) => prompts[i]!);
           const key = sha256(JSON.stringify(['generate/v1', m.sha256, maxNewTokens, b]));
-          let cached = true;
-          const r = await batch(
+          const { value: r, cached } = await batch(
             key,
             async () => {
-              cached = false;
               return (await opts.pool.run({ op: 'generate', model: hfSpec(m), prompts: b, maxNewTokens })).tokens;
             },
             (t) => t,
@@ -219,13 +263,9 @@ export function createSignals(opts: {
             request = () => opts.pool.run({ op: 'classify', model: s, features, n: b.length, dim });
           }
           const key = sha256(JSON.stringify(['classify/v1', m.sha256, s.outputs, text ? 'text' : dim, content]));
-          let cached = true;
-          const r = await batch(
+          const { value: r, cached } = await batch(
             key,
-            async () => {
-              cached = false;
-              return request();
-            },
+            request,
             (v) => ({ classes: v.classes, probs: f32ToBase64(v.probs) }),
             (v: { classes: number; probs: string }) => ({ classes: v.classes, probs: base64ToF32(v.probs) }),
           );
@@ -249,62 +289,22 @@ export function createSignals(opts: {
         JSON.stringify(['fit/v2', req.architecture, req.training, req.seed, req.dim, req.classes, req.features.length, req.labels.length, req.query.length]) +
           sha256(Buffer.concat([Buffer.from(req.features.buffer), Buffer.from(req.labels.buffer), Buffer.from(req.query.buffer)])),
       );
-      return batch(
-        key,
-        async () => (await opts.pool.run({ op: 'train', ...req })).probs,
-        f32ToBase64,
-        base64ToF32,
-      );
+      return (await batch(key, async () => (await opts.pool.run({ op: 'train', ...req })).probs, f32ToBase64, base64ToF32)).value;
     },
 
     async shadows(count: number): Promise<ShadowBank> {
-      const prepared = await prepare();
-      const { setup, features, labels, dataKey, ids, indexOf } = prepared;
-      const { pool, dim, spec: sp } = setup;
+      const { setup, indexOf } = await prepare();
       // The class count is the target's output width (labels are checked against it there).
-      const targetProbs = await api.probabilities(setup.classesFrom, pool);
-      const classes = targetProbs[0]!.length;
+      const classes = (await api.probabilities(setup.classesFrom, setup.pool))[0]!.length;
       let done = 0;
       const models = await Promise.all(
-        Array.from({ length: count }, async (_, index): Promise<TrainedShadow> => {
-          const inside = shadowMembership(ids, index, sp.seed);
-          const key = sha256(JSON.stringify(['shadow/v2', sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
-          let cached = true;
-          const trained = await batch(
-            key,
-            async () => {
-              cached = false;
-              const res = await opts.pool.run({
-                op: 'train',
-                architecture: sp.architecture,
-                training: sp.training,
-                // Each shadow's initialisation and shuffle get their own seed.
-                seed: (sp.seed * 1009 + index * 7919 + 1) >>> 0,
-                // Shared memory: the pool's features cross to the worker without a copy; the
-                // worker gathers this shadow's rows.
-                features,
-                labels,
-                rows: Int32Array.from([...inside.keys()].filter((r) => inside[r])),
-                dim,
-                classes,
-                query: features,
-              });
-              shadowsTrained++;
-              return res;
-            },
-            // Trained shadows are kept with their weights (base64 float32), not only their outputs.
-            (v) => ({ probs: f32ToBase64(v.probs), weights: v.weights.map((w) => ({ shape: w.shape, values: f32ToBase64(Float32Array.from(w.values)) })) }),
-            (v: { probs: string; weights: { shape: number[]; values: string }[] }) => ({
-              op: 'train' as const,
-              probs: base64ToF32(v.probs),
-              weights: v.weights.map((w) => ({ shape: w.shape, values: Array.from(base64ToF32(w.values)) })),
-            }),
-          );
+        Array.from({ length: count }, async (_, index) => {
+          const { shadow, cached } = await shadowAt(index, classes);
           opts.progress?.({ op: 'train', model: 'shadow', done: ++done, total: count, cached });
-          return { inside, probs: trained.probs };
+          return shadow;
         }),
       );
-      return { pool, indexOf, classes, models };
+      return { pool: setup.pool, indexOf, classes, models };
     },
   };
   return api;
