@@ -41,19 +41,20 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
   const C = bank.classes;
 
   // Training rows: each shadow's output on each pool record, labelled by whether it trained on it.
-  const rowsOf = (keep: (label: number) => boolean): Rows => {
+  const byLabel = new Map<number, number[]>();
+  bank.pool.forEach((r, i) => (byLabel.get(r.label!) ?? (byLabel.set(r.label!, []), byLabel.get(r.label!)!)).push(i));
+  const rowsOf = (records: readonly number[]): Rows => {
     const rows = new Rows(C + 1);
-    bank.pool.forEach((r, i) => {
-      if (!keep(r.label!)) return;
+    for (const i of records) {
       for (let s = 0; s < e.count; s++) {
         const m = bank.models[s]!;
-        rows.add(m.probs.subarray(i * C, (i + 1) * C), r.label!, m.inside[i]!);
+        rows.add(m.probs.subarray(i * C, (i + 1) * C), bank.pool[i]!.label!, m.inside[i]!);
       }
-    });
+    }
     return rows;
   };
   const train = new Map<number, Rows>();
-  const classRows = (c: number) => train.get(c) ?? (train.set(c, rowsOf((y) => y === c)), train.get(c)!);
+  const classRows = (c: number) => train.get(c) ?? (train.set(c, rowsOf(byLabel.get(c) ?? [])), train.get(c)!);
   const usable = (c: number) => {
     const rows = classRows(c);
     return rows.n >= o.minPerClass && rows.labels.includes(0) && rows.labels.includes(1);
@@ -81,7 +82,7 @@ export async function collect(ctx: CollectContext<ShadowOptions>): Promise<Shokr
   await Promise.all(
     [...queries].map(async ([key, q]) => {
       // Only the classes audited records need get rows; the global model's rows only if one is pooled.
-      const rows = key === -1 ? rowsOf(() => true) : train.get(key)!;
+      const rows = key === -1 ? rowsOf(bank.pool.map((_, i) => i)) : train.get(key)!;
       const [features, query] = standardise(rows.features(), q.rows.features(), rows.width);
       const out = await ctx.signals.fit({
         architecture: { kind: 'mlp', layers: o.attackLayers },
