@@ -115,9 +115,11 @@ export function aucForest(findings: AuditResult['findings']): string {
     const y = 10 + i * rowH + rowH / 2;
     const label = `${f.attack} · ${f.model} · ${f.positive} vs ${f.negative}`.replace(/[<>&"]/g, '');
     const colour = f.positive.startsWith('forget') ? '#b3261e' : '#3c6e9f';
+    // no interval (too few people): the point alone, hollow
+    const line = f.auc.lo === null || f.auc.hi === null ? '' : `<line x1="${x(f.auc.lo).toFixed(1)}" x2="${x(f.auc.hi).toFixed(1)}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"/>`;
     return (
       `<text x="${left - 8}" y="${y + 4}" text-anchor="end" font-size="11">${label}</text>` +
-      `<line x1="${x(f.auc.lo).toFixed(1)}" x2="${x(f.auc.hi).toFixed(1)}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"/>` +
+      line +
       `<circle cx="${x(f.auc.value).toFixed(1)}" cy="${y}" r="3.5" fill="${colour}"/>`
     );
   });

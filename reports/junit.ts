@@ -10,13 +10,15 @@ export function renderJunit(result: AuditResult): string {
   const skipped = result.gates.filter((g) => g.status === 'inconclusive').length;
   const cases = result.gates.map((g) => {
     const head = `    <testcase classname="privacy-audit.${xml(result.gateModel)}" name="${xml(g.id)}">`;
+    // The gate's own three-valued status, for tools that read properties (JUnit has two states and "skipped").
+    const props = `\n      <properties><property name="status" value="${g.status}"/><property name="level" value="${g.level}"/></properties>`;
     let body = '';
     if (g.status === 'fail' && g.level === 'error')
       body = `\n      <failure message="${xml(g.message)}" type="${g.level}">expected ${xml(g.expected)}, actual ${xml(fmt(g.actual, 6))}</failure>\n    `;
     // A failed warning is reported, not failed: JUnit has no warning state.
     else if (g.status === 'fail') body = `\n      <system-out>WARNING: ${xml(g.message)} (expected ${xml(g.expected)})</system-out>\n    `;
-    else if (g.status === 'inconclusive') body = `\n      <skipped message="${xml(`inconclusive: ${g.message}`)}"/>\n    `;
-    return `${head}${body}</testcase>`;
+    else if (g.status === 'inconclusive') body = `\n      <skipped message="${xml(`INCONCLUSIVE: ${g.message}`)}"/>\n    `;
+    return `${head}${props}${body || '\n    '}</testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -1,6 +1,8 @@
 /**
- * The command line. Exit codes: 0 every error-level gate passed; 1 a gate failed or was inconclusive
- * (never a silent pass); 2 usage, config or input error (a message, no stack trace); 3 runtime failure.
+ * The command line. Exit codes: 0 pass (every error gate passed); 1 fail (an error gate failed);
+ * 4 inconclusive (no gate failed, but one could not decide: never a silent pass); 2 usage, config
+ * or input error (a message, no stack trace); 3 runtime failure. `--inconclusive fail|pass` maps 4
+ * to 1 or 0 for teams whose CI wants two values.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { runAudit } from './audit/run.ts';
 import { loadConfig } from './config/load.ts';
 import { prepareTabularDemo } from './demo/tabular.ts';
 import { InputError, isInputError } from './errors.ts';
+import { PRESETS, type AssertConfig } from './assert/index.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
 import { writeOutputs } from './outputs.ts';
 import { defaultWorkers } from './pool/index.ts';
@@ -33,7 +36,9 @@ Commands:
                           Purchase-100-like classifier trained here (before) and retrained without
                           the forget customers (after), audited with shadow models
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
-                          id, score, member[, model, subject]; higher score = more likely member)
+                          id, score, member[, model, subject]; higher score = more likely member).
+                          With a split column (forget, retain, holdout) and model roles (before,
+                          after, retrained): the same comparisons and gates as run (--preset P)
   evaluate --observations F --attack lira|rmia [--offline] [--fixed-variance] [--gamma G] [--a A]
                           [--per-record]: LiRA or RMIA on shadow-model outputs computed elsewhere
                           (JSONL: model, id, confidence, member[, population])
@@ -52,12 +57,20 @@ Options:
   --pdf                   also print report.html to report.pdf (A4) with Debian's chromium
   --reveal                run/demo: real subject ids and unmasked PII in the outputs, for
                           authorised internal review (the report says so at the top)
+  --inconclusive fail|pass
+                          exit 1 or 0 instead of 4 when the verdict is inconclusive
+  --preset P              evaluate with splits: privacy-audit:unlearning (default),
+                          privacy-audit:anonymisation or none
   -h, --help              this help
   -v, --version           print the version
 
-Exit codes: 0 pass, 1 a gate failed or was inconclusive, 2 usage/config/input error, 3 runtime failure.`;
+Exit codes: 0 pass, 1 fail, 4 inconclusive, 2 usage/config/input error, 3 runtime failure.`;
 
-const exitFor = (r: AuditResult): number => (r.verdict === 'pass' ? 0 : 1);
+export const EXIT = { pass: 0, fail: 1, input: 2, runtime: 3, inconclusive: 4 } as const;
+
+/** The verdict's exit code; `inconclusive` may be mapped to fail or pass by --inconclusive. */
+const exitFor = (r: AuditResult, inconclusive: 'fail' | 'pass' | undefined): number =>
+  r.verdict === 'pass' ? EXIT.pass : r.verdict === 'fail' ? EXIT.fail : inconclusive === 'fail' ? EXIT.fail : inconclusive === 'pass' ? EXIT.pass : EXIT.inconclusive;
 
 function printSummary(r: AuditResult, out?: string): void {
   const e = (s: string) => process.stderr.write(`${s}\n`);
@@ -100,10 +113,12 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     log(`runtime failure in ${failed.map((a) => `${a.id} (${a.reason})`).join('; ')}`);
     return 3;
   }
-  return exitFor(result);
+  return exitFor(result, flags.inconclusive);
 }
 
 interface Flags {
+  inconclusive?: 'fail' | 'pass';
+  preset?: AssertConfig['preset'];
   pdf: boolean;
   reveal: boolean;
   out?: string;
@@ -140,6 +155,8 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         pdf: { type: 'boolean', default: false },
         reveal: { type: 'boolean', default: false },
+        inconclusive: { type: 'string' },
+        preset: { type: 'string' },
         scores: { type: 'string' },
         observations: { type: 'string' },
         attack: { type: 'string' },
@@ -164,7 +181,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const seed = values.seed === undefined ? 1 : Number(values.seed);
     if (!Number.isInteger(seed)) throw new InputError(`--seed expects an integer, got "${values.seed}"`);
+    if (values.inconclusive !== undefined && values.inconclusive !== 'fail' && values.inconclusive !== 'pass')
+      throw new InputError(`--inconclusive expects fail or pass, got "${values.inconclusive}"`);
+    const presets = Object.keys(PRESETS);
+    if (values.preset !== undefined && !presets.includes(values.preset)) throw new InputError(`--preset expects one of ${presets.join(', ')}, got "${values.preset}"`);
     const flags: Flags = {
+      ...(values.inconclusive ? { inconclusive: values.inconclusive as 'fail' | 'pass' } : {}),
+      ...(values.preset ? { preset: values.preset as AssertConfig['preset'] } : {}),
       out: values.out,
       cacheDir: values['cache-dir'],
       workers: positiveInt('workers', values.workers),
@@ -213,13 +236,17 @@ export async function main(argv: string[]): Promise<number> {
             bootstrap: flags.bootstrap,
           });
         } else if (flags.scores) {
-          result = await evaluateScores(path.resolve(flags.scores), { seed: flags.seed, bootstrap: flags.bootstrap });
+          result = await evaluateScores(path.resolve(flags.scores), {
+            seed: flags.seed,
+            bootstrap: flags.bootstrap,
+            ...(flags.preset ? { assert: { preset: flags.preset, assertions: {} } } : {}),
+          });
         } else throw new InputError('evaluate needs --scores <file.jsonl|file.csv> or --observations <file.jsonl> --attack lira|rmia');
         if (flags.out) await writeOutputs(path.resolve(flags.out), result);
         if (flags.pdf && flags.out) await writePdf(path.join(path.resolve(flags.out), 'report.html'), path.join(path.resolve(flags.out), 'report.pdf'));
         if (flags.json) process.stdout.write(renderJson(result));
         else printSummary(result, flags.out);
-        return exitFor(result);
+        return exitFor(result, flags.inconclusive);
       }
       case 'report': {
         const file = rest[0];
@@ -241,7 +268,7 @@ export async function main(argv: string[]): Promise<number> {
         await writeOutputs(out, result, run);
         if (flags.pdf) await writePdf(path.join(out, 'report.html'), path.join(out, 'report.pdf'));
         printSummary(result, out);
-        return exitFor(result);
+        return exitFor(result, flags.inconclusive);
       }
       case 'verify': {
         const file = rest[0];

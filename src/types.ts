@@ -29,3 +29,13 @@ export interface Estimate {
   lo: number;
   hi: number;
 }
+
+/**
+ * An estimate whose interval is withheld (lo = hi = null) where no method can keep its promise at
+ * this n (e.g. fewer than 3 people on a side): the report then says why instead of printing one.
+ */
+export interface MaybeEstimate {
+  value: number;
+  lo: number | null;
+  hi: number | null;
+}

@@ -1,8 +1,8 @@
 /**
  * The gates of a run: the configured assertions (`assert:` in the config; the
  * `privacy-audit:unlearning` preset by default), plus, when there is an `after` model and no
- * retrained one, a warning per membership attack that the after model's forget-vs-holdout interval
- * should contain 0.5 (see src/assert for the rules and why a gate is inconclusive).
+ * retrained one, a warning per membership attack when the after model's forget-vs-holdout interval
+ * lies wholly below chance (over-forgetting; see src/assert for the rules).
  */
 import { evaluateAssertions, resolveAssertions, type AssertConfig, type AttackStatus, type GateResult } from '../assert/index.ts';
 import type { Comparison } from './compare.ts';
@@ -12,6 +12,9 @@ export { verdictOf, type AttackStatus, type GateResult, type GateStatus, type Ve
 
 /** The default gate's AUC ceiling (privacy-audit:unlearning), also used by `evaluate --scores`. */
 export const DEFAULT_MAX_AUC = 0.6;
+
+/** How far below chance the deleted people may look, without a retrained model, before a warning. */
+export const OVER_FORGETTING_MARGIN = 0.05;
 
 export function defaultGates(
   input: {
@@ -33,21 +36,23 @@ export function defaultGates(
     extraction: input.extraction,
     comparisons,
   });
-  // Without a retrained model, the deleted people should look exactly like people never seen: the
-  // interval should contain 0.5 (below it is over-forgetting, itself a signal). A warning, not an
-  // error: with several attacks, one interval in twenty misses 0.5 by chance.
+  // Without a retrained model, nothing says how the deleted people *should* look; the one thing that
+  // is wrong for sure is looking less like members than people never seen (over-forgetting singles
+  // them out). A warning per membership attack, decided by the whole interval like every gate.
   if (input.gateModel === 'after' && !models.has('retrained')) {
     for (const f of input.findings) {
       if (f.model !== 'after' || f.positive !== 'forget' || f.negative !== 'holdout') continue;
-      const contains = f.auc.lo <= 0.5 && f.auc.hi >= 0.5;
-      gates.push({
-        id: `after.forget.${f.attack}.auc-contains-0.5`,
-        level: 'warn',
-        status: contains ? 'pass' : 'fail',
-        expected: 'auc.lo <= 0.5 <= auc.hi',
-        actual: f.auc.value,
-        message: `forget-vs-holdout AUC ${f.auc.value.toFixed(3)} [${f.auc.lo.toFixed(3)}, ${f.auc.hi.toFixed(3)}] on after; two-sample KS D = ${f.ks.statistic.toFixed(3)}, p = ${f.ks.pvalue.toPrecision(3)}${contains ? '' : f.auc.hi < 0.5 ? ' (below chance: over-forgetting)' : ''}`,
-      });
+      const { lo, hi, value } = f.auc;
+      const ks = `two-sample KS D = ${f.ks.statistic.toFixed(3)}, p = ${f.ks.pvalue.toPrecision(3)}`;
+      const base = { id: `after.forget.${f.attack}.over-forgetting`, level: 'warn' as const, expected: `95% interval not wholly below 0.5 - ${OVER_FORGETTING_MARGIN}`, actual: value };
+      if (lo === null || hi === null) {
+        gates.push({ ...base, status: 'inconclusive', message: `forget-vs-holdout AUC ${value.toFixed(3)} on after: too few people for an interval; ${ks}` });
+        continue;
+      }
+      const text = `forget-vs-holdout AUC ${value.toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}] on after; ${ks}`;
+      const floor = 0.5 - OVER_FORGETTING_MARGIN;
+      const status = hi < floor ? 'fail' : lo >= floor ? 'pass' : 'inconclusive';
+      gates.push({ ...base, status, interval: { lo, hi, level: 0.95 }, message: status === 'fail' ? `${text}: wholly below ${floor}, over-forgetting` : text });
     }
   }
   return gates;

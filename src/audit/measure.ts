@@ -5,8 +5,9 @@
 import type { ExposureObservation, ExtractionObservation, MembershipObservation, SplitName } from '../../attacks/types.ts';
 import { subjectMeans } from './subjects.ts';
 import { sha256 } from '../cache.ts';
-import { bootstrapMembership, clopperPearson, epsilonLowerBound, membershipMetrics, minDetectableAuc, rocCurve } from '../metrics/index.ts';
-import type { Estimate, ModelRole } from '../types.ts';
+import { clopperPearson, epsilonLowerBound, membershipMetrics, minDetectableAuc, rocCurve } from '../metrics/index.ts';
+import { aucInference, aucInterval, clusteredDelong, type AucInference } from '../metrics/delong.ts';
+import type { Estimate, MaybeEstimate, ModelRole } from '../types.ts';
 
 export const FPRS = ['0.001', '0.01', '0.1'] as const;
 
@@ -16,26 +17,45 @@ export interface Finding {
   positive: string;
   negative: string;
   status: 'ok';
+  /** Records on each side. */
   n: { positive: number; negative: number };
-  auc: Estimate;
-  tprAtFpr: Record<(typeof FPRS)[number], Estimate>;
+  /**
+   * People on each side: the unit of evidence. A record without a subject counts as its own person.
+   * `unit` says which it was: 'subject' when every record names its subject, else 'record'.
+   */
+  people: { positive: number; negative: number };
+  unit: 'subject' | 'record';
+  /**
+   * AUC with its 95% interval: clustered DeLong (people as clusters), logit scale, t quantile.
+   * lo/hi are null when there are fewer than MIN_PEOPLE people on a side (no method keeps a 95%
+   * promise there); `inference` keeps what a gate needs to test any threshold.
+   */
+  auc: MaybeEstimate;
+  inference: AucInference;
+  /**
+   * TPR at FPR x with a cluster-bootstrap interval, or null when there are fewer than 10/x negative
+   * people: "not estimable at this size".
+   */
+  tprAtFpr: Record<(typeof FPRS)[number], MaybeEstimate | null>;
   advantage: Estimate;
   ks: { statistic: number; pvalue: number };
   /**
-   * How the intervals were resampled: by subject (cluster bootstrap) when every record names one,
-   * since a person's records share their PII and are not independent; else by record.
+   * The cluster bootstrap behind the TPR@FPR and advantage intervals: people are resampled, and the
+   * seed comes from the run seed and the two sets of people only (identical scores → identical intervals).
    */
-  bootstrap: { unit: 'subject' | 'record'; iterations: number; clusters?: { positive: number; negative: number } };
+  bootstrap: { unit: 'subject' | 'record'; iterations: number };
   /**
-   * Smallest AUC this n detects with 80% power at α = 0.05 (Hanley–McNeil), on the effective n
-   * (records ÷ design effect, the cluster-to-record bootstrap variance ratio): what "no signal" can mean.
+   * Smallest AUC this test detects with 80% power at α = 0.05 (Hanley–McNeil) on the effective n:
+   * records ÷ design effect (clustered over record-level DeLong variance), never below the number
+   * of people. What "no signal" can mean.
    */
-  power: { minDetectableAuc: number; designEffect: number };
+  power: { minDetectableAuc: number; designEffect: number; effective: { positive: number; negative: number } };
   /**
-   * Empirical ε lower bound (δ = 0) from this attack's errors at a threshold chosen on a held-out half;
-   * `cap` is the most this n could show (a perfect attack).
+   * Empirical ε lower bound (δ = 0) from this attack's errors over people (each person's mean
+   * score) at a threshold chosen on a held-out half; `cap` is the most this n could show. Indicative
+   * only: it assumes members were chosen at random, and deletion requests are not.
    */
-  epsilon?: { lowerBound: number; cap: number; delta: number };
+  epsilon?: { lowerBound: number; cap: number; delta: number; unit: 'subject' | 'record' };
   /** The ROC curve, thinned to at most ~100 points (for the report's log-log plot). */
   roc?: { fpr: number[]; tpr: number[] };
   /** Score histograms of both sides over shared bins (for the report). */
@@ -78,28 +98,45 @@ export function histogram(pos: number[], neg: number[], bins = 30): NonNullable<
   return { edges, positive: count(pos), negative: count(neg) };
 }
 
-export interface ExtractionSummary {
-  attack: string;
-  model: ModelRole;
-  split: SplitName;
-  trials: number;
-  hits: number;
-  rate: Estimate;
-  near: { hits: number; rate: Estimate };
-  skipped: number;
-  subjects: { total: number; leaked: number };
-}
-
-/** A per-comparison bootstrap seed, so adding an attack never changes another attack's intervals. */
+/** A seed derived from the run seed and the given parts (hashes, never names, where intervals depend on it). */
 export function derivedSeed(seed: number, ...parts: string[]): number {
   return parseInt(sha256(JSON.stringify([seed, ...parts])).slice(0, 8), 16);
+}
+
+/**
+ * The resampling seed of a comparison: the run seed and the two sets of people, never an attack's
+ * or a model's name, so identical scores on the same people give identical intervals.
+ */
+export function peopleSeed(seed: number, positive: Iterable<string>, negative: Iterable<string>): number {
+  const digest = (xs: Iterable<string>) => sha256([...new Set(xs)].sort().join('\u0000'));
+  return derivedSeed(seed, 'people', digest(positive), digest(negative));
 }
 
 export interface ScoredSplit {
   name: string;
   scores: number[];
-  /** Subject of each record; when every record has one, intervals resample subjects. */
+  /** Record ids (same order); a record without a subject is its own person. */
+  ids?: string[];
+  /** Subject of each record; people are the unit of every interval. */
   subjects?: (string | undefined)[];
+}
+
+/** The person each score belongs to: its subject, else its record (its own person). */
+export function peopleOf(s: ScoredSplit): string[] {
+  return s.scores.map((_, i) => {
+    const subject = s.subjects?.[i];
+    return subject !== undefined ? `s:${subject}` : `r:${s.ids?.[i] ?? String(i)}`;
+  });
+}
+
+/** Mean score per person, in order of first appearance. */
+export function personMeans(scores: number[], people: string[]): number[] {
+  const sum = new Map<string, [number, number]>();
+  scores.forEach((x, i) => {
+    const e = sum.get(people[i]!) ?? [0, 0];
+    sum.set(people[i]!, [e[0] + x, e[1] + 1]);
+  });
+  return [...sum.values()].map(([t, n]) => t / n);
 }
 
 export function membershipFinding(
@@ -109,19 +146,32 @@ export function membershipFinding(
   negative: ScoredSplit,
   opts: { seed: number; iterations: number },
 ): Finding {
-  const seed = derivedSeed(opts.seed, attack, model, positive.name, negative.name);
-  const clustered = (s: ScoredSplit): s is ScoredSplit & { subjects: string[] } =>
-    s.subjects !== undefined && s.subjects.length === s.scores.length && s.subjects.every((x) => x !== undefined);
-  const clusters =
-    clustered(positive) && clustered(negative) ? { pos: positive.subjects, neg: negative.subjects } : undefined;
+  const posPeople = peopleOf(positive);
+  const negPeople = peopleOf(negative);
+  const named = (s: ScoredSplit) => s.subjects !== undefined && s.subjects.length === s.scores.length && s.subjects.every((x) => x !== undefined);
+  const unit = named(positive) && named(negative) ? 'subject' : 'record';
+  const clusters = { pos: posPeople, neg: negPeople };
+  const seed = peopleSeed(opts.seed, posPeople, negPeople);
+  const delong = clusteredDelong([{ pos: positive.scores, neg: negative.scores }], clusters);
+  const plain = clusteredDelong([{ pos: positive.scores, neg: negative.scores }]);
+  const auc = delong.aucs[0]!;
+  const people = delong.people;
+  const inference = aucInference(auc, delong.cov[0]![0]!, people);
+  const ci = aucInterval(inference, 0.95);
   const m = membershipMetrics(positive.scores, negative.scores, { seed, iterations: opts.iterations, clusters });
-  let designEffect = 1;
-  if (clusters) {
-    const plain = bootstrapMembership(positive.scores, negative.scores, { seed, iterations: opts.iterations });
-    const w = plain.auc.hi - plain.auc.lo;
-    if (w > 0) designEffect = Math.max(1, ((m.auc.hi - m.auc.lo) / w) ** 2);
+  const tprAtFpr = {} as Finding['tprAtFpr'];
+  for (const x of FPRS) {
+    // below 10/x negative people, the FPR x is a handful of people (or none): not estimable
+    tprAtFpr[x] = people.negative >= 10 / Number(x) ? m.tprAtFpr[x]! : null;
   }
-  const effective = (n: number) => Math.max(1, Math.floor(n / designEffect));
+  const vRecords = plain.cov[0]![0]!;
+  const designEffect = vRecords > 0 ? Math.max(1, delong.cov[0]![0]! / vRecords) : 1;
+  const effective = {
+    positive: Math.max(people.positive, Math.floor(m.n.positive / designEffect)),
+    negative: Math.max(people.negative, Math.floor(m.n.negative / designEffect)),
+  };
+  // ε over people: each person's mean score, so one person's many records do not count many times
+  const eps = epsilonLowerBound(personMeans(positive.scores, posPeople), personMeans(negative.scores, negPeople), { seed: derivedSeed(seed, 'epsilon') });
   return {
     attack,
     model,
@@ -129,17 +179,16 @@ export function membershipFinding(
     negative: negative.name,
     status: 'ok',
     n: m.n,
-    auc: m.auc,
-    tprAtFpr: m.tprAtFpr,
+    people,
+    unit,
+    auc: { value: auc, lo: ci ? ci.lo : null, hi: ci ? ci.hi : null },
+    inference,
+    tprAtFpr,
     advantage: m.advantage,
     ks: m.ks,
-    bootstrap: clusters
-      ? { unit: 'subject', iterations: opts.iterations, clusters: { positive: new Set(clusters.pos).size, negative: new Set(clusters.neg).size } }
-      : { unit: 'record', iterations: opts.iterations },
-    power: { minDetectableAuc: minDetectableAuc(effective(m.n.positive), effective(m.n.negative)), designEffect },
-    epsilon: (({ lowerBound, cap, delta }) => ({ lowerBound, cap, delta }))(
-      epsilonLowerBound(positive.scores, negative.scores, { seed: derivedSeed(opts.seed, 'epsilon', attack, model, positive.name, negative.name) }),
-    ),
+    bootstrap: { unit, iterations: opts.iterations },
+    power: { minDetectableAuc: minDetectableAuc(effective.positive, effective.negative), designEffect, effective },
+    epsilon: { lowerBound: eps.lowerBound, cap: eps.cap, delta: eps.delta, unit },
     roc: thinRoc(rocCurve(positive.scores, negative.scores)),
     histogram: histogram(positive.scores, negative.scores),
   };
@@ -162,8 +211,8 @@ export function membershipFindings(
         membershipFinding(
           attack,
           o.model,
-          { name: pos, scores: p.scores, subjects: p.subjects },
-          { name: 'holdout', scores: holdout.scores, subjects: holdout.subjects },
+          { name: pos, scores: p.scores, ids: p.ids, subjects: p.subjects },
+          { name: 'holdout', scores: holdout.scores, ids: holdout.ids, subjects: holdout.subjects },
           opts,
         ),
       );
@@ -172,27 +221,47 @@ export function membershipFindings(
   return out;
 }
 
+
+export interface ExtractionSummary {
+  attack: string;
+  model: ModelRole;
+  split: SplitName;
+  /** Prompts tried and prompts that emitted their target exactly (descriptive; not independent). */
+  trials: number;
+  hits: number;
+  /**
+   * People leaked / people tried, with a 95% Clopper–Pearson interval over people: a person is
+   * leaked when any of their prompts emitted its target. People, not prompts, are independent.
+   */
+  rate: Estimate;
+  /** Approximate matches: prompts, people, and the rate over people. */
+  near: { hits: number; people: number; rate: Estimate };
+  skipped: number;
+  /** People tried and people leaked (the numbers behind `rate`). */
+  subjects: { total: number; leaked: number };
+}
+
 export function extractionSummaries(attack: string, observations: ExtractionObservation[]): ExtractionSummary[] {
   const out: ExtractionSummary[] = [];
+  const person = (t: { subject: string | undefined; recordId: string }) => t.subject ?? `record:${t.recordId}`;
   for (const o of observations) {
     for (const split of ['forget', 'retain', 'holdout'] as const) {
       const trials = o.trials.filter((t) => t.split === split);
       const skipped = o.skipped[split] ?? 0;
       if (trials.length === 0 && skipped === 0) continue;
-      const hits = trials.filter((t) => t.hit).length;
-      const near = trials.filter((t) => t.near).length;
-      const subjects = new Set(trials.map((t) => t.subject ?? `record:${t.recordId}`));
-      const leaked = new Set(trials.filter((t) => t.hit).map((t) => t.subject ?? `record:${t.recordId}`));
+      const people = new Set(trials.map(person));
+      const leaked = new Set(trials.filter((t) => t.hit).map(person));
+      const near = new Set(trials.filter((t) => t.near).map(person));
       out.push({
         attack,
         model: o.model,
         split,
         trials: trials.length,
-        hits,
-        rate: rate(hits, trials.length),
-        near: { hits: near, rate: rate(near, trials.length) },
+        hits: trials.filter((t) => t.hit).length,
+        rate: rate(leaked.size, people.size),
+        near: { hits: trials.filter((t) => t.near).length, people: near.size, rate: rate(near.size, people.size) },
         skipped,
-        subjects: { total: subjects.size, leaked: leaked.size },
+        subjects: { total: people.size, leaked: leaked.size },
       });
     }
   }
@@ -220,9 +289,10 @@ export function subjectFindings(
     const h = o.splits.holdout;
     if (!f || !h) continue;
     if (!f.subjects.some((s) => s !== undefined) || !h.subjects.some((s) => s !== undefined)) continue;
-    const pos = [...subjectMeans(f).values()];
-    const neg = [...subjectMeans(h).values()];
-    out.push(membershipFinding(attack, o.model, { name: 'forget-subjects', scores: pos }, { name: 'holdout-subjects', scores: neg }, opts));
+    const pos = subjectMeans(f);
+    const neg = subjectMeans(h);
+    const split = (name: string, m: Map<string, number>): ScoredSplit => ({ name, scores: [...m.values()], ids: [...m.keys()], subjects: [...m.keys()] });
+    out.push(membershipFinding(attack, o.model, split('forget-subjects', pos), split('holdout-subjects', neg), opts));
   }
   return out;
 }

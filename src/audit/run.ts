@@ -199,7 +199,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         if (mem.length > 0) {
           membershipObs.set(id, mem);
           findings.push(...membershipFindings(id, mem, stats), ...subjectFindings(id, mem, stats));
-          comparisons.push(...membershipComparisons(id, mem, stats));
+          comparisons.push(...membershipComparisons(id, mem));
         }
         if (ext.length > 0) {
           extractionObs.set(id, ext);

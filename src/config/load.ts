@@ -308,7 +308,7 @@ function validateAssertions(
     const family = opts.attackFamily?.(parsed.attack);
     const wants = parsed.kind === 'extraction' ? 'extraction' : 'membership';
     if (family && family !== wants)
-      throw loc.error(field, `unknown gate "${name}": ${parsed.attack} is a ${family} attack; its metrics are ${family === 'membership' ? 'auc, advantage, tpr@…, and privleak' : 'rate, near-rate, hits, subjects-leaked'}`);
+      throw loc.error(field, `unknown gate "${name}": ${parsed.attack} is a ${family} attack; its metrics are ${family === 'membership' ? 'auc, advantage, tpr@…, equivalence and privleak' : 'rate, near-rate, hits, subjects-leaked'}`);
   }
   return cfg;
 }

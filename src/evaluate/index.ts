@@ -1,27 +1,25 @@
 /** `privacy-audit evaluate --scores`: our statistics and outputs on scores computed elsewhere. */
 import path from 'node:path';
-import { DEFAULT_MAX_AUC, verdictOf, type GateResult } from '../audit/gates.ts';
-import { membershipFinding, type Finding } from '../audit/measure.ts';
+import type { MembershipObservation, SplitName } from '../../attacks/types.ts';
+import { memberGates, type AssertConfig } from '../assert/index.ts';
+import { membershipComparisons } from '../audit/compare.ts';
+import { DEFAULT_MAX_AUC, defaultGates, verdictOf, type GateResult } from '../audit/gates.ts';
+import { membershipFinding, membershipFindings, subjectFindings, type Finding } from '../audit/measure.ts';
+import type { ModelRole } from '../types.ts';
 import { sha256 } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { SCHEMA_VERSION, type AuditResult } from '../result/types.ts';
 import { TOOL } from '../version.ts';
-import { readScores } from './scores.ts';
+import { readScores, type ScoreRow } from './scores.ts';
 import { readObservations } from '../shadow/observations.ts';
 import { liraScores, rmiaScores } from '../shadow/scores.ts';
 import { readFile } from 'node:fs/promises';
 
-/** The default gate for supplied scores: members must not be separable (AUC upper bound ≤ 0.6). */
-function memberGate(f: Finding): GateResult {
-  return {
-    id: `${f.model}.member.${f.attack}.auc`,
-    level: 'error',
-    status: f.auc.hi <= DEFAULT_MAX_AUC ? 'pass' : 'fail',
-    expected: `auc.hi <= ${DEFAULT_MAX_AUC}`,
-    actual: f.auc.hi,
-    message: `member-vs-nonmember AUC ${f.auc.value.toFixed(3)} [${f.auc.lo.toFixed(3)}, ${f.auc.hi.toFixed(3)}]`,
-  };
-}
+/**
+ * The default gate for supplied member / non-member scores: members must not be separable
+ * (the 95% interval of the AUC wholly ≤ 0.6), three-valued like every gate.
+ */
+const memberGate = (findings: Finding[]): GateResult[] => memberGates(findings, { max: DEFAULT_MAX_AUC });
 
 /** The parts of an `evaluate` result that do not depend on what was supplied: no extraction, no subjects. */
 async function evaluateResult(
@@ -52,39 +50,88 @@ async function evaluateResult(
   };
 }
 
-export async function evaluateScores(file: string, opts: { seed: number; bootstrap?: number }): Promise<AuditResult> {
+export async function evaluateScores(file: string, opts: { seed: number; bootstrap?: number; assert?: AssertConfig }): Promise<AuditResult> {
   const rows = await readScores(file);
+  const iterations = opts.bootstrap ?? 1000;
+  if (rows.some((r) => r.split !== undefined)) return evaluateSplitScores(file, rows, { seed: opts.seed, iterations, assert: opts.assert });
   const models = [...new Set(rows.map((r) => r.model))];
   const findings = models.map((model) => {
     const mine = rows.filter((r) => r.model === model);
     const members = mine.filter((r) => r.member);
     const nonmembers = mine.filter((r) => !r.member);
-    const pos = members.map((r) => r.score);
-    const neg = nonmembers.map((r) => r.score);
-    if (pos.length === 0 || neg.length === 0)
-      throw new InputError(`model "${model}" needs both members and non-members (has ${pos.length} members, ${neg.length} non-members)`, { file, field: 'member' });
-    return membershipFinding(
-      'scores',
-      model,
-      { name: 'member', scores: pos, subjects: members.map((r) => r.subject) },
-      { name: 'nonmember', scores: neg, subjects: nonmembers.map((r) => r.subject) },
-      { seed: opts.seed, iterations: opts.bootstrap ?? 1000 },
-    );
+    if (members.length === 0 || nonmembers.length === 0)
+      throw new InputError(`model "${model}" needs both members and non-members (has ${members.length} members, ${nonmembers.length} non-members)`, { file, field: 'member' });
+    const side = (name: string, xs: ScoreRow[]) => ({ name, scores: xs.map((r) => r.score), ids: xs.map((r) => r.id), subjects: xs.map((r) => r.subject) });
+    return membershipFinding('scores', model, side('member', members), side('nonmember', nonmembers), { seed: opts.seed, iterations });
   });
-  const gates = findings.map(memberGate);
+  const gates = memberGate(findings);
   return evaluateResult('scores', file, opts.seed, gates, {
     gateModel: models.length === 1 ? models[0]! : models.join(','),
-    data: Object.fromEntries(
-      models.map((m) => {
-        const mine = rows.filter((r) => r.model === m);
-        return [m, { records: mine.length, subjects: new Set(mine.map((r) => r.subject ?? r.id)).size }];
-      }),
-    ),
+    data: dataOf(rows, models),
     models: models.map((m) => ({ role: m, ref: 'scores' })),
-    attacks: [{ id: 'scores', family: 'membership', status: 'ok', title: 'Scores supplied by the user', options: {}, reference: 'user-supplied scores' }],
+    attacks: [SCORES_ATTACK],
     findings,
     config: { scores: path.basename(file), seed: opts.seed },
   });
+}
+
+const SCORES_ATTACK = { id: 'scores', family: 'membership' as const, status: 'ok' as const, title: 'Scores supplied by the user', options: {}, reference: 'user-supplied scores' };
+
+function dataOf(rows: ScoreRow[], models: string[]): AuditResult['data'] {
+  return Object.fromEntries(
+    models.map((m) => {
+      const mine = rows.filter((r) => r.model === m);
+      return [m, { records: mine.length, subjects: new Set(mine.map((r) => r.subject ?? r.id)).size }];
+    }),
+  );
+}
+
+const ROLES: ModelRole[] = ['before', 'after', 'retrained'];
+
+/**
+ * Scores with a `split` (forget, retain, holdout) per row: the same findings, positive controls,
+ * comparisons (equivalence with `retrained`, PrivLeak, before → after), gates and verdict as `run`,
+ * for teams that score their models in their own pipelines. Models are roles: before, after, retrained.
+ */
+async function evaluateSplitScores(file: string, rows: ScoreRow[], opts: { seed: number; iterations: number; assert?: AssertConfig }): Promise<AuditResult> {
+  const bad = rows.find((r) => r.split === undefined);
+  if (bad) throw new InputError('every row needs a split (forget, retain or holdout) when any row has one', { file, line: bad.line, field: 'split' });
+  const models = [...new Set(rows.map((r) => r.model))];
+  const wrong = rows.find((r) => !ROLES.includes(r.model as ModelRole));
+  if (wrong) throw new InputError(`with splits, "model" is a model role (${ROLES.join(', ')}; default before), got "${wrong.model}"`, { file, line: wrong.line, field: 'model' });
+  // Paired comparisons need every model to score the same records: the same ids per split, in one order.
+  const idsOf = (m: string, split: SplitName) => rows.filter((r) => r.model === m && r.split === split).map((r) => r.id).sort();
+  for (const split of ['forget', 'retain', 'holdout'] as const) {
+    const first = idsOf(models[0]!, split).join('\u0000');
+    for (const m of models.slice(1))
+      if (idsOf(m, split).join('\u0000') !== first)
+        throw new InputError(`model "${m}" scored other ${split} records than model "${models[0]}": every model must score the same records (paired comparisons)`, { file, field: 'id' });
+  }
+  if (idsOf(models[0]!, 'holdout').length === 0) throw new InputError('no holdout rows: membership is measured against records no model trained on', { file, field: 'split' });
+  const observations: MembershipObservation[] = models.map((m) => {
+    const splits: MembershipObservation['splits'] = {};
+    for (const split of ['forget', 'retain', 'holdout'] as const) {
+      const mine = rows.filter((r) => r.model === m && r.split === split).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      if (mine.length > 0) splits[split] = { ids: mine.map((r) => r.id), subjects: mine.map((r) => r.subject), scores: mine.map((r) => r.score) };
+    }
+    return { family: 'membership', model: m as ModelRole, splits };
+  });
+  const stats = { seed: opts.seed, iterations: opts.iterations };
+  const findings = [...membershipFindings('scores', observations, stats), ...subjectFindings('scores', observations, stats)];
+  const comparisons = membershipComparisons('scores', observations);
+  const gateModel = models.includes('after') ? 'after' : 'before';
+  const gates = defaultGates({ gateModel, attacks: [SCORES_ATTACK], findings, extraction: [], comparisons }, opts.assert);
+  return {
+    ...(await evaluateResult('scores', file, opts.seed, gates, {
+      gateModel,
+      data: dataOf(rows, models),
+      models: models.map((m) => ({ role: m, ref: 'scores' })),
+      attacks: [SCORES_ATTACK],
+      findings,
+      config: { scores: path.basename(file), seed: opts.seed, ...(opts.assert ? { assert: opts.assert } : {}) },
+    })),
+    comparisons,
+  };
 }
 
 export interface ObservationOptions {
@@ -127,7 +174,7 @@ export async function evaluateObservations(file: string, opts: ObservationOption
     ...(opts.attack === 'rmia' ? { gamma: opts.gamma ?? 2, ...(opts.offline ? { a: opts.a ?? 0.3 } : {}) } : {}),
   };
   const withRecords = opts.perRecord ? { ...finding, records: obs.records.map((r, i) => ({ id: r.id, score: scores[i]! })) } : finding;
-  const gates = [memberGate(finding)];
+  const gates = memberGate([finding]);
   return evaluateResult('observations', file, opts.seed, gates, {
     gateModel: 'target',
     data: {

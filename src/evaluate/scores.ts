@@ -13,7 +13,12 @@ export interface ScoreRow {
   member: boolean;
   model: string;
   subject?: string;
+  /** forget, retain or holdout: with splits, evaluate runs the same comparisons and gates as `run`. */
+  split?: 'forget' | 'retain' | 'holdout';
+  line: number;
 }
+
+const SPLITS = ['forget', 'retain', 'holdout'] as const;
 
 export async function readScores(file: string): Promise<ScoreRow[]> {
   let text: string;
@@ -55,15 +60,22 @@ export async function readScores(file: string): Promise<ScoreRow[]> {
     if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === '') throw new InputError('expected a non-empty string id', at('id'));
     const score = typeof obj.score === 'string' && obj.score.trim() !== '' ? Number(obj.score) : obj.score;
     if (typeof score !== 'number' || !Number.isFinite(score)) throw new InputError(`expected a finite number, got ${JSON.stringify(obj.score)}`, at('score'));
+    const rawSplit = obj.split === undefined || obj.split === '' ? undefined : obj.split;
+    if (rawSplit !== undefined && !SPLITS.includes(rawSplit as (typeof SPLITS)[number]))
+      throw new InputError(`expected one of ${SPLITS.join(', ')}, got ${JSON.stringify(rawSplit)}`, at('split'));
+    const split = rawSplit as ScoreRow['split'];
     const m = obj.member;
-    const member = m === true || m === 'true' || m === 1 || m === '1' ? true : m === false || m === 'false' || m === 0 || m === '0' ? false : undefined;
+    let member = m === true || m === 'true' || m === 1 || m === '1' ? true : m === false || m === 'false' || m === 0 || m === '0' ? false : undefined;
+    if (member === undefined && split !== undefined && (m === undefined || m === '')) member = split !== 'holdout';
     if (member === undefined) throw new InputError(`expected true or false, got ${JSON.stringify(m)}`, at('member'));
-    const model = obj.model === undefined || obj.model === '' ? 'scores' : String(obj.model);
+    if (split !== undefined && member !== (split !== 'holdout'))
+      throw new InputError(`member is ${String(member)} but split is ${split} (forget and retain records are members, holdout records are not)`, at('member'));
+    const model = obj.model === undefined || obj.model === '' ? (split !== undefined ? 'before' : 'scores') : String(obj.model);
     const key = `${model}\u0000${id}`;
     const prev = seen.get(key);
     if (prev !== undefined) throw new InputError(`duplicate id "${id}" for model "${model}" (first on line ${prev})`, at('id'));
     seen.set(key, line);
     const subject = obj.subject === undefined || obj.subject === '' ? undefined : String(obj.subject);
-    return { id: String(id), score, member, model, ...(subject ? { subject } : {}) };
+    return { id: String(id), score, member, model, line, ...(subject ? { subject } : {}), ...(split ? { split } : {}) };
   });
 }

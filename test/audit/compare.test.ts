@@ -18,33 +18,36 @@ const stats = { seed: 1, iterations: 300 };
 const loss = { id: 'loss', family: 'membership' as const, status: 'ok' as const };
 
 describe('membership comparisons', () => {
-  it('after = retrained: PrivLeak is exactly 0 and the gate passes', () => {
+  it('after = retrained: ΔAUC and PrivLeak are exactly 0, and equivalence passes', () => {
     const retrained = obs('retrained', 0);
     const after = { ...retrained, model: 'after' as const };
-    const cs = membershipComparisons('loss', [obs('before', 3), after, retrained], stats);
-    const privleak = cs.find((c) => c.kind === 'privleak')!;
-    expect(privleak.estimate).toEqual({ value: 0, lo: 0, hi: 0 });
-    expect(privleak.flag).toBe('none');
-    const gates = defaultGates({ gateModel: 'after', attacks: [loss], findings: [], extraction: [], comparisons: cs });
-    expect(gates.find((g) => g.id === 'after.privleak.loss')).toMatchObject({ status: 'pass' });
+    const cs = membershipComparisons('loss', [obs('before', 3), after, retrained]);
+    for (const kind of ['privleak', 'equivalence'] as const) expect(cs.find((c) => c.kind === kind)!.estimate).toEqual({ value: 0, lo: 0, hi: 0 });
+    expect(cs.find((c) => c.kind === 'equivalence')).toMatchObject({ level: 0.9, from: 'retrained', to: 'after', people: { positive: 40, negative: 60 } });
     const delta = cs.find((c) => c.kind === 'auc-delta' && c.to === 'after')!;
-    expect(delta.estimate.hi).toBeLessThan(0); // deletion lowered the AUC
+    expect(delta.estimate.hi!).toBeLessThan(0); // deletion lowered the AUC
+    expect(delta.level).toBe(0.95);
   });
 
-  it('after = before: under-forgetting, the gate fails', () => {
+  it('after = before: under-forgetting, the equivalence gate fails', () => {
     const before = obs('before', 3);
-    const cs = membershipComparisons('loss', [before, { ...before, model: 'after' }, obs('retrained', 0)], stats);
-    const privleak = cs.find((c) => c.kind === 'privleak')!;
-    expect(privleak.estimate.lo).toBeGreaterThan(0);
-    expect(privleak.flag).toBe('under-forgetting');
+    const cs = membershipComparisons('loss', [before, { ...before, model: 'after' }, obs('retrained', 0)]);
+    expect(cs.find((c) => c.kind === 'privleak')!.estimate.lo!).toBeGreaterThan(0.1);
     expect(cs.find((c) => c.kind === 'auc-delta' && c.to === 'after')!.estimate).toEqual({ value: 0, lo: 0, hi: 0 });
     const gates = defaultGates({ gateModel: 'after', attacks: [loss], findings: [], extraction: [], comparisons: cs });
-    expect(gates.find((g) => g.id === 'after.privleak.loss')!.status).toBe('fail');
+    expect(gates.find((g) => g.id === 'after.equivalence.loss')).toMatchObject({ status: 'fail', level: 'error' });
+    expect(gates.find((g) => g.id === 'after.privleak.loss')).toMatchObject({ status: 'fail', level: 'warn' });
   });
 
-  it('over-forgetting: the deleted people now look less like members than people never seen', () => {
-    const cs = membershipComparisons('loss', [obs('after', -3), obs('retrained', 0)], stats);
-    expect(cs.find((c) => c.kind === 'privleak')!.flag).toBe('over-forgetting');
+  it('over-forgetting: the deleted people now look less like members than after retraining', () => {
+    const cs = membershipComparisons('loss', [obs('after', -3), obs('retrained', 0)]);
+    expect(cs.find((c) => c.kind === 'equivalence')!.estimate.hi!).toBeLessThan(-0.05);
+  });
+
+  it('identical scores under other names give identical intervals (no seed from a name)', () => {
+    const a = membershipComparisons('loss', [obs('before', 1), obs('after', 0), obs('retrained', 0.2, 2)]);
+    const b = membershipComparisons('zlib', [obs('before', 1), obs('after', 0), obs('retrained', 0.2, 2)]);
+    expect(b.map((c) => c.estimate)).toEqual(a.map((c) => c.estimate));
   });
 });
 
@@ -55,8 +58,10 @@ describe('extraction comparisons', () => {
     const before: ExtractionObservation = { family: 'extraction', model: 'before', trials: trials((i) => i % 2 === 0), skipped: {} };
     const after: ExtractionObservation = { family: 'extraction', model: 'after', trials: trials(() => false), skipped: {} };
     const [c] = extractionComparisons('pii-extraction', [before, after], stats);
+    // people are the unit: 10 people, half leaked before (every even subject), none after
     expect(c).toMatchObject({ kind: 'rate-delta', from: 'before', to: 'after', split: 'forget' });
     expect(c!.estimate.value).toBeCloseTo(-0.5, 12);
-    expect(c!.estimate.hi).toBeLessThan(0);
+    expect(c!.estimate.hi!).toBeLessThan(0);
+    expect(c!.people).toEqual({ prompted: 10 });
   });
 });

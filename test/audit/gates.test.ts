@@ -20,15 +20,13 @@ describe('default gates', () => {
     expect(g!.actual).toBeGreaterThan(0.6);
   });
 
-  it('inconclusive, never pass: too few forget records to detect AUC 0.6', () => {
-    // 2 forget records whose scores sit in the middle of the holdout's: the AUC interval is wide
-    // but, by construction here, below 0.6; the power check alone must stop a pass.
+  it('inconclusive, never fail nor pass: too few forget people to decide', () => {
+    // 2 forget records: no interval can keep a 95% promise; the gate says so instead of printing one.
     const tiny = f('after', 'forget', 2, 0);
-    expect(tiny.power.minDetectableAuc > 0.6 || Number.isNaN(tiny.power.minDetectableAuc)).toBe(true);
-    const clipped = { ...tiny, auc: { value: 0.5, lo: 0.2, hi: 0.59 } };
-    const [g] = defaultGates({ gateModel: 'after', attacks: [loss], findings: [clipped, f('after', 'retain', 200, 3)], extraction: [] });
+    expect(tiny.auc.lo).toBeNull();
+    const [g] = defaultGates({ gateModel: 'after', attacks: [loss], findings: [tiny, f('after', 'retain', 200, 3)], extraction: [] });
     expect(g!.status).toBe('inconclusive');
-    expect(g!.message).toContain('cannot detect');
+    expect(g!.message).toContain('fewer than 3 people');
   });
 
   it('inconclusive: the positive control shows no membership signal', () => {
@@ -59,17 +57,17 @@ describe('default gates', () => {
     });
     const errors = gates.filter((g) => g.level === 'error');
     expect(errors.map((g) => g.status)).toEqual(['pass', 'fail']);
-    expect(errors[1]!.message).toContain('1 of 2');
+    expect(errors[1]!.message).toContain('1 of 2 forget people leaked');
     expect(verdictOf(gates)).toBe('fail');
     expect(verdictOf([errors[0]!])).toBe('pass');
     expect(verdictOf([])).toBe('inconclusive');
   });
 });
 
-describe('warning gate: the after model’s interval should contain 0.5 (no retrained model)', () => {
-  it('pass when it does, a warning (not an error) when it does not, absent with a retrained model', () => {
+describe('warning gate without a retrained model: over-forgetting', () => {
+  it('pass when the deleted people do not look less like members than unseen ones; a warning when they do; absent with a retrained model', () => {
     const gates = defaultGates({ gateModel: 'after', attacks: [loss], findings: [f('after', 'forget', 200, 0), f('after', 'retain', 200, 3)], extraction: [] });
-    const warn = gates.find((g) => g.id === 'after.forget.loss.auc-contains-0.5')!;
+    const warn = gates.find((g) => g.id === 'after.forget.loss.over-forgetting')!;
     expect(warn).toMatchObject({ level: 'warn', status: 'pass' });
     expect(warn.message).toContain('KS');
     const below = f('after', 'forget', 200, -3);
@@ -78,6 +76,6 @@ describe('warning gate: the after model’s interval should contain 0.5 (no retr
     expect(g2.find((g) => g.level === 'warn')!.message).toContain('over-forgetting');
     expect(verdictOf(g2)).toBe('pass'); // the error gate passes (AUC far below 0.6); warnings do not fail
     const g3 = defaultGates({ gateModel: 'after', attacks: [loss], findings: [f('after', 'forget', 200, 0), f('after', 'retain', 200, 3), f('retrained', 'forget', 200, 0)], extraction: [] });
-    expect(g3.some((g) => g.level === 'warn')).toBe(false);
+    expect(g3.some((g) => g.id.endsWith('over-forgetting'))).toBe(false);
   });
 });
