@@ -17,7 +17,7 @@ import { PRESETS, type AssertConfig } from './assert/index.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
 import { writeOutputs } from './outputs.ts';
 import { defaultWorkers } from './pool/index.ts';
-import type { AuditResult } from './result/types.ts';
+import { SCHEMA_VERSION, type AuditResult } from './result/types.ts';
 import { renderJson } from '../reports/json.ts';
 import { fmtEstimate, pct } from '../reports/format.ts';
 import { TOOL } from './version.ts';
@@ -257,7 +257,7 @@ export async function main(argv: string[]): Promise<number> {
         } catch (e) {
           throw new InputError(`cannot read a result from it: ${(e as Error).message}`, { file });
         }
-        if (result?.schemaVersion !== 1) throw new InputError('not a privacy-audit result (schemaVersion 1 expected)', { file, field: 'schemaVersion' });
+        if (result?.schemaVersion !== SCHEMA_VERSION) throw new InputError(`not a privacy-audit result of this version (schemaVersion ${SCHEMA_VERSION} expected, found ${JSON.stringify(result?.schemaVersion)})`, { file, field: 'schemaVersion' });
         let run;
         try {
           run = JSON.parse(await readFile(path.join(path.dirname(file), 'run.json'), 'utf8'));

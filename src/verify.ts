@@ -12,7 +12,7 @@ import { renderHtml } from '../reports/html.ts';
 import { renderJson, resultDigest } from '../reports/json.ts';
 import { sha256 } from './cache.ts';
 import { InputError } from './errors.ts';
-import type { AuditResult, RunInfo } from './result/types.ts';
+import { SCHEMA_VERSION, type AuditResult, type RunInfo } from './result/types.ts';
 
 export interface Verification {
   ok: boolean;
@@ -55,7 +55,7 @@ async function verifyResult(file: string, text: string): Promise<Verification> {
   } catch (e) {
     throw new InputError(`not JSON: ${(e as Error).message}`, { file });
   }
-  if (result?.schemaVersion !== 1) throw new InputError('not a privacy-audit result (schemaVersion 1 expected)', { file, field: 'schemaVersion' });
+  if (result?.schemaVersion !== SCHEMA_VERSION) throw new InputError(`not a privacy-audit result of this version (schemaVersion ${SCHEMA_VERSION} expected, found ${JSON.stringify(result?.schemaVersion)})`, { file, field: 'schemaVersion' });
   const digest = sha256(text);
   const checks = [{ what: 'result.json is in the canonical form the tool writes', ok: renderJson(result) === text }];
   const beside = path.join(path.dirname(file), 'report.html');

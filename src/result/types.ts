@@ -7,7 +7,8 @@ import type { AttackStatus, GateResult, Verdict } from '../audit/gates.ts';
 import type { Comparison } from '../audit/compare.ts';
 import type { ExposureSummary, ExtractionSummary, Finding } from '../audit/measure.ts';
 
-export const SCHEMA_VERSION = 1;
+/** 2: three-valued gates with intervals and tests, people counts, AUC intervals that may be withheld (null). */
+export const SCHEMA_VERSION = 2;
 
 export interface InputFile {
   role: string;

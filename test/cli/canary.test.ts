@@ -23,7 +23,7 @@ describe('canary exposure on the fixture model', () => {
   it('runs, and with no gate configured for it the verdict is inconclusive, never pass', () => {
     expect(result.attacks).toEqual([expect.objectContaining({ id: 'canary-exposure', status: 'ok' })]);
     expect(result.verdict).toBe('inconclusive');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
   });
 
   it('exposure rises with insertions (rank correlation) up to the log2(1000) ceiling', () => {

@@ -110,7 +110,7 @@ describe('CLI input errors (exit 2)', () => {
     writeFileSync(path.join(dir, 'members.jsonl'), members);
     const r = await cli(['run', path.join(dir, 'c.yml'), '--no-cache', '--workers', '1', '--bootstrap', '50']);
     expect(r.stderr).not.toContain('error:');
-    expect([0, 1]).toContain(r.code);
+    expect([0, 1, 4]).toContain(r.code);
   });
 });
 
@@ -142,6 +142,6 @@ describe('not-applicable attacks', () => {
     const result = JSON.parse(readFileSync(path.join(dir, 'out/result.json'), 'utf8'));
     expect(result.attacks.find((a: { id: string }) => a.id === 'reference')).toMatchObject({ status: 'not-applicable', reason: expect.stringContaining('models.reference') });
     expect(result.gates.find((g: { id: string }) => g.id === 'before.forget.reference.auc')).toMatchObject({ status: 'inconclusive' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Unlearning verification end to end on the fixture models, through the CLI: an `after` that is the
- * retrained model passes with PrivLeak exactly 0; an `after` that is `before` fails (under-forgetting);
- * a forget set of 2 records is inconclusive, never a pass. One cache is shared: each model scores each
- * record once across the three runs.
+ * retrained model is equivalent to it (pass, exit 0); an `after` that is `before` fails
+ * (under-forgetting, exit 1); gradient ascent never passes; a forget set of 2 records is
+ * inconclusive (exit 4). One cache is shared: each model scores each record once across the runs.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -47,43 +47,55 @@ beforeAll(() => {
 });
 
 describe('unlearning verification', () => {
-  it('after = retrained: PrivLeak interval contains 0 (exactly 0 here) and the verdict is pass', async () => {
+  it('after = retrained: equivalence with retraining passes (ΔAUC exactly 0), exit 0', async () => {
     const { r, result } = await run(config('same', 'after-retrained'));
-    const privleak = result.comparisons.filter((c) => c.kind === 'privleak');
-    expect(privleak.map((c) => c.attack)).toEqual(['loss', 'min-k']);
-    for (const c of privleak) {
-      expect(c.estimate).toEqual({ value: 0, lo: 0, hi: 0 });
-      expect(c.flag).toBe('none');
+    for (const kind of ['equivalence', 'privleak'] as const) {
+      const cs = result.comparisons.filter((c) => c.kind === kind);
+      expect(cs.map((c) => c.attack)).toEqual(['loss', 'min-k']);
+      for (const c of cs) expect(c.estimate).toEqual({ value: 0, lo: 0, hi: 0 });
     }
+    expect(result.gates.filter((g) => g.id.startsWith('after.equivalence.')).map((g) => [g.level, g.status])).toEqual([
+      ['error', 'pass'],
+      ['error', 'pass'],
+    ]);
+    // with a retrained model, the absolute ceiling is a warning
+    expect(result.gates.find((g) => g.id === 'after.forget.loss.auc')!.level).toBe('warn');
     const delta = result.comparisons.find((c) => c.kind === 'auc-delta' && c.attack === 'loss' && c.to === 'after')!;
-    expect(delta.estimate.hi).toBeLessThan(-0.3); // deletion removed most of the signal
-    expect(result.comparisons.find((c) => c.kind === 'rate-delta' && c.to === 'after' && c.split === 'forget')!.estimate.hi).toBeLessThan(0);
+    expect(delta.estimate.hi!).toBeLessThan(-0.3); // deletion removed most of the signal
+    expect(result.comparisons.find((c) => c.kind === 'rate-delta' && c.to === 'after' && c.split === 'forget')!.estimate.hi!).toBeLessThan(0);
     expect(result.verdict).toBe('pass');
     expect(r.code).toBe(0);
   });
 
-  it('after = before: under-forgetting, fail', async () => {
+  it('after = before: under-forgetting, fail, exit 1', async () => {
     const { r, result } = await run(config('unchanged', 'before'));
-    const privleak = result.comparisons.filter((c) => c.kind === 'privleak');
-    for (const c of privleak) {
-      expect(c.flag).toBe('under-forgetting');
-      expect(c.estimate.lo).toBeGreaterThan(0.5);
-    }
-    expect(result.gates.filter((g) => g.id.startsWith('after.privleak')).every((g) => g.status === 'fail')).toBe(true);
+    for (const c of result.comparisons.filter((c) => c.kind === 'equivalence')) expect(c.estimate.lo!).toBeGreaterThan(0.3);
+    const eq = result.gates.filter((g) => g.id.startsWith('after.equivalence'));
+    expect(eq.every((g) => g.status === 'fail' && g.message.includes('under-forgetting'))).toBe(true);
     expect(result.verdict).toBe('fail');
     expect(r.code).toBe(1);
   });
 
-  it('a forget set of 2 records is inconclusive, never pass', async () => {
+  it('gradient-ascent unlearning: fail or inconclusive, never pass', async () => {
+    const { r, result } = await run(config('ascent', 'after-unlearned'));
+    expect(result.verdict).not.toBe('pass');
+    expect([1, 4]).toContain(r.code);
+  });
+
+  it('a forget set of 2 records is inconclusive (exit 4) with the reason, never pass', async () => {
     const two = path.join(dir, 'two.jsonl');
     writeFileSync(two, readFileSync(path.join(FIXTURE, 'data/forget.jsonl'), 'utf8').trim().split('\n').slice(0, 2).join('\n'));
     const { r, result } = await run(config('tiny', 'after-retrained', two));
-    const aucGates = result.gates.filter((g) => g.id.endsWith('.auc'));
-    expect(aucGates.length).toBe(2);
-    for (const g of aucGates) expect(g.status).toBe('inconclusive');
-    expect(aucGates[0]!.message).toMatch(/cannot detect/);
+    const eq = result.gates.filter((g) => g.id.startsWith('after.equivalence'));
+    expect(eq.length).toBe(2);
+    for (const g of eq) expect(g).toMatchObject({ status: 'inconclusive', message: expect.stringContaining('fewer than 3 people on a side') });
+    expect(result.findings.find((f) => f.positive === 'forget')!.auc.lo).toBeNull();
     expect(result.verdict).toBe('inconclusive');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('verdict: INCONCLUSIVE');
+    // --inconclusive maps the third state for two-valued CI
+    const again = await cli(['run', config('tiny', 'after-retrained', two), '--cache-dir', path.join(dir, 'cache'), '--bootstrap', '400', '--inconclusive', 'fail']);
+    expect(again.code).toBe(1);
   });
 });
 
@@ -105,7 +117,7 @@ describe('configured gates through the CLI', () => {
     expect(result.verdict).toBe('fail');
     expect(r.code).toBe(1);
     const junit = readFileSync(path.join(dir, 'error', 'junit.xml'), 'utf8');
-    expect(junit).toMatch(/<failure message="[^"]*retain-vs-holdout AUC[^"]*" type="error">expected hi &lt;= 0.6, actual /);
+    expect(junit).toMatch(/<failure message="[^"]*retain-vs-holdout AUC[^"]*" type="error">expected 95% interval wholly &lt;= 0.6, actual /);
   });
 
   it('an unknown gate name is a config error (exit 2) naming the line', async () => {
