@@ -4,7 +4,7 @@
  * IN/OUT confidences of the record's true label. The shadow confidences are built so members are
  * clearly separable (IN ≈ 0.80–0.92, OUT ≈ 0.25–0.41).
  */
-import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
+import normalLogpdf from '@stdlib/stats-base-dists-normal-logpdf';
 import { describe, expect, it } from 'vitest';
 import { lira, liraOptions, type LiraOptions } from '../../attacks/lira/index.ts';
 import type { ShadowEvidence } from '../../attacks/shadow-membership.ts';
@@ -135,10 +135,20 @@ describe("attack 'lira': evaluate", () => {
     const phi = logit(x.target);
     const byHand = logN(phi, stats(x.inside)) - logN(phi, stats(x.outside));
     expect(scoresOf(obs, 'before', 'forget')[1]).toBeCloseTo(byHand, 9);
-    // Offline: the one-sided Φ((φ − μ_out)/σ_out) of the paper, not a density.
+    // Offline (conventions v2): the statistic z = (φ − μ_out)/σ_out of the paper's one-sided test,
+    // no longer its Φ(z), which rounds every strong member to 1.0; not a density either.
     const off = (await run({ shadows: 4, offline: true, fixedVariance: false })).obs;
     const out = stats(x.outside);
-    expect(scoresOf(off, 'before', 'forget')[1]).toBeCloseTo(normalCdf(phi, out.mu, out.sd), 12);
+    expect(scoresOf(off, 'before', 'forget')[1]).toBeCloseTo((phi - out.mu) / out.sd, 12);
+  });
+
+  it('offline z does not saturate: members far above their OUT shadows keep distinct, ordered scores', () => {
+    // Φ(z) is exactly 1.0 in float64 beyond z ≈ 8.3: these three would tie at the top under v1.
+    const recs = [0.99, 0.999, 0.9999].map((target, i) => ({ id: `m${i}`, target, inside: [0.99], outside: [0.3, 0.31, 0.29] }));
+    const s = liraScores(recs, { offline: true });
+    expect(s[0]!).toBeGreaterThan(8.3);
+    expect(s[0]!).toBeLessThan(s[1]!);
+    expect(s[1]!).toBeLessThan(s[2]!);
   });
 
   it('members score above non-members (higher = member); after deletion the forget records drop', async () => {
@@ -184,13 +194,32 @@ describe("attack 'lira': evaluate", () => {
   }
 
   for (const offline of [false, true]) {
-    it(`${offline ? 'offline' : 'online'}, fixed variance: equals liraScores with IN and OUT variances pooled over records`, async () => {
+    it(`${offline ? 'offline' : 'online'}, fixed variance: equals liraScores with one global σ pooled over records`, async () => {
       const { scores, inputs } = await runOne({ shadows: 4, offline, fixedVariance: true }, 4);
       const fixed = liraScores(inputs, { offline, fixedVariance: true });
       expect(scores).toEqual(fixed);
       expect(scores).not.toEqual(liraScores(inputs, { offline, fixedVariance: false }));
     });
   }
+
+  it('fixed variance (conventions v2): one σ for IN and OUT — the std of all IN φ online, of all OUT φ offline (checked by hand)', async () => {
+    const { inputs } = await runOne({ shadows: 4 }, 4);
+    const std = (xs: number[]) => {
+      const mu = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return Math.sqrt(xs.reduce((a, b) => a + (b - mu) ** 2, 0) / xs.length);
+    };
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sIn = std(inputs.flatMap((r) => r.inside.map(logit)));
+    const sOut = std(inputs.flatMap((r) => r.outside.map(logit)));
+    expect(Math.abs(sIn - sOut)).toBeGreaterThan(1e-3); // so the test tells the two conventions apart
+    const online = inputs.map((r) => {
+      const phi = logit(r.target);
+      return normalLogpdf(phi, mean(r.inside.map(logit)), sIn) - normalLogpdf(phi, mean(r.outside.map(logit)), sIn);
+    });
+    liraScores(inputs, { fixedVariance: true }).forEach((s, i) => expect(s).toBeCloseTo(online[i]!, 9));
+    const offline = inputs.map((r) => (logit(r.target) - mean(r.outside.map(logit))) / sOut);
+    liraScores(inputs, { offline: true, fixedVariance: true }).forEach((s, i) => expect(s).toBeCloseTo(offline[i]!, 12));
+  });
 
   it('fixedVariance "auto" pools the variance below 64 shadows and estimates it per record from 64 on', async () => {
     const below = await runOne({ shadows: 62 }, 64);
