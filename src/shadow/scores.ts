@@ -22,6 +22,7 @@
  * Higher = more likely member, always.
  */
 import normalLogpdf from '@stdlib/stats-base-dists-normal-logpdf';
+import { ks2samp, type KsResult } from '../metrics/index.ts';
 
 export interface RecordShadows {
   id: string;
@@ -72,6 +73,19 @@ export function liraScores(records: RecordShadows[], opts: LiraOptions = {}): nu
     const sIn = opts.fixedVariance ? globalSigma : Math.max(stdOf(ins), MIN_SIGMA);
     return normalLogpdf(phi, meanOf(ins), sIn) - normalLogpdf(phi, muOut, sOut);
   });
+}
+
+/**
+ * Are the shadows calibrated to the target? On records neither trained on (the audit's holdout),
+ * the target's φ should look like the OUT shadows' φ; a two-sample KS test compares the target's φ
+ * of those records with the OUT-shadow φ of the same records, pooled. A small p-value says the
+ * shadows are trained unlike the target (another recipe, data size or architecture), so LiRA's
+ * Gaussians are off and its result is a lower bound. `records` are holdout records only.
+ */
+export function shadowCalibration(records: RecordShadows[]): KsResult & { targets: number; shadows: number } {
+  const target = records.map((r) => logit(r.target));
+  const outs = records.flatMap((r) => r.outside.map(logit));
+  return { ...ks2samp(target, outs), targets: target.length, shadows: outs.length };
 }
 
 export interface RmiaOptions {

@@ -6,11 +6,12 @@
  */
 import normalLogpdf from '@stdlib/stats-base-dists-normal-logpdf';
 import { describe, expect, it } from 'vitest';
-import { lira, liraOptions, type LiraOptions } from '../../attacks/lira/index.ts';
-import type { ShadowEvidence } from '../../attacks/shadow-membership.ts';
+import { CALIBRATION_ALPHA, calibrationWarning, lira, liraOptions, type LiraOptions } from '../../attacks/lira/index.ts';
+import { recordShadows, type ShadowEvidence } from '../../attacks/shadow-membership.ts';
 import type { AuditSplits, MembershipObservation, SplitName } from '../../attacks/types.ts';
 import { shadowMembership, trueClassConfidence } from '../../src/shadow/bank.ts';
-import { liraScores, logit, type RecordShadows } from '../../src/shadow/scores.ts';
+import { ks2samp } from '../../src/metrics/index.ts';
+import { liraScores, logit, shadowCalibration, type RecordShadows } from '../../src/shadow/scores.ts';
 import type { DataRecord, ModelRole } from '../../src/types.ts';
 import { classifier, classifierSignals, crec, makeBank, probsWith, readConfidence, shadowsFromTables, splits } from './helpers.ts';
 
@@ -251,5 +252,62 @@ describe("attack 'lira': evaluate", () => {
     const ones = m[0]!.reduce((a, b) => a + b, 0);
     expect(ones).toBeGreaterThan(60);
     expect(ones).toBeLessThan(140);
+  });
+});
+
+describe("attack 'lira': calibration warning", () => {
+  // 60 holdout records and 2 forget records; shadows' OUT confidences spread over [0.2, 0.7], IN ones high.
+  const HOLD = Array.from({ length: 60 }, (_, i) => crec(`h${i}`, i % C));
+  const FORGET = [crec('f0', 0, 's0'), crec('f1', 1, 's1')];
+  const pool = [...FORGET, ...HOLD];
+  const ids = pool.map((r) => r.id);
+  /** A deterministic spread in [0, 1) per (model, record). */
+  const u = (s: number, i: number) => ((i * 7919 + s * 104729 + 13) % 997) / 997;
+  const isIn = (s: number, i: number) => shadowMembership(ids, s, 1)[i] === 1;
+  const shadowConf = (s: number, i: number) => (isIn(s, i) ? 0.9 + 0.09 * u(s, i) : 0.2 + 0.5 * u(s, i));
+  const bank = makeBank(pool, C, 16, (s, i) => probsWith(C, pool[i]!.label!, shadowConf(s, i)));
+  const AUDIT = splits({ forget: FORGET, holdout: HOLD });
+  // `before` is like the shadows on records it never saw (a seventeenth OUT shadow); `after` is
+  // over-confident on them (another recipe): its holdout confidences sit in [0.6, 0.95].
+  const target: Record<string, (i: number) => number> = {
+    before: (i) => (i < FORGET.length ? 0.95 : 0.2 + 0.5 * u(16, i)),
+    after: (i) => (i < FORGET.length ? 0.95 : 0.6 + 0.35 * u(16, i)),
+  };
+  const probsOf = (role: ModelRole) => (r: DataRecord) => probsWith(C, r.label!, target[role]!(pool.indexOf(r)));
+
+  async function runCal(holdout = HOLD) {
+    const o = liraOptions.parse({ shadows: 16 });
+    const { signals } = classifierSignals({ bank, probs: { before: probsOf('before'), after: probsOf('after') } });
+    const s = splits({ forget: FORGET, holdout });
+    const evidence = (await lira.collect({ options: o, seed: 1, splits: s, models: [classifier('before'), classifier('after')], signals })) as ShadowEvidence;
+    return { evidence, obs: lira.evaluate(evidence, { options: o, seed: 1, splits: s }) as MembershipObservation[] };
+  }
+
+  it('KS on φ: target φ of the holdout records vs the OUT shadows’ φ of the same records, pooled', async () => {
+    const { evidence } = await runCal();
+    const m = evidence.models[1]!;
+    const inputs = HOLD.map((r) => recordShadows(evidence, m.probs, r));
+    const expected = ks2samp(
+      inputs.map((r) => logit(r.target)),
+      inputs.flatMap((r) => r.outside.map(logit)),
+    );
+    const got = shadowCalibration(inputs);
+    expect(got).toEqual({ ...expected, targets: 60, shadows: 60 * 8 });
+  });
+
+  it('warns on the mismatched role only, saying the result is a lower bound', async () => {
+    const { obs, evidence } = await runCal();
+    expect(obs[0]!.warnings).toBeUndefined();
+    expect(shadowCalibration(HOLD.map((r) => recordShadows(evidence, evidence.models[0]!.probs, r))).pvalue).toBeGreaterThan(CALIBRATION_ALPHA);
+    expect(obs[1]!.warnings).toHaveLength(1);
+    expect(obs[1]!.warnings![0]).toMatch(/^after: the shadows are not calibrated to this model: .*60 holdout records.*KS D = 0\.\d{3}, p = .* < 0\.01\); LiRA's result on after is a lower bound$/);
+    // The scores themselves do not change with the warning.
+    expect(obs[1]!.splits.forget!.scores).toHaveLength(2);
+  });
+
+  it('no holdout records, no test and no warning', async () => {
+    const { obs, evidence } = await runCal([]);
+    expect(obs.every((o) => o.warnings === undefined)).toBe(true);
+    expect(calibrationWarning(evidence, evidence.models[1]!, [])).toBeUndefined();
   });
 });
