@@ -56,7 +56,7 @@ export function calibrationWarning(e: ShadowEvidence, model: ShadowEvidence['mod
   if (!(ks.pvalue < CALIBRATION_ALPHA)) return undefined;
   return (
     `${model.role}: the shadows are not calibrated to this model: its confidences on the ${ks.targets} holdout records do not look like ` +
-    `the OUT shadows' confidences on them (KS D = ${ks.statistic.toFixed(3)}, p = ${ks.pvalue.toPrecision(2)} < ${CALIBRATION_ALPHA}); ` +
+    `the OUT shadows' confidences on them (KS D = ${ks.statistic.toFixed(3)}, p = ${ks.pvalue < 1e-3 ? ks.pvalue.toExponential(1) : ks.pvalue.toFixed(3)} < ${CALIBRATION_ALPHA}); ` +
     `LiRA's result on ${model.role} is a lower bound`
   );
 }
