@@ -1,16 +1,19 @@
 /**
  * Shadow-model membership scores from per-(model, record) confidences — the part of LiRA and RMIA
- * that needs no model, shared by `privacy-audit evaluate --observations` and (later) `run` on
- * classifiers. Conventions (pinned in the shadow-model issue; the paper wins over reference code):
+ * that needs no model, shared by `privacy-audit evaluate --observations` and `run` on classifiers
+ * (attacks/lira, attacks/rmia). Conventions version 2 of ../shared/oracles/shadow-attacks.json (the
+ * paper wins over the reference code, except for fixed variance, where we follow the reference code):
  *
  * LiRA (Carlini et al., IEEE S&P 2022, §4): φ = log(p / (1 − p)), p clipped to [1e-12, 1 − 1e-12];
  *   per record, μ and σ (ddof 0) of φ over the IN shadows and over the OUT shadows.
  *   online  = log N(φ_target; μ_in, σ_in) − log N(φ_target; μ_out, σ_out)
  *   offline = z = (φ_target − μ_out) / σ_out   (the statistic of the paper's one-sided test; its
  *             p-value Φ(z) would round every strong member to exactly 1.0 and tie them, which
- *             blinds TPR at low FPR — z ranks the same and never ties)
+ *             blinds TPR at low FPR; z ranks the same without the ties. z is unbounded: never
+ *             read it as a probability)
  *   fixed variance: ONE global σ, the same for IN and OUT, as the paper's reference implementation:
- *   online, the std of all IN φ pooled over records; offline, the std of all OUT φ pooled. (Two
+ *   online, the std of all IN φ pooled over records; offline, the std of all OUT φ pooled. `run`
+ *   uses it by default below 64 shadows (lira's fixedVariance "auto", paper §IV-C). (Two
  *   separate pooled σ_in ≠ σ_out add a log(σ_out/σ_in) term and a curvature that, when the shadows
  *   are slightly mismatched to the target, cost LiRA much of its power — AUC 0.99 → 0.90, issue #10.)
  *   σ is floored at MIN_SIGMA = 1e-6 so identical shadow values give a finite score.
