@@ -102,6 +102,8 @@ export interface MembershipObservation {
   family: 'membership';
   model: ModelRole;
   splits: Partial<Record<SplitName, { ids: string[]; subjects: (string | undefined)[]; scores: number[] }>>;
+  /** What a reader must know to read these scores (e.g. LiRA's shadows not calibrated to this model); shown with the attack. */
+  warnings?: string[];
 }
 
 /** One extraction attempt: a prompt, what was being extracted, and whether the model produced it. */

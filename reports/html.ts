@@ -165,6 +165,7 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     controlFindings: result.findings.filter((f) => f.positive === 'retain'),
     forest: result.findings.length > 0 ? aucForest(result.findings) : '',
     notRun: result.attacks.filter((a) => a.status !== 'ok'),
+    attackWarnings: result.attacks.flatMap((a) => (a.warnings ?? []).map((text) => ({ attack: a.id, text }))),
     leakedSubjects: result.subjects.filter((s) => (s.leakedBy[result.gateModel] ?? []).length > 0).length,
     subjectRows: result.subjects.map((s) => ({
       subject: s.subject,

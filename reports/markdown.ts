@@ -22,6 +22,8 @@ export function renderMarkdown(result: AuditResult): string {
     for (const f of result.findings)
       lines.push(`| ${f.attack} | ${f.model} | ${f.positive} vs ${f.negative} | ${fmtEstimate(f.auc)} | ${fmtEstimate(f.tprAtFpr['0.01'])} | ${f.n.positive} / ${f.n.negative} |`);
   }
+  const warnings = result.attacks.flatMap((a) => (a.warnings ?? []).map((w) => `> ⚠️ **${a.id}** — ${w}.`));
+  if (warnings.length > 0) lines.push('', ...warnings);
   if (result.extraction.length > 0) {
     lines.push('', '| attack | model | split | prompts hit / tried | people leaked [95% CI] | people leaked / tried |', '|---|---|---|---|---|---|');
     for (const e of result.extraction)

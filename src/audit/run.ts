@@ -207,7 +207,9 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
           comparisons.push(...extractionComparisons(id, ext, stats));
         }
         if (exp.length > 0) exposure.push(...exposureSummaries(id, exp));
-        attacks.push({ ...base, status: 'ok' });
+        const warnings = mem.flatMap((o) => o.warnings ?? []);
+        attacks.push({ ...base, status: 'ok', ...(warnings.length > 0 ? { warnings } : {}) });
+        for (const w of warnings) log(`${id}: warning: ${w}`);
       } catch (e) {
         // A user's mistake found while attacking (e.g. a label the model cannot output) is exit 2.
         if (isInputError(e)) throw e;

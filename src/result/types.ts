@@ -41,7 +41,8 @@ export interface AuditResult {
   inputs: InputFile[];
   data: Record<string, { records: number; subjects: number }>;
   models: { role: string; ref: string }[];
-  attacks: (AttackStatus & { title: string; options: unknown; reference: string })[];
+  /** `warnings`: what a reader must know to read the attack's numbers (e.g. LiRA's shadows not calibrated to a model). */
+  attacks: (AttackStatus & { title: string; options: unknown; reference: string; warnings?: string[] })[];
   findings: Finding[];
   extraction: ExtractionSummary[];
   /** Before→after deltas and PrivLeak, with paired intervals. */

@@ -4,13 +4,14 @@
  * IN/OUT confidences of the record's true label. The shadow confidences are built so members are
  * clearly separable (IN ≈ 0.80–0.92, OUT ≈ 0.25–0.41).
  */
-import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
+import normalLogpdf from '@stdlib/stats-base-dists-normal-logpdf';
 import { describe, expect, it } from 'vitest';
-import { lira, liraOptions, type LiraOptions } from '../../attacks/lira/index.ts';
-import type { ShadowEvidence } from '../../attacks/shadow-membership.ts';
+import { CALIBRATION_ALPHA, calibrationWarning, lira, liraOptions, type LiraOptions } from '../../attacks/lira/index.ts';
+import { recordShadows, type ShadowEvidence } from '../../attacks/shadow-membership.ts';
 import type { AuditSplits, MembershipObservation, SplitName } from '../../attacks/types.ts';
 import { shadowMembership, trueClassConfidence } from '../../src/shadow/bank.ts';
-import { liraScores, logit, type RecordShadows } from '../../src/shadow/scores.ts';
+import { ks2samp } from '../../src/metrics/index.ts';
+import { liraScores, logit, shadowCalibration, type RecordShadows } from '../../src/shadow/scores.ts';
 import type { DataRecord, ModelRole } from '../../src/types.ts';
 import { classifier, classifierSignals, crec, makeBank, probsWith, readConfidence, shadowsFromTables, splits } from './helpers.ts';
 
@@ -135,10 +136,20 @@ describe("attack 'lira': evaluate", () => {
     const phi = logit(x.target);
     const byHand = logN(phi, stats(x.inside)) - logN(phi, stats(x.outside));
     expect(scoresOf(obs, 'before', 'forget')[1]).toBeCloseTo(byHand, 9);
-    // Offline: the one-sided Φ((φ − μ_out)/σ_out) of the paper, not a density.
+    // Offline (conventions v2): the statistic z = (φ − μ_out)/σ_out of the paper's one-sided test,
+    // no longer its Φ(z), which rounds every strong member to 1.0; not a density either.
     const off = (await run({ shadows: 4, offline: true, fixedVariance: false })).obs;
     const out = stats(x.outside);
-    expect(scoresOf(off, 'before', 'forget')[1]).toBeCloseTo(normalCdf(phi, out.mu, out.sd), 12);
+    expect(scoresOf(off, 'before', 'forget')[1]).toBeCloseTo((phi - out.mu) / out.sd, 12);
+  });
+
+  it('offline z does not saturate: members far above their OUT shadows keep distinct, ordered scores', () => {
+    // Φ(z) is exactly 1.0 in float64 beyond z ≈ 8.3: these three would tie at the top under v1.
+    const recs = [0.99, 0.999, 0.9999].map((target, i) => ({ id: `m${i}`, target, inside: [0.99], outside: [0.3, 0.31, 0.29] }));
+    const s = liraScores(recs, { offline: true });
+    expect(s[0]!).toBeGreaterThan(8.3);
+    expect(s[0]!).toBeLessThan(s[1]!);
+    expect(s[1]!).toBeLessThan(s[2]!);
   });
 
   it('members score above non-members (higher = member); after deletion the forget records drop', async () => {
@@ -184,13 +195,32 @@ describe("attack 'lira': evaluate", () => {
   }
 
   for (const offline of [false, true]) {
-    it(`${offline ? 'offline' : 'online'}, fixed variance: equals liraScores with IN and OUT variances pooled over records`, async () => {
+    it(`${offline ? 'offline' : 'online'}, fixed variance: equals liraScores with one global σ pooled over records`, async () => {
       const { scores, inputs } = await runOne({ shadows: 4, offline, fixedVariance: true }, 4);
       const fixed = liraScores(inputs, { offline, fixedVariance: true });
       expect(scores).toEqual(fixed);
       expect(scores).not.toEqual(liraScores(inputs, { offline, fixedVariance: false }));
     });
   }
+
+  it('fixed variance (conventions v2): one σ for IN and OUT — the std of all IN φ online, of all OUT φ offline (checked by hand)', async () => {
+    const { inputs } = await runOne({ shadows: 4 }, 4);
+    const std = (xs: number[]) => {
+      const mu = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return Math.sqrt(xs.reduce((a, b) => a + (b - mu) ** 2, 0) / xs.length);
+    };
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sIn = std(inputs.flatMap((r) => r.inside.map(logit)));
+    const sOut = std(inputs.flatMap((r) => r.outside.map(logit)));
+    expect(Math.abs(sIn - sOut)).toBeGreaterThan(1e-3); // so the test tells the two conventions apart
+    const online = inputs.map((r) => {
+      const phi = logit(r.target);
+      return normalLogpdf(phi, mean(r.inside.map(logit)), sIn) - normalLogpdf(phi, mean(r.outside.map(logit)), sIn);
+    });
+    liraScores(inputs, { fixedVariance: true }).forEach((s, i) => expect(s).toBeCloseTo(online[i]!, 9));
+    const offline = inputs.map((r) => (logit(r.target) - mean(r.outside.map(logit))) / sOut);
+    liraScores(inputs, { offline: true, fixedVariance: true }).forEach((s, i) => expect(s).toBeCloseTo(offline[i]!, 12));
+  });
 
   it('fixedVariance "auto" pools the variance below 64 shadows and estimates it per record from 64 on', async () => {
     const below = await runOne({ shadows: 62 }, 64);
@@ -222,5 +252,62 @@ describe("attack 'lira': evaluate", () => {
     const ones = m[0]!.reduce((a, b) => a + b, 0);
     expect(ones).toBeGreaterThan(60);
     expect(ones).toBeLessThan(140);
+  });
+});
+
+describe("attack 'lira': calibration warning", () => {
+  // 60 holdout records and 2 forget records; shadows' OUT confidences spread over [0.2, 0.7], IN ones high.
+  const HOLD = Array.from({ length: 60 }, (_, i) => crec(`h${i}`, i % C));
+  const FORGET = [crec('f0', 0, 's0'), crec('f1', 1, 's1')];
+  const pool = [...FORGET, ...HOLD];
+  const ids = pool.map((r) => r.id);
+  /** A deterministic spread in [0, 1) per (model, record). */
+  const u = (s: number, i: number) => ((i * 7919 + s * 104729 + 13) % 997) / 997;
+  const isIn = (s: number, i: number) => shadowMembership(ids, s, 1)[i] === 1;
+  const shadowConf = (s: number, i: number) => (isIn(s, i) ? 0.9 + 0.09 * u(s, i) : 0.2 + 0.5 * u(s, i));
+  const bank = makeBank(pool, C, 16, (s, i) => probsWith(C, pool[i]!.label!, shadowConf(s, i)));
+  const AUDIT = splits({ forget: FORGET, holdout: HOLD });
+  // `before` is like the shadows on records it never saw (a seventeenth OUT shadow); `after` is
+  // over-confident on them (another recipe): its holdout confidences sit in [0.6, 0.95].
+  const target: Record<string, (i: number) => number> = {
+    before: (i) => (i < FORGET.length ? 0.95 : 0.2 + 0.5 * u(16, i)),
+    after: (i) => (i < FORGET.length ? 0.95 : 0.6 + 0.35 * u(16, i)),
+  };
+  const probsOf = (role: ModelRole) => (r: DataRecord) => probsWith(C, r.label!, target[role]!(pool.indexOf(r)));
+
+  async function runCal(holdout = HOLD) {
+    const o = liraOptions.parse({ shadows: 16 });
+    const { signals } = classifierSignals({ bank, probs: { before: probsOf('before'), after: probsOf('after') } });
+    const s = splits({ forget: FORGET, holdout });
+    const evidence = (await lira.collect({ options: o, seed: 1, splits: s, models: [classifier('before'), classifier('after')], signals })) as ShadowEvidence;
+    return { evidence, obs: lira.evaluate(evidence, { options: o, seed: 1, splits: s }) as MembershipObservation[] };
+  }
+
+  it('KS on φ: target φ of the holdout records vs the OUT shadows’ φ of the same records, pooled', async () => {
+    const { evidence } = await runCal();
+    const m = evidence.models[1]!;
+    const inputs = HOLD.map((r) => recordShadows(evidence, m.probs, r));
+    const expected = ks2samp(
+      inputs.map((r) => logit(r.target)),
+      inputs.flatMap((r) => r.outside.map(logit)),
+    );
+    const got = shadowCalibration(inputs);
+    expect(got).toEqual({ ...expected, targets: 60, shadows: 60 * 8 });
+  });
+
+  it('warns on the mismatched role only, saying the result is a lower bound', async () => {
+    const { obs, evidence } = await runCal();
+    expect(obs[0]!.warnings).toBeUndefined();
+    expect(shadowCalibration(HOLD.map((r) => recordShadows(evidence, evidence.models[0]!.probs, r))).pvalue).toBeGreaterThan(CALIBRATION_ALPHA);
+    expect(obs[1]!.warnings).toHaveLength(1);
+    expect(obs[1]!.warnings![0]).toMatch(/^after: the shadows are not calibrated to this model: .*60 holdout records.*KS D = 0\.\d{3}, p = .* < 0\.01\); LiRA's result on after is a lower bound$/);
+    // The scores themselves do not change with the warning.
+    expect(obs[1]!.splits.forget!.scores).toHaveLength(2);
+  });
+
+  it('no holdout records, no test and no warning', async () => {
+    const { obs, evidence } = await runCal([]);
+    expect(obs.every((o) => o.warnings === undefined)).toBe(true);
+    expect(calibrationWarning(evidence, evidence.models[1]!, [])).toBeUndefined();
   });
 });

@@ -56,6 +56,15 @@ describe('shadow-model attacks on classifier targets', () => {
     for (const attack of ['loss', 'shadow', 'rmia']) expect(finding(attack, 'before').auc.lo, attack).toBeGreaterThan(0.6);
   });
 
+  it('LiRA warns that the shadows are not calibrated to the retrained target only (trained on 200 records, the shadows on ~400)', () => {
+    // KS on φ of the 200 holdout records vs their OUT-shadow φ: before p ≈ 0.25, after p ≈ 0.23, retrained p ≈ 2e-6.
+    const lira = result.attacks.find((a) => a.id === 'lira')!;
+    expect(lira.warnings).toHaveLength(1);
+    expect(lira.warnings![0]).toMatch(/^retrained: the shadows are not calibrated to this model: .* 200 holdout records .*p = 1\.7e-6 < 0\.01\); LiRA's result on retrained is a lower bound$/);
+    for (const a of result.attacks.filter((x) => x.id !== 'lira')) expect(a.warnings, a.id).toBeUndefined();
+    expect(readFileSync(path.join(tmp, 'a', 'summary.md'), 'utf8')).toContain("> ⚠️ **lira** — retrained: the shadows are not calibrated");
+  });
+
   it('a target trained on disjoint data gives an AUC interval containing 0.5, for every attack', () => {
     for (const attack of ['loss', 'shadow', 'lira', 'rmia']) {
       const { lo, hi } = finding(attack, 'after').auc;
@@ -84,6 +93,7 @@ describe('shadow-model attacks on classifier targets', () => {
       expect(text).toMatch(/Membership inference\t[^\n]*\trun\tloss, shadow, lira, rmia\n/);
       expect(text).toContain('class probabilities of a record');
       expect(text).toContain('train shadow models like the target (shadow, lira, rmia)');
+      expect(text).toMatch(/⚠ lira — retrained: the shadows are not calibrated to this model/);
     } finally {
       await browser.close();
     }

@@ -1,7 +1,8 @@
 /**
  * LiRA (online, offline, fixed variance) and RMIA (online, offline) on the shadow observations of
  * ../shared/oracles/shadow-attacks.json, computed independently with numpy/scipy: every per-record
- * score to 1e-9, and AUC and TPR@FPR as the oracle has them.
+ * score to 1e-9, and AUC and TPR@FPR as the oracle has them. Version 2 of the oracle's conventions:
+ * offline LiRA scores z = (φ − μ_out)/σ_out (not Φ(z)); fixed variance is one global σ for IN and OUT.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ interface Case {
   scores: Record<string, number>;
 }
 const oracle = JSON.parse(readFileSync(path.join(REPO, '../shared/oracles/shadow-attacks.json'), 'utf8')) as {
+  version: number;
   observations: unknown[];
   cases: Record<string, Case>;
 };
@@ -27,6 +29,8 @@ beforeAll(() => {
 });
 
 describe('evaluate --observations against the oracle', () => {
+  it('is the oracle of conventions version 2', () => expect(oracle.version).toBe(2));
+
   for (const [name, c] of Object.entries(oracle.cases)) {
     it(`${name}: per-record scores to 1e-9, AUC and TPR@FPR`, async () => {
       const result = await evaluateObservations(file, { ...(c.options as ObservationOptions), perRecord: true, seed: 1, bootstrap: 50 });
@@ -69,10 +73,12 @@ describe('LiRA with identical shadow values (σ = 0)', () => {
     expect(MIN_SIGMA).toBe(1e-6);
     // Every shadow saturated at p = 1 (IN) or gives exactly 0.5 (OUT): per-record σ is 0 on both sides.
     const recs = [0.5, 0.9, 1].map((target, i) => ({ id: `r${i}`, target, inside: [1, 1], outside: [0.5, 0.5] }));
-    for (const offline of [false, true]) {
-      const s = liraScores(recs, { offline, fixedVariance: false });
-      for (const x of s) expect(Number.isFinite(x)).toBe(true);
-      expect(s[0]!).toBeLessThan(s[2]!);
-    }
+    for (const offline of [false, true])
+      for (const fixedVariance of [false, true]) {
+        // Fixed variance: the global σ pooled over these records is 0 too (every IN φ and every OUT φ equal).
+        const s = liraScores(recs, { offline, fixedVariance });
+        for (const x of s) expect(Number.isFinite(x)).toBe(true);
+        expect(s[0]!).toBeLessThan(s[2]!);
+      }
   });
 });
