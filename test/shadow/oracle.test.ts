@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateObservations, type ObservationOptions } from '../../src/evaluate/index.ts';
+import { tprAtFpr } from '../../src/metrics/index.ts';
 import { cli } from '../helpers/cli.ts';
 import { REPO } from '../helpers/paths.ts';
 
@@ -22,6 +23,10 @@ const oracle = JSON.parse(readFileSync(path.join(REPO, '../shared/oracles/shadow
   observations: unknown[];
   cases: Record<string, Case>;
 };
+// ground truth of the target rows: which records the target trained on
+const members = new Set(
+  (oracle.observations as { model: string; id: string; member: boolean; population?: boolean }[]).filter((o) => o.model === 'target' && o.member && !o.population).map((o) => o.id),
+);
 let file: string;
 beforeAll(() => {
   file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pa-obs-')), 'obs.jsonl');
@@ -38,7 +43,15 @@ describe('evaluate --observations against the oracle', () => {
       expect(f.records.length).toBe(Object.keys(c.scores).length);
       for (const r of f.records) expect(Math.abs(r.score - c.scores[r.id]!)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(c.scores[r.id]!)));
       expect(Math.abs(f.auc.value - c.expected.auc)).toBeLessThan(1e-9);
-      for (const [x, v] of Object.entries(c.expected.tprAtFpr)) expect(Math.abs(f.tprAtFpr[x as '0.01'].value - v)).toBeLessThan(1e-9);
+      // TPR@FPR from the per-record scores (the finding withholds it below 10/x negatives)
+      const pos = f.records.filter((r) => members.has(r.id)).map((r) => r.score);
+      const neg = f.records.filter((r) => !members.has(r.id)).map((r) => r.score);
+      for (const [x, v] of Object.entries(c.expected.tprAtFpr)) {
+        expect(Math.abs(tprAtFpr(pos, neg, Number(x)) - v)).toBeLessThan(1e-9);
+        const given = f.tprAtFpr[x as '0.01'];
+        if (given) expect(Math.abs(given.value - v)).toBeLessThan(1e-9);
+        else expect(neg.length).toBeLessThan(10 / Number(x));
+      }
     });
   }
 
