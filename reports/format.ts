@@ -2,7 +2,10 @@
 import type { Estimate, MaybeEstimate } from '../src/types.ts';
 
 export const fmt = (x: number | null | undefined, digits = 3): string =>
-  x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits);
+  x === null || x === undefined || Number.isNaN(x) ? '—' : noNegativeZero(x.toFixed(digits));
+
+/** `-0.000` (a tiny negative rounded away) reads as a sign that is not there. */
+const noNegativeZero = (s: string): string => (/^-0\.?0*$/.test(s) ? s.slice(1) : s);
 
 /**
  * `0.553 [0.415, 0.692]`; `0.250 (no interval)` where none can keep its promise at this n;

@@ -97,7 +97,7 @@ export function resolveAssertions(cfg: AssertConfig | undefined): Record<string,
 const levelOf = (spec: AssertionSpec): Level => (typeof spec === 'string' ? spec : spec[0]);
 const optionsOf = (spec: AssertionSpec): AssertionOptions => (typeof spec === 'string' || spec.length === 1 ? {} : ((spec[1] ?? {}) as AssertionOptions));
 
-const f3 = (x: number | null) => (x === null || Number.isNaN(x) ? '—' : x.toFixed(3));
+const f3 = (x: number | null) => (x === null || Number.isNaN(x) ? '—' : x.toFixed(3).replace(/^-(0\.0+)$/, '$1'));
 const fmt = (e: MaybeEstimate) => (e.lo === null || e.hi === null ? `${f3(e.value)} (no interval)` : `${f3(e.value)} [${f3(e.lo)}, ${f3(e.hi)}]`);
 const Z975 = normalQuantile(0.975);
 
@@ -301,7 +301,7 @@ function extractionGate(parsed: MetricName, model: string, attack: string, base:
       status: 'inconclusive',
       actual: count,
       interval: { lo: s.rate.lo, hi: s.rate.hi, level: 0.95 },
-      message: `${summary}; with ${people} people the share leaked is only bounded below ${s.rate.hi.toFixed(3)}, above the resolution ${resolution}: try at least ${peopleNeeded(s.subjects.leaked, resolution)} people`,
+      message: `${summary}; with ${people} ${people === 1 ? 'person' : 'people'} the share leaked is only bounded below ${s.rate.hi.toFixed(3)}, above the resolution ${resolution}: try at least ${peopleNeeded(s.subjects.leaked, resolution)} people`,
     };
   }
   return { ...base, status: 'pass', actual: count, interval: { lo: s.rate.lo, hi: s.rate.hi, level: 0.95 }, message: summary };
