@@ -12,7 +12,7 @@ import { SCHEMA_VERSION, type AuditResult } from '../result/types.ts';
 import { TOOL } from '../version.ts';
 import { readScores, type ScoreRow } from './scores.ts';
 import { readObservations } from '../shadow/observations.ts';
-import { liraScores, rmiaScores } from '../shadow/scores.ts';
+import { liraScores, rmiaScores, shadowCalibration } from '../shadow/scores.ts';
 import { readFile } from 'node:fs/promises';
 
 /**
@@ -174,6 +174,13 @@ export async function evaluateObservations(file: string, opts: ObservationOption
     ...(opts.attack === 'rmia' ? { gamma: opts.gamma ?? 2, ...(opts.offline ? { a: opts.a ?? 0.3 } : {}) } : {}),
   };
   const withRecords = opts.perRecord ? { ...finding, records: obs.records.map((r, i) => ({ id: r.id, score: scores[i]! })) } : finding;
+  // As in `run`: the target's confidences on non-members should look like the OUT shadows' on them.
+  const outsiders = obs.records.filter((r) => !r.member && r.outside.length > 0);
+  const ks = opts.attack === 'lira' && outsiders.length > 0 ? shadowCalibration(outsiders) : undefined;
+  const warnings =
+    ks && ks.pvalue < 0.01
+      ? [`the shadows are not calibrated to the target: its confidences on the ${ks.targets} non-members do not look like the OUT shadows' confidences on them (KS D = ${ks.statistic.toFixed(3)}, p = ${ks.pvalue.toPrecision(2)} < 0.01); LiRA's result is a lower bound`]
+      : undefined;
   const gates = memberGate([finding]);
   return evaluateResult('observations', file, opts.seed, gates, {
     gateModel: 'target',
@@ -189,6 +196,7 @@ export async function evaluateObservations(file: string, opts: ObservationOption
         status: 'ok',
         title: opts.attack === 'lira' ? 'LiRA on supplied shadow outputs' : 'RMIA on supplied reference outputs',
         options,
+        ...(warnings ? { warnings } : {}),
         reference:
           opts.attack === 'lira'
             ? 'Carlini et al. Membership Inference Attacks From First Principles. IEEE S&P 2022, §4 (online/offline LiRA, fixed variance).'
