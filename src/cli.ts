@@ -75,9 +75,9 @@ const exitFor = (r: AuditResult, inconclusive: 'fail' | 'pass' | undefined): num
 function printSummary(r: AuditResult, out?: string): void {
   const e = (s: string) => process.stderr.write(`${s}\n`);
   for (const f of r.findings.filter((x) => x.positive !== 'retain'))
-    e(`  ${f.attack.padEnd(18)} ${f.model.padEnd(10)} ${f.positive} vs ${f.negative}: AUC ${fmtEstimate(f.auc)} (n ${f.n.positive}/${f.n.negative})`);
+    e(`  ${f.attack.padEnd(18)} ${f.model.padEnd(10)} ${f.positive} vs ${f.negative}: AUC ${fmtEstimate(f.auc)} (${f.people.positive}/${f.people.negative} ${f.unit === 'subject' ? 'people' : 'records'}, n ${f.n.positive}/${f.n.negative})`);
   for (const x of r.extraction.filter((x) => x.split !== 'retain'))
-    e(`  ${x.attack.padEnd(18)} ${x.model.padEnd(10)} ${x.split}: ${x.hits}/${x.trials} hits, ${pct(x.rate)}; subjects leaked ${x.subjects.leaked}/${x.subjects.total}`);
+    e(`  ${x.attack.padEnd(18)} ${x.model.padEnd(10)} ${x.split}: people leaked ${x.subjects.leaked}/${x.subjects.total}, ${pct(x.rate)} (${x.hits}/${x.trials} prompts hit)`);
   for (const g of r.gates) e(`  ${g.level === 'warn' ? 'warn' : 'gate'} ${g.status.toUpperCase().padEnd(12)} ${g.id}: ${g.message}`);
   e(`verdict: ${r.verdict.toUpperCase()}${out ? ` (report: ${path.join(out, 'report.html')})` : ''}`);
 }
