@@ -29,7 +29,8 @@ const extraction = (attack: string, model: string, split: string) =>
 describe('demo: before leaks, after does not', () => {
   it('writes every output and prints the verdict', () => {
     expect(r.stderr).toMatch(/verdict: (PASS|FAIL|INCONCLUSIVE)/);
-    expect(r.code).toBe(result.verdict === 'pass' ? 0 : 1);
+    expect(r.code).toBe({ pass: 0, fail: 1, inconclusive: 4 }[result.verdict]);
+    expect(result.verdict).toBe('pass'); // after = retrained without the deleted people: the gold standard passes
     for (const f of ['report.html', 'junit.xml', 'summary.md', 'run.json']) expect(readFileSync(path.join(out, f), 'utf8').length).toBeGreaterThan(100);
     expect(result.attacks.every((a) => a.status === 'ok')).toBe(true);
   });
