@@ -13,6 +13,7 @@ import { prepareTabularDemo } from './demo/tabular.ts';
 import { InputError, isInputError } from './errors.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
 import { writeOutputs } from './outputs.ts';
+import { keyFileIsShared, loadPseudonymKey } from './pseudonym.ts';
 import { defaultWorkers } from './pool/index.ts';
 import type { AuditResult } from './result/types.ts';
 import { renderJson } from '../reports/json.ts';
@@ -79,6 +80,9 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   const workers = flags.workers ?? cfg.workers ?? defaultWorkers();
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
+  const pseudonymKey = flags.reveal ? undefined : await loadPseudonymKey(out);
+  if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
+  if (pseudonymKey?.file && (await keyFileIsShared(pseudonymKey.file))) log(`warning: ${pseudonymKey.file} is readable by other users; chmod 600 it`);
   const bar = createProgress(log);
   const { result, run } = await runAudit(cfg, {
     workers,
@@ -86,6 +90,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     bootstrap: flags.bootstrap,
     argv,
     reveal: flags.reveal,
+    ...(pseudonymKey ? { pseudonymKey: pseudonymKey.key } : {}),
     log,
     progress: bar.progress,
   }).finally(() => bar.stop());
