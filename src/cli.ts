@@ -17,7 +17,7 @@ import { keyFileIsShared, loadPseudonymKey } from './pseudonym.ts';
 import { defaultWorkers } from './pool/index.ts';
 import type { AuditResult } from './result/types.ts';
 import { renderJson } from '../reports/json.ts';
-import { fmtEstimate, pct } from '../reports/format.ts';
+import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
 import { TOOL } from './version.ts';
 import { verify } from './verify.ts';
 import { writePdf } from './pdf.ts';
@@ -61,7 +61,8 @@ Exit codes: 0 pass, 1 a gate failed or was inconclusive, 2 usage/config/input er
 const exitFor = (r: AuditResult): number => (r.verdict === 'pass' ? 0 : 1);
 
 function printSummary(r: AuditResult, out?: string): void {
-  const e = (s: string) => process.stderr.write(`${s}\n`);
+  // One line per entry: a line break, escape sequence or bidi override from the data is shown, not obeyed.
+  const e = (s: string) => process.stderr.write(`${visibleLine(s)}\n`);
   for (const f of r.findings.filter((x) => x.positive !== 'retain'))
     e(`  ${f.attack.padEnd(18)} ${f.model.padEnd(10)} ${f.positive} vs ${f.negative}: AUC ${fmtEstimate(f.auc)} (n ${f.n.positive}/${f.n.negative})`);
   for (const x of r.extraction.filter((x) => x.split !== 'retain'))
@@ -78,7 +79,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   });
   const out = flags.out ? path.resolve(flags.out) : cfg.outputDir;
   const workers = flags.workers ?? cfg.workers ?? defaultWorkers();
-  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
   const pseudonymKey = flags.reveal ? undefined : await loadPseudonymKey(out);
   if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
@@ -265,11 +266,11 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (isInputError(e)) {
-      process.stderr.write(`privacy-audit: error: ${e.format()}\n`);
+      process.stderr.write(`privacy-audit: error: ${visible(e.format())}\n`);
       return 2;
     }
     // A runtime failure: say what broke; the cache keeps every finished batch for the next run.
-    process.stderr.write(`privacy-audit: runtime failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(`privacy-audit: runtime failure: ${visible(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
     return 3;
   }
 }
