@@ -107,7 +107,7 @@ describe('pseudonyms', () => {
     // The pseudonyms are HMAC-SHA-256 under that key.
     const res = result('a');
     expect(res.subjects.map((s) => s.subject).sort()).toEqual(forgetIds.map((s) => pseudonym(key, s)).sort());
-  });
+  }, 300_000);
 
   it('no forget id and no PII value of the fixture in any output, config echoes included', () => {
     for (const f of OUTPUTS) {
@@ -126,7 +126,7 @@ describe('pseudonyms', () => {
     expect(res.inputs.filter((i) => i.role === 'model:after').every((i) => i.path.includes(`without-${p0!.subject}/`))).toBe(true);
     // The subjects did leak through pii-extraction on `before`, so masked values were there to find.
     expect(res.subjects.some((s) => (s.emitted?.before ?? []).length > 0)).toBe(true);
-  });
+  }, 300_000);
 
   it('a re-run into the same folder reuses the key: byte-identical result.json', async () => {
     const key = readFileSync(path.join(dir, 'a', PSEUDONYM_KEY_FILE), 'utf8');
@@ -135,7 +135,7 @@ describe('pseudonyms', () => {
     expect(r.stderr).not.toContain('pseudonym key created');
     expect(text('a')).toBe(first);
     expect(readFileSync(path.join(dir, 'a', PSEUDONYM_KEY_FILE), 'utf8')).toBe(key);
-  });
+  }, 300_000);
 
   it('another folder gets another key, hence other pseudonyms', async () => {
     await run('b');
@@ -143,7 +143,7 @@ describe('pseudonyms', () => {
     const b = result('b').subjects.map((s) => s.subject);
     expect(b.length).toBe(a.length);
     for (const s of b) expect(a).not.toContain(s);
-  });
+  }, 300_000);
 
   it('PRIVACY_AUDIT_PSEUDONYM_KEY: the same pseudonyms in every folder, and no key file written', async () => {
     const key = Buffer.alloc(32, 0x5a);
@@ -153,7 +153,7 @@ describe('pseudonyms', () => {
     expect(result('env1').subjects.map((s) => s.subject).sort()).toEqual(forgetIds.map((s) => pseudonym(key, s)).sort());
     expect(existsSync(path.join(dir, 'env1', PSEUDONYM_KEY_FILE))).toBe(false);
     for (const f of filesUnder(path.join(dir, 'env1'))) expect(readFileSync(f).includes(key.toString('hex'))).toBe(false);
-  });
+  }, 300_000);
 
   it('a malformed key is exit 2 naming the variable, before any work', async () => {
     process.env[PSEUDONYM_KEY_ENV] = 'too-short';
@@ -166,7 +166,7 @@ describe('pseudonyms', () => {
     } finally {
       delete process.env[PSEUDONYM_KEY_ENV];
     }
-  });
+  }, 300_000);
 
   it('re-rendering needs no key: `report` elsewhere gives the same report, and verify passes', async () => {
     const copy = path.join(dir, 'rerender');
@@ -178,7 +178,7 @@ describe('pseudonyms', () => {
     expect(existsSync(path.join(copy, PSEUDONYM_KEY_FILE))).toBe(false);
     expect(readFileSync(path.join(copy, 'report.html'), 'utf8')).toBe(text('a', 'report.html'));
     expect((await cli(['verify', path.join(copy, 'report.html')])).code).toBe(0);
-  });
+  }, 300_000);
 
   it('--reveal shows the real ids (and needs no key)', async () => {
     await run('revealed', { flags: ['--reveal'] });
@@ -186,5 +186,5 @@ describe('pseudonyms', () => {
     expect(res.subjects.map((s) => s.subject).sort()).toEqual([...forgetIds].sort());
     expect((res.config as { data: { forgetSubjects: string[] } }).data.forgetSubjects).toEqual(forgetIds);
     expect(existsSync(path.join(dir, 'revealed', PSEUDONYM_KEY_FILE))).toBe(false);
-  });
+  }, 300_000);
 });
