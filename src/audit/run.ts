@@ -269,7 +269,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     platform: `${process.platform} ${process.arch}`,
     cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.availableParallelism()}`,
     dependencies: dependencyVersions(),
-    argv: opts.argv ?? [],
+    argv: redact ? (opts.argv ?? []).map(redact.text) : (opts.argv ?? []),
     cache: { hits: cache.hits, misses: cache.misses },
     tokensScored: signals.tokensScored,
     shadowsTrained: signals.shadowsTrained,
