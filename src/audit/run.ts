@@ -90,6 +90,7 @@ export function maskValue(value: string): string {
 }
 
 export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo }> {
+  if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
   const started = Date.now();
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
@@ -222,7 +223,6 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
 
   // Without --reveal, no output names a deleted person or holds a PII value: subjects get keyed
   // pseudonyms, and every echoed text (config, paths, error messages) is redacted the same way.
-  if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
   const redact = opts.reveal
     ? undefined
     : redaction(
