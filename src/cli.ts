@@ -56,6 +56,11 @@ Options:
   -h, --help              this help
   -v, --version           print the version
 
+Environment:
+  PRIVACY_AUDIT_PSEUDONYM_KEY   secret key of the subject pseudonyms (64 hex digits or base64 of 32+
+                          bytes): the same pseudonyms in every folder; without it, a random key is
+                          kept in <out>/.pseudonym-key (0600). Never written into an output.
+
 Exit codes: 0 pass, 1 a gate failed or was inconclusive, 2 usage/config/input error, 3 runtime failure.`;
 
 const exitFor = (r: AuditResult): number => (r.verdict === 'pass' ? 0 : 1);
