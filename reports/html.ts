@@ -1,12 +1,13 @@
 /**
  * `report.html`: one self-contained page (inline CSS and SVG, no scripts needed, no external requests)
  * rendered from result.json alone. Everything from data or config goes through Handlebars' escaping;
- * the only unescaped parts are the stylesheet and SVG built here from numbers.
+ * the only unescaped parts are the stylesheet and SVG built here from numbers. Hidden characters
+ * (bidi overrides, zero-width, controls) are shown as `⟨U+202E⟩` by one pass over the finished page.
  */
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import type { AuditResult, RunInfo } from '../src/result/types.ts';
-import { fmt, fmtEstimate, fmtP, pct } from './format.ts';
+import { fmt, fmtEstimate, fmtP, jsonVisible, pct, visible } from './format.ts';
 import { resultDigest } from './json.ts';
 import { extractionPlot, histogramPlots, rocPlots } from './plots.ts';
 
@@ -146,10 +147,11 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     ...m,
     files: result.inputs.filter((i) => i.role === `model:${m.role}`),
   }));
-  // Embedded for machines; `<` is escaped so no record-derived string can close the script element.
-  const embedded = JSON.stringify(result).replace(/</g, '\\u003c');
-  const embeddedRun = run ? JSON.stringify(run).replace(/</g, '\\u003c') : undefined;
-  return compiled({
+  // Embedded for machines; `<` is escaped so no record-derived string can close the script element,
+  // and hidden characters are JSON escapes (the same value, nothing for the last pass below to name).
+  const embedded = jsonVisible(JSON.stringify(result).replace(/</g, '\\u003c'));
+  const embeddedRun = run ? jsonVisible(JSON.stringify(run).replace(/</g, '\\u003c')) : undefined;
+  const page = compiled({
     result,
     run,
     css: template('report.css'),
@@ -187,4 +189,8 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     threat: threatModel(result),
     claims: claims(result),
   });
+  // Text hygiene where the page is finished rather than at each of its fields: ids, PII, config text,
+  // file names, and the labels inside the SVG plots all pass here, so no field added later can carry
+  // a bidi override or zero-width character into the report. Handlebars has escaped the markup.
+  return visible(page);
 }

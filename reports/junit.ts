@@ -1,9 +1,14 @@
 /** `junit.xml`: one test case per gate, so CI systems show gates as tests. */
 import type { AuditResult } from '../src/result/types.ts';
-import { fmt } from './format.ts';
+import { fmt, visible } from './format.ts';
 
+/**
+ * Text from the result as XML character data or attribute value: hidden and control characters
+ * shown as `⟨U+001B⟩` first (so also none of the characters XML 1.0 forbids survive: C0 controls
+ * but tab and line feed, lone surrogates, U+FFFE/U+FFFF), then markup escaped.
+ */
 const xml = (s: string): string =>
-  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+  visible(String(s)).replace(/[<>&"'\n\t]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\n': '&#10;', '\t': '&#9;' })[c]!);
 
 export function renderJunit(result: AuditResult): string {
   const failures = result.gates.filter((g) => g.level === 'error' && g.status === 'fail').length;

@@ -16,10 +16,11 @@ import { InputError, isInputError } from './errors.ts';
 import { PRESETS, type AssertConfig } from './assert/index.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
 import { writeOutputs } from './outputs.ts';
+import { keyFileIsShared, loadPseudonymKey } from './pseudonym.ts';
 import { defaultWorkers } from './pool/index.ts';
 import { SCHEMA_VERSION, type AuditResult } from './result/types.ts';
 import { renderJson } from '../reports/json.ts';
-import { fmtEstimate, pct } from '../reports/format.ts';
+import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
 import { TOOL } from './version.ts';
 import { verify } from './verify.ts';
 import { writePdf } from './pdf.ts';
@@ -64,6 +65,11 @@ Options:
   -h, --help              this help
   -v, --version           print the version
 
+Environment:
+  PRIVACY_AUDIT_PSEUDONYM_KEY   secret key of the subject pseudonyms (64 hex digits or base64 of 32+
+                          bytes): the same pseudonyms in every folder; without it, a random key is
+                          kept in <out>/.pseudonym-key (0600). Never written into an output.
+
 Exit codes: 0 pass, 1 fail, 4 inconclusive, 2 usage/config/input error, 3 runtime failure.`;
 
 export const EXIT = { pass: 0, fail: 1, input: 2, runtime: 3, inconclusive: 4 } as const;
@@ -73,7 +79,8 @@ const exitFor = (r: AuditResult, inconclusive: 'fail' | 'pass' | undefined): num
   r.verdict === 'pass' ? EXIT.pass : r.verdict === 'fail' ? EXIT.fail : inconclusive === 'fail' ? EXIT.fail : inconclusive === 'pass' ? EXIT.pass : EXIT.inconclusive;
 
 function printSummary(r: AuditResult, out?: string): void {
-  const e = (s: string) => process.stderr.write(`${s}\n`);
+  // One line per entry: a line break, escape sequence or bidi override from the data is shown, not obeyed.
+  const e = (s: string) => process.stderr.write(`${visibleLine(s)}\n`);
   for (const f of r.findings.filter((x) => x.positive !== 'retain'))
     e(`  ${f.attack.padEnd(18)} ${f.model.padEnd(10)} ${f.positive} vs ${f.negative}: AUC ${fmtEstimate(f.auc)} (${f.people.positive}/${f.people.negative} ${f.unit === 'subject' ? 'people' : 'records'}, n ${f.n.positive}/${f.n.negative})`);
   for (const x of r.extraction.filter((x) => x.split !== 'retain'))
@@ -90,8 +97,11 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   });
   const out = flags.out ? path.resolve(flags.out) : cfg.outputDir;
   const workers = flags.workers ?? cfg.workers ?? defaultWorkers();
-  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
+  const pseudonymKey = flags.reveal ? undefined : await loadPseudonymKey(out);
+  if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
+  if (pseudonymKey?.file && (await keyFileIsShared(pseudonymKey.file))) log(`warning: ${pseudonymKey.file} is readable by other users; chmod 600 it`);
   const bar = createProgress(log);
   const { result, run } = await runAudit(cfg, {
     workers,
@@ -99,6 +109,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     bootstrap: flags.bootstrap,
     argv,
     reveal: flags.reveal,
+    ...(pseudonymKey ? { pseudonymKey: pseudonymKey.key } : {}),
     log,
     progress: bar.progress,
   }).finally(() => bar.stop());
@@ -287,11 +298,11 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (isInputError(e)) {
-      process.stderr.write(`privacy-audit: error: ${e.format()}\n`);
+      process.stderr.write(`privacy-audit: error: ${visible(e.format())}\n`);
       return 2;
     }
     // A runtime failure: say what broke; the cache keeps every finished batch for the next run.
-    process.stderr.write(`privacy-audit: runtime failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(`privacy-audit: runtime failure: ${visible(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
     return 3;
   }
 }

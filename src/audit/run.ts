@@ -22,6 +22,7 @@ import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type Classifier
 import { describeSource, recordSource, setRecordSource, whereOf } from '../data/records.ts';
 import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
 import { InputError, isInputError } from '../errors.ts';
+import { redaction } from '../pseudonym.ts';
 import { quantile } from '../metrics/index.ts';
 import { createPool } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
@@ -64,6 +65,8 @@ export interface RunOptions {
   argv?: string[];
   /** Real subject ids and unmasked PII in the result, for authorised internal review. */
   reveal?: boolean;
+  /** Secret key of the subject pseudonyms (src/pseudonym.ts); required unless `reveal`. */
+  pseudonymKey?: Uint8Array;
   log?: (line: string) => void;
   progress?: Progress;
 }
@@ -86,11 +89,8 @@ export function maskValue(value: string): string {
   return `${value[0]}${star(value.slice(1, -1))}${value.slice(-1)}`;
 }
 
-export function pseudonym(salt: string, subject: string): string {
-  return `S-${sha256(`${salt}\u0000${subject}`).slice(0, 10)}`;
-}
-
 export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo }> {
+  if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
   const started = Date.now();
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
@@ -223,7 +223,17 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     await pool.close();
   }
 
-  const salt = cfg.inputs.find((i) => i.role === 'data:members')?.sha256 ?? String(cfg.seed);
+  // Without --reveal, no output names a deleted person or holds a PII value: subjects get keyed
+  // pseudonyms, and every echoed text (config, paths, error messages) is redacted the same way.
+  const redact = opts.reveal
+    ? undefined
+    : redaction(
+        opts.pseudonymKey!,
+        splits.forget.map((r) => r.subject ?? r.id),
+        [...splits.members, ...splits.holdout, ...(splits.population ?? [])].flatMap((r) => (r.pii ?? []).map((p) => p.value)),
+        maskValue,
+      );
+  if (redact) for (const a of attacks) if (a.reason) a.reason = redact.text(a.reason);
   const gateModel = models.some((m) => m.role === 'after') ? 'after' : 'before';
   const statuses: AttackStatus[] = attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
   const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons }, cfg.assert);
@@ -236,22 +246,22 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     verdict: verdictOf(gates),
     seed: cfg.seed,
     gateModel,
-    inputs,
+    inputs: redact ? inputs.map((i) => ({ ...i, path: redact.text(i.path) })) : inputs,
     data: {
       members: count(splits.members),
       forget: count(splits.forget),
       retain: count(splits.retain),
       holdout: count(splits.holdout),
     },
-    models: [...models, ...(reference ? [reference] : [])].map((m) => ({ role: m.role, ref: cfg.models[m.role]!.raw })),
+    models: [...models, ...(reference ? [reference] : [])].map((m) => ({ role: m.role, ref: redact ? redact.text(cfg.models[m.role]!.raw) : cfg.models[m.role]!.raw })),
     attacks,
     findings,
     extraction,
     comparisons,
     exposure,
-    subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, (s) => (opts.reveal ? s : pseudonym(salt, s)), opts.reveal ? (v) => v : maskValue),
+    subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, redact ? redact.alias : (s) => s, opts.reveal ? (v) => v : maskValue),
     gates,
-    config: cfg.raw,
+    config: redact ? redact.config(cfg.raw) : cfg.raw,
   };
   const run: RunInfo = {
     startedAt: new Date(started).toISOString(),
@@ -261,7 +271,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     platform: `${process.platform} ${process.arch}`,
     cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.availableParallelism()}`,
     dependencies: dependencyVersions(),
-    argv: opts.argv ?? [],
+    argv: redact ? (opts.argv ?? []).map(redact.text) : (opts.argv ?? []),
     cache: { hits: cache.hits, misses: cache.misses },
     tokensScored: signals.tokensScored,
     shadowsTrained: signals.shadowsTrained,

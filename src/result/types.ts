@@ -18,7 +18,7 @@ export interface InputFile {
 }
 
 export interface SubjectVerdict {
-  /** Pseudonym: a salted hash of the subject id, never the id itself. */
+  /** Pseudonym: HMAC-SHA-256 of the subject id under the audit's secret key (src/pseudonym.ts), never the id itself (unless revealed). */
   subject: string;
   records: number;
   /** Per model role, the extraction attacks that emitted something of this subject. */

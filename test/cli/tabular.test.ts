@@ -17,6 +17,10 @@ import { launch } from '../helpers/browser.ts';
 import { cli, type CliResult } from '../helpers/cli.ts';
 import { TABULAR } from '../helpers/paths.ts';
 
+// Each output folder gets its own random pseudonym key; one key for this file keeps results from
+// different folders comparable byte for byte (src/pseudonym.ts).
+process.env.PRIVACY_AUDIT_PSEUDONYM_KEY = 'a5'.repeat(32);
+
 const CONFIG = path.join(TABULAR, 'privacy-audit.yml');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pa-tabular-'));
 const read = <T>(dir: string, file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as T;
