@@ -18,6 +18,7 @@ import type { AuditResult } from './result/types.ts';
 import { renderJson } from '../reports/json.ts';
 import { fmtEstimate, pct } from '../reports/format.ts';
 import { TOOL } from './version.ts';
+import { workersProblem } from './config/limits.ts';
 import { verify } from './verify.ts';
 import { writePdf } from './pdf.ts';
 import { createProgress } from './progress.ts';
@@ -116,12 +117,16 @@ interface Flags {
   scores?: string;
 }
 
-function positiveInt(name: string, v: string | undefined): number | undefined {
+function positiveInt(name: string, v: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InputError(`--${name} expects a positive integer, got "${v}"`);
+  if (n > max) throw new InputError(`--${name} expects a positive integer up to ${max}, got ${v}`);
   return n;
 }
+
+/** Bootstrap resamples: 1000 is the default; beyond this a run takes hours for no visible gain. */
+const MAX_BOOTSTRAP = 100_000;
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -163,13 +168,16 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = positionals;
   try {
     const seed = values.seed === undefined ? 1 : Number(values.seed);
-    if (!Number.isInteger(seed)) throw new InputError(`--seed expects an integer, got "${values.seed}"`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InputError(`--seed expects an integer from 0 to 2^32 − 1, got "${values.seed}"`);
+    const workers = positiveInt('workers', values.workers);
+    const tooMany = workers === undefined ? undefined : workersProblem(workers);
+    if (tooMany) throw new InputError(`--workers: ${tooMany}`);
     const flags: Flags = {
       out: values.out,
       cacheDir: values['cache-dir'],
-      workers: positiveInt('workers', values.workers),
+      workers,
       cache: !values['no-cache'],
-      bootstrap: positiveInt('bootstrap', values.bootstrap),
+      bootstrap: positiveInt('bootstrap', values.bootstrap, MAX_BOOTSTRAP),
       seed,
       json: values.json,
       pdf: values.pdf,
