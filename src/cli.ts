@@ -7,9 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { attackIds, getAttack } from '../attacks/index.ts';
-import { runAudit } from './audit/run.ts';
 import { loadConfig } from './config/load.ts';
-import { prepareTabularDemo } from './demo/tabular.ts';
 import { InputError, isInputError } from './errors.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
 import { writeOutputs } from './outputs.ts';
@@ -81,6 +79,9 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
   const bar = createProgress(log);
+  // Imported here, not at the top: the model libraries it pulls in take seconds to load, and a
+  // config mistake should be reported without waiting for them.
+  const { runAudit } = await import('./audit/run.ts');
   const { result, run } = await runAudit(cfg, {
     workers,
     cacheDir: flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : path.join(out, '.cache')) : undefined,
@@ -192,6 +193,7 @@ export async function main(argv: string[]): Promise<number> {
         const files: Record<string, string> = { retrained: 'privacy-audit.yml', unlearning: 'unlearning.yml' };
         if (values.scenario === 'tabular') {
           const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          const { prepareTabularDemo } = await import('./demo/tabular.ts');
           const config = await prepareTabularDemo(path.join(out, 'demo-inputs'), flags.workers ?? defaultWorkers(), (s) => process.stderr.write(`${s}\n`));
           return await runConfig(config, { ...flags, out }, cmdline);
         }

@@ -40,7 +40,16 @@ export interface AuditResult {
   inputs: InputFile[];
   data: Record<string, { records: number; subjects: number }>;
   models: { role: string; ref: string }[];
-  attacks: (AttackStatus & { title: string; options: unknown; reference: string })[];
+  attacks: (AttackStatus & {
+    title: string;
+    options: unknown;
+    reference: string;
+    /**
+     * Per model role, how many records (or prompts) were longer than the model's context and were
+     * scored on a window (src/audit/budgets.ts says which). Absent when none were.
+     */
+    truncated?: Record<string, number>;
+  })[];
   findings: Finding[];
   extraction: ExtractionSummary[];
   /** Before→after deltas and PrivLeak, with paired intervals. */
