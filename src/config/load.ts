@@ -231,6 +231,10 @@ export async function loadConfig(configPath: string, opts: LoadOptions): Promise
     const first = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     // The parser recurses per nesting level: a hostile file overflows the stack before our depth check.
     if (/call stack/i.test(first)) throw new InputError(`the config is nested too deeply (more than ${MAX_CONFIG_DEPTH} levels)`, where);
+    if (syntax.code === 'DUPLICATE_KEY') {
+      const key = /^\s*["']?([^"':\n]+)/.exec(text.slice(syntax.pos[0]))?.[1]?.trim();
+      throw new InputError(`duplicate key${key ? ` "${key}"` : ''}: each key may appear once in a mapping`, { ...where, ...(key ? { field: key } : {}) });
+    }
     throw new InputError(`${ext === '.json' ? 'JSON' : 'YAML'} syntax error: ${first}`, where);
   }
   const deep = tooDeep(doc.contents, MAX_CONFIG_DEPTH);

@@ -52,9 +52,11 @@ export async function readJsonObject(file: string, what: string): Promise<Json> 
     value = JSON.parse(text);
   } catch (e) {
     const msg = firstLine(e);
+    // V8 gives a position for most syntax errors; a file cut short ends on its last line.
     const pos = /position (\d+)/.exec(msg);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
-    throw new InputError(`${what} is not valid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`, line !== undefined ? { file, line } : { file });
+    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : /end of JSON/.test(msg) ? text.trimEnd().split('\n').length : undefined;
+    const why = msg.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/s, '');
+    throw new InputError(`${what} is not valid JSON: ${why}`, line !== undefined ? { file, line } : { file });
   }
   if (!isObject(value)) throw new InputError(`${what} must be a JSON object, got ${Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value}`, { file });
   return value;
