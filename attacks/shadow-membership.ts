@@ -20,8 +20,13 @@ export interface ShadowEvidence {
 }
 
 /** An even number of shadows ≥ 2: every record is then IN for exactly half of them (paired bank). */
+/** Each shadow is a trained model: beyond this many a run takes days, so it is a typo, not a plan. */
+export const MAX_SHADOWS = 1024;
+
 export const evenCount = (what: string) =>
-  z.refine((n: unknown) => typeof n === 'number' && n >= 2 && n % 2 === 0, { message: `${what} must be an even number >= 2 (shadows come in IN/OUT pairs)` });
+  z.refine((n: unknown) => typeof n === 'number' && n >= 2 && n <= MAX_SHADOWS && n % 2 === 0, {
+    message: `${what} must be an even number from 2 to ${MAX_SHADOWS} (shadows come in IN/OUT pairs)`,
+  });
 
 export async function collectShadowEvidence<O>(ctx: CollectContext<O>, count: number): Promise<ShadowEvidence> {
   const bank = await ctx.signals.shadows(count);

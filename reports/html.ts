@@ -168,6 +168,7 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     forest: result.findings.length > 0 ? aucForest(result.findings) : '',
     notRun: result.attacks.filter((a) => a.status !== 'ok'),
     attackWarnings: result.attacks.flatMap((a) => (a.warnings ?? []).map((text) => ({ attack: a.id, text }))),
+    truncated: result.attacks.flatMap((a) => Object.entries(a.truncated ?? {}).map(([model, n]) => ({ attack: a.id, model, n }))),
     leakedSubjects: result.subjects.filter((s) => (s.leakedBy[result.gateModel] ?? []).length > 0).length,
     subjectRows: result.subjects.map((s) => ({
       subject: s.subject,

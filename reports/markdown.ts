@@ -37,6 +37,8 @@ export function renderMarkdown(result: AuditResult): string {
     for (const c of result.comparisons)
       lines.push(`| ${t(c.kind)} | ${t(c.attack)} | ${t(c.from)} → ${t(c.to)} | ${t(c.split)} | ${fmtEstimate(c.estimate)} | ${Math.round(c.level * 100)}% |`);
   }
+  const truncated = result.attacks.flatMap((a) => Object.entries(a.truncated ?? {}).map(([model, n]) => `${a.id} on ${model}: ${n}`));
+  if (truncated.length > 0) lines.push('', `Longer than the model's context, scored on a window (records or prompts): ${truncated.join('; ')}.`);
   for (const e of result.exposure ?? []) {
     lines.push('', `Canary exposure (${t(e.attack)}, ${t(e.model)}):`, '', '| canary | insertions | rank / candidates | exposure (bits) |', '|---|---|---|---|');
     for (const c of e.canaries) lines.push(`| #${c.index} | ${c.insertions ?? '—'} | ${c.rank} / ${c.candidates} | ${fmt(c.exposure, 2)} |`);

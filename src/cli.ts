@@ -9,9 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { attackIds, getAttack } from '../attacks/index.ts';
-import { runAudit } from './audit/run.ts';
 import { loadConfig } from './config/load.ts';
-import { prepareTabularDemo } from './demo/tabular.ts';
 import { InputError, isInputError } from './errors.ts';
 import { PRESETS, type AssertConfig } from './assert/index.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
@@ -22,6 +20,7 @@ import { SCHEMA_VERSION, type AuditResult } from './result/types.ts';
 import { renderJson } from '../reports/json.ts';
 import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
 import { TOOL } from './version.ts';
+import { workersProblem } from './config/limits.ts';
 import { verify } from './verify.ts';
 import { writePdf } from './pdf.ts';
 import { createProgress } from './progress.ts';
@@ -103,6 +102,9 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
   if (pseudonymKey?.file && (await keyFileIsShared(pseudonymKey.file))) log(`warning: ${pseudonymKey.file} is readable by other users; chmod 600 it`);
   const bar = createProgress(log);
+  // Imported here, not at the top: the model libraries it pulls in take seconds to load, and a
+  // config mistake should be reported without waiting for them.
+  const { runAudit } = await import('./audit/run.ts');
   const { result, run } = await runAudit(cfg, {
     workers,
     cacheDir: flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : path.join(out, '.cache')) : undefined,
@@ -142,12 +144,16 @@ interface Flags {
   scores?: string;
 }
 
-function positiveInt(name: string, v: string | undefined): number | undefined {
+function positiveInt(name: string, v: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InputError(`--${name} expects a positive integer, got "${v}"`);
+  if (n > max) throw new InputError(`--${name} expects a positive integer up to ${max}, got ${v}`);
   return n;
 }
+
+/** Bootstrap resamples: 1000 is the default; beyond this a run takes hours for no visible gain. */
+const MAX_BOOTSTRAP = 100_000;
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -191,7 +197,10 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = positionals;
   try {
     const seed = values.seed === undefined ? 1 : Number(values.seed);
-    if (!Number.isInteger(seed)) throw new InputError(`--seed expects an integer, got "${values.seed}"`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InputError(`--seed expects an integer from 0 to 2^32 − 1, got "${values.seed}"`);
+    const workers = positiveInt('workers', values.workers);
+    const tooMany = workers === undefined ? undefined : workersProblem(workers);
+    if (tooMany) throw new InputError(`--workers: ${tooMany}`);
     if (values.inconclusive !== undefined && values.inconclusive !== 'fail' && values.inconclusive !== 'pass')
       throw new InputError(`--inconclusive expects fail or pass, got "${values.inconclusive}"`);
     const presets = Object.keys(PRESETS);
@@ -201,9 +210,9 @@ export async function main(argv: string[]): Promise<number> {
       ...(values.preset ? { preset: values.preset as AssertConfig['preset'] } : {}),
       out: values.out,
       cacheDir: values['cache-dir'],
-      workers: positiveInt('workers', values.workers),
+      workers,
       cache: !values['no-cache'],
-      bootstrap: positiveInt('bootstrap', values.bootstrap),
+      bootstrap: positiveInt('bootstrap', values.bootstrap, MAX_BOOTSTRAP),
       seed,
       json: values.json,
       pdf: values.pdf,
@@ -218,6 +227,7 @@ export async function main(argv: string[]): Promise<number> {
         const files: Record<string, string> = { retrained: 'privacy-audit.yml', unlearning: 'unlearning.yml' };
         if (values.scenario === 'tabular') {
           const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          const { prepareTabularDemo } = await import('./demo/tabular.ts');
           const config = await prepareTabularDemo(path.join(out, 'demo-inputs'), flags.workers ?? defaultWorkers(), (s) => process.stderr.write(`${s}\n`));
           return await runConfig(config, { ...flags, out }, cmdline);
         }

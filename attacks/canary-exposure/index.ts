@@ -14,7 +14,7 @@ const canary = z.strictObject({
 export const canaryExposureOptions = z.strictObject({
   canaries: z.array(canary).min(1),
   /** |R| − 1: how many other secrets each canary is ranked against. */
-  candidates: z.number().int().min(10).default(1000),
+  candidates: z.number().int().min(10).max(100000).default(1000),
   /** Characters a secret is made of (each candidate has the secret's length). */
   alphabet: z.string().min(2).default('0123456789'),
 });

@@ -20,8 +20,6 @@ export async function collect(ctx: CollectContext<PiiExtractionOptions>): Promis
   const models: PiiEvidence['models'] = [];
   for (const model of ctx.models) {
     const tok = await ctx.signals.tokenizer(model);
-    // Keep room for the continuation inside the model's context window.
-    const maxPrompt = Math.max(1, tok.maxLength - maxNewTokens);
     const splits: PiiEvidence['models'][number]['splits'] = {};
     const skipped: PiiEvidence['models'][number]['skipped'] = {};
     for (const split of SPLITS) {
@@ -40,7 +38,9 @@ export async function collect(ctx: CollectContext<PiiExtractionOptions>): Promis
           // lone-space token it never saw before the value ("Email: " + "x@y" trains as " x@y").
           const before = r.text.slice(0, at);
           const prompt = before.trimEnd() || before;
-          prompts.push(tok.encode(prompt).slice(-maxPrompt));
+          // A prompt too long for the context with the continuation is windowed (and counted) by
+          // signals.generate; maxNewTokens itself was checked against the context (budgets.ts).
+          prompts.push(tok.encode(prompt));
           items.push({ recordId: r.id, subject: r.subject, type: p.type, value: p.value });
         }
       }

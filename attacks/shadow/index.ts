@@ -5,8 +5,8 @@ import { evenCount } from '../shadow-membership.ts';
 
 export const shadowOptions = z.strictObject({
   shadows: z.int().check(evenCount('shadows')).default(8).meta({ description: 'shadow models whose IN/OUT outputs train the attack models' }),
-  attackLayers: z.array(z.int().min(1)).default([64]).meta({ description: 'hidden layers of each attack model' }),
-  attackEpochs: z.int().min(1).default(30).meta({ description: 'training epochs of each attack model' }),
+  attackLayers: z.array(z.int().min(1).max(16384)).max(16).default([64]).meta({ description: 'hidden layers of each attack model' }),
+  attackEpochs: z.int().min(1).max(100000).default(30).meta({ description: 'training epochs of each attack model' }),
   minPerClass: z
     .int()
     .min(2)

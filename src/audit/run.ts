@@ -19,6 +19,9 @@ import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
 import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
 import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
+import { loadTokenizer } from '../models/hf.ts';
+import { validateCausalLM, validateTextTokenizer, type CausalLMInfo } from '../models/validate.ts';
+import { checkBudgets, type BudgetModel } from './budgets.ts';
 import { describeSource, recordSource, setRecordSource, whereOf } from '../data/records.ts';
 import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
 import { InputError, isInputError } from '../errors.ts';
@@ -106,6 +109,20 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const specs = new Map<string, ModelSpec>();
   const kindOf = (role: ModelRole) => (cfg.models[role]?.kind === 'hf' ? 'lm' : 'classifier');
   const where = (role: ModelRole) => ({ ...(cfg.configPath ? { file: cfg.configPath } : {}), field: `models.${role}` });
+  // Every model file is opened here, in the main thread, before the pool starts: a broken folder or
+  // file is exit 2 naming it, and each causal LM's context is known for the budget checks.
+  const lmInfo = new Map<string, Promise<CausalLMInfo>>();
+  const budgetModels: BudgetModel[] = [];
+  for (const role of [...TARGET_ROLES, 'reference'] as ModelRole[]) {
+    const ref = cfg.models[role];
+    if (ref?.kind === 'hf') {
+      let info = lmInfo.get(ref.path);
+      if (!info) lmInfo.set(ref.path, (info = validateCausalLM(ref.path, `models.${role}`)));
+      // The reference model's context limits only the records it scores (windowed, counted).
+      if (role !== 'reference') budgetModels.push({ label: `models.${role}`, info: await info, tokenizer: await loadTokenizer(ref.path) });
+    } else if (ref?.tokenizer) await validateTextTokenizer(ref.tokenizer);
+  }
+  checkBudgets(cfg.attacks, budgetModels, cfg.origin ?? { lines: {} });
   // A classifier takes feature vectors (tabular: shadows can be trained like it) or token ids (text).
   const classifierInputs = new Map<ModelRole, ClassifierInput>();
   for (const role of [...TARGET_ROLES, 'reference'] as ModelRole[]) {
@@ -158,6 +175,26 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     holdout: splits.holdout,
     ...(splits.population ? { population: splits.population } : {}),
   };
+  // Why an attack cannot run on these models and data (undefined: it can).
+  const notApplicable = (id: string): string | undefined => {
+    const attack = getAttack(id)!;
+    const missing = missingCapabilities(attack.meta.requires, models);
+    if (missing.length > 0) return `needs ${missing.map((c) => CAPABILITY_HELP[c] ?? c).join(', ')}`;
+    if (attack.meta.needsPopulation && !splits.population) return 'needs data.population (auxiliary records from the same distribution, never trained on by the target)';
+    if (attack.meta.needsReference && !reference) return 'needs a reference model (models.reference: the base model before fine-tuning)';
+    return undefined;
+  };
+  // An audit in which nothing can run would report only not-applicable gates: that is a config
+  // mistake (e.g. only pii-extraction on a classifier), not a result.
+  const configured = Object.keys(cfg.attacks);
+  if (configured.length > 0 && configured.every((id) => notApplicable(id) !== undefined)) {
+    const kind = kindOf('before') === 'lm' ? 'a causal LM (hf:)' : classifierInputs.get('before') === 'tokens' ? 'a text classifier (onnx: with a tokenizer)' : `a feature-vector classifier (${cfg.models.before!.kind}:)`;
+    const first = configured[0]!;
+    throw new InputError(
+      `no configured attack can run: models.before is ${kind}, and ${configured.map((id) => `${id} ${notApplicable(id)}`).join('; ')}`,
+      { ...(cfg.configPath ? { file: cfg.configPath } : {}), ...(cfg.origin?.lines[`attacks.${first}`] !== undefined ? { line: cfg.origin.lines[`attacks.${first}`] } : {}), field: `attacks.${first}` },
+    );
+  }
   const pool = createPool(opts.workers);
   const cache = diskCache(opts.cacheDir);
   const signals = createSignals({ pool, cache, specs, progress: opts.progress, ...(shadow ? { shadow } : {}) });
@@ -174,20 +211,13 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     for (const [id, options] of Object.entries(cfg.attacks)) {
       const attack = getAttack(id)!;
       const base = { id, family: attack.meta.family, title: attack.meta.title, options, reference: attack.meta.reference };
-      const missing = missingCapabilities(attack.meta.requires, models);
-      if (missing.length > 0) {
-        attacks.push({ ...base, status: 'not-applicable', reason: `needs ${missing.map((c) => CAPABILITY_HELP[c] ?? c).join(', ')}` });
-        continue;
-      }
-      if (attack.meta.needsPopulation && !splits.population) {
-        attacks.push({ ...base, status: 'not-applicable', reason: 'needs data.population (auxiliary records from the same distribution, never trained on by the target)' });
-        continue;
-      }
-      if (attack.meta.needsReference && !reference) {
-        attacks.push({ ...base, status: 'not-applicable', reason: 'needs a reference model (models.reference: the base model before fine-tuning)' });
+      const reason = notApplicable(id);
+      if (reason !== undefined) {
+        attacks.push({ ...base, status: 'not-applicable', reason });
         continue;
       }
       const ta = Date.now();
+      const truncatedBefore = new Map(signals.truncated);
       log(`${id}: collecting on ${models.map((m) => m.role).join(', ')}`);
       try {
         const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
@@ -208,8 +238,12 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         }
         if (exp.length > 0) exposure.push(...exposureSummaries(id, exp));
         const warnings = mem.flatMap((o) => o.warnings ?? []);
-        attacks.push({ ...base, status: 'ok', ...(warnings.length > 0 ? { warnings } : {}) });
         for (const w of warnings) log(`${id}: warning: ${w}`);
+        // Records or prompts longer than a model's context, windowed (budgets.ts): counted, never silent.
+        const truncated: Record<string, number> = {};
+        for (const [role, n] of signals.truncated) if (n > (truncatedBefore.get(role) ?? 0)) truncated[role] = n - (truncatedBefore.get(role) ?? 0);
+        for (const [role, n] of Object.entries(truncated)) log(`${id}: ${n} record(s) or prompt(s) longer than the context of ${role} were cut to its window`);
+        attacks.push({ ...base, status: 'ok', ...(warnings.length > 0 ? { warnings } : {}), ...(Object.keys(truncated).length > 0 ? { truncated } : {}) });
       } catch (e) {
         // A user's mistake found while attacking (e.g. a label the model cannot output) is exit 2.
         if (isInputError(e)) throw e;

@@ -57,8 +57,13 @@ export function createSignals(opts: {
   progress?: Progress;
   /** Built on first use (a loss-only audit never builds the pool's bag-of-tokens vectors). */
   shadow?: () => Promise<ShadowSetup>;
-}): Signals & { tokensScored: number; shadowsTrained: number } {
+}): Signals & { tokensScored: number; shadowsTrained: number; truncated: ReadonlyMap<string, number> } {
   const tokenizers = new Map<string, Promise<Tokenizer>>();
+  // Records or prompts longer than a model's context, by model role (see budgets.ts for the windows).
+  const truncated = new Map<string, number>();
+  const countTruncated = (role: string, n: number) => {
+    if (n > 0) truncated.set(role, (truncated.get(role) ?? 0) + n);
+  };
   const inflight = new Map<string, Promise<unknown>>();
   let tokensScored = 0;
   let shadowsTrained = 0;
@@ -164,6 +169,8 @@ export function createSignals(opts: {
     get shadowsTrained() {
       return shadowsTrained;
     },
+    /** Running count of texts cut to the context window, by model role (callers take differences). */
+    truncated,
     tokenizer(m: ModelUnderTest) {
       let t = tokenizers.get(m.role);
       if (!t) {
@@ -176,8 +183,10 @@ export function createSignals(opts: {
     async tokenSignals(m: ModelUnderTest, texts: string[], o: { stats?: boolean } = {}): Promise<TokenSignals[]> {
       const tok = await api.tokenizer(m);
       const stats = o.stats ?? false;
-      // Texts longer than the context window are scored on their first maxLength tokens.
-      const ids = texts.map((t) => tok.encode(t).slice(0, tok.maxLength));
+      // Texts longer than the context window are scored on their first maxLength tokens (counted).
+      const encoded = texts.map((t) => tok.encode(t));
+      countTruncated(m.role, encoded.filter((x) => x.length > tok.maxLength).length);
+      const ids = encoded.map((x) => (x.length > tok.maxLength ? x.slice(0, tok.maxLength) : x));
       const parts = chunks(ids, SCORE_BATCH);
       let done = 0;
       const results = await Promise.all(
@@ -210,7 +219,14 @@ export function createSignals(opts: {
       return results.flat();
     },
 
-    async generate(m: ModelUnderTest, prompts: number[][], maxNewTokens: number): Promise<number[][]> {
+    async generate(m: ModelUnderTest, promptsIn: number[][], maxNewTokens: number): Promise<number[][]> {
+      // A prompt plus its continuation must fit the context: a longer prompt keeps its start token(s)
+      // and its last tokens, the ones nearest what the model is asked to continue (counted).
+      const tok = await api.tokenizer(m);
+      const room = tok.maxLength - maxNewTokens;
+      if (room <= tok.leading) throw new Error(`generate: ${maxNewTokens} new tokens leave no room for a prompt in the ${tok.maxLength}-token context of ${m.role}`);
+      countTruncated(m.role, promptsIn.filter((p) => p.length > room).length);
+      const prompts = promptsIn.map((p) => (p.length > room ? [...p.slice(0, tok.leading), ...p.slice(p.length - (room - tok.leading))] : p));
       // Prompts are sorted by length before cutting batches, so left padding stays short. The model's
       // positions come from the attention mask, so padding does not change a continuation.
       const order = prompts.map((p, i) => i).sort((a, b) => prompts[a]!.length - prompts[b]!.length || a - b);

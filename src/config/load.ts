@@ -16,8 +16,18 @@ import { z } from 'zod';
 import { InputError, type Where } from '../errors.ts';
 import { MODEL_ROLES, type ModelRole } from '../types.ts';
 import { RECORD_EXTENSIONS, resolveFields, typeName, type ResolvedFieldMap } from '../data/records.ts';
+import { assertUtf8 } from '../data/utf8.ts';
 import { parseGateName, type AssertConfig } from '../assert/names.ts';
 import { configSchema, splitModelRef, type ConfigParsed, type ModelRefInput, type ModelRefKind } from './schema.ts';
+import {
+  DEFAULT_DATA_LIMITS,
+  formatBytes,
+  MAX_CONFIG_BYTES,
+  MAX_CONFIG_DEPTH,
+  MAX_YAML_ALIASES,
+  workersProblem,
+  type DataLimits,
+} from './limits.ts';
 
 export interface ModelRef {
   kind: ModelRefKind;
@@ -51,7 +61,7 @@ export interface InputFile {
 export interface ConfigOrigin {
   /** Absolute config file path; undefined for `configFromObject`. */
   file?: string;
-  /** 1-based line of each key/item under `data`, keyed by field path (`data.forgetSubjects[0]`). */
+  /** 1-based line of each key/item (under `data`, or everywhere), keyed by field path (`data.forgetSubjects[0]`). */
   lines: Record<string, number>;
 }
 
@@ -68,6 +78,8 @@ export interface LoadedData {
   fields: ResolvedFieldMap;
   /** Retain sample size; undefined = the forget size; 'all' = every retain record. */
   retainSample?: number | 'all';
+  /** File and record size limits (config `limits`); undefined = the defaults in limits.ts. */
+  limits?: DataLimits;
   origin: ConfigOrigin;
 }
 
@@ -87,6 +99,11 @@ export interface LoadedConfig {
   /** The config object as written (before defaults), for embedding in the report. */
   raw: unknown;
   inputs: InputFile[];
+  /**
+   * Where every key of the config is written (`attacks.pii-extraction.maxNewTokens` → line), so
+   * checks made after loading (budgets against a model's context) can point at the line.
+   */
+  origin: ConfigOrigin;
 }
 
 export interface LoadOptions {
@@ -187,16 +204,23 @@ export async function loadConfig(configPath: string, opts: LoadOptions): Promise
       file,
     });
   }
-  let text: string;
+  let buf: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    const st = await stat(file);
+    if (st.isFile() && st.size > MAX_CONFIG_BYTES) {
+      throw new InputError(`config file is ${formatBytes(st.size)}, more than the ${formatBytes(MAX_CONFIG_BYTES)} a config can be (is this a data file?)`, { file });
+    }
+    buf = await readFile(file);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(
       code === 'ENOENT' ? 'config file not found' : code === 'EISDIR' ? 'expected a config file, found a folder' : `cannot read config file: ${(e as Error).message}`,
       { file },
     );
   }
+  assertUtf8(buf, file, 'config file');
+  const text = buf.toString('utf8');
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const syntax = doc.errors[0];
@@ -205,9 +229,30 @@ export async function loadConfig(configPath: string, opts: LoadOptions): Promise
     const line = syntax.linePos?.[0]?.line;
     if (line !== undefined) where.line = line;
     const first = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    // The parser recurses per nesting level: a hostile file overflows the stack before our depth check.
+    if (/call stack/i.test(first)) throw new InputError(`the config is nested too deeply (more than ${MAX_CONFIG_DEPTH} levels)`, where);
+    if (syntax.code === 'DUPLICATE_KEY') {
+      const key = /^\s*["']?([^"':\n]+)/.exec(text.slice(syntax.pos[0]))?.[1]?.trim();
+      throw new InputError(`duplicate key${key ? ` "${key}"` : ''}: each key may appear once in a mapping`, { ...where, ...(key ? { field: key } : {}) });
+    }
     throw new InputError(`${ext === '.json' ? 'JSON' : 'YAML'} syntax error: ${first}`, where);
   }
-  const raw: unknown = doc.toJS();
+  const deep = tooDeep(doc.contents, MAX_CONFIG_DEPTH);
+  if (deep) {
+    const where: Where = { file };
+    if (deep.range) where.line = lineCounter.linePos(deep.range[0]).line;
+    throw new InputError(`the config is nested too deeply (more than ${MAX_CONFIG_DEPTH} levels)`, where);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    // The yaml package refuses an alias that expands too much ("billion laughs").
+    if (/alias/i.test((e as Error).message)) {
+      throw new InputError(`too many YAML alias expansions (more than ${MAX_YAML_ALIASES}): a config does not need them, and so many can exhaust memory`, { file });
+    }
+    throw new InputError(`cannot read the config: ${(e as Error).message}`, { file });
+  }
   const locator = new Locator(file, doc, lineCounter);
   const cfg = await buildConfig(raw, path.dirname(file), opts, locator);
   const inputs = [{ role: 'config', path: file, sha256: await sha256File(file) }, ...cfg.inputs];
@@ -227,6 +272,10 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw issuesToError(parsed.error.issues, raw, [], loc);
   const cfg: ConfigParsed = parsed.data;
+  if (typeof cfg.workers === 'number') {
+    const problem = workersProblem(cfg.workers);
+    if (problem) throw loc.error(['workers'], problem);
+  }
 
   const attacks = parseAttacks(cfg.attacks ?? {}, opts, loc);
 
@@ -263,6 +312,10 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     members: dataPaths.members!,
     holdout: dataPaths.holdout!,
     fields: resolveFields(d.fields),
+    limits: {
+      maxFileBytes: cfg.limits?.maxDataFileMiB !== undefined ? Math.floor(cfg.limits.maxDataFileMiB * 1024 * 1024) : DEFAULT_DATA_LIMITS.maxFileBytes,
+      maxRecordBytes: cfg.limits?.maxRecordKiB !== undefined ? Math.floor(cfg.limits.maxRecordKiB * 1024) : DEFAULT_DATA_LIMITS.maxRecordBytes,
+    },
     origin: { lines: loc.linesUnder(['data'], (raw as Record<string, unknown>).data) },
   };
   if (loc.file) data.origin.file = loc.file;
@@ -287,7 +340,23 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     ...(cfg.assert ? { assert: validateAssertions(cfg.assert, attacks, opts, loc) } : {}),
     raw,
     inputs: await hashAll(toHash),
+    origin: { ...(loc.file ? { file: loc.file } : {}), lines: loc.linesUnder([], raw) },
   };
+}
+
+/** The first node nested deeper than `max` collections, if any (iterative: no recursion to overflow). */
+function tooDeep(root: unknown, max: number): Node | undefined {
+  const stack: { node: unknown; depth: number }[] = [{ node: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth >= max) return node as Node;
+    for (const item of node.items) {
+      if (isPair(item)) stack.push({ node: item.value, depth: depth + 1 });
+      else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 /** Every assertion name must parse and name an attack this config runs (or `*`). */
@@ -498,6 +567,11 @@ function describeIssue(issue: Issue, root: unknown, prefix: readonly PathKey[]):
   }
   if (issue.code === 'invalid_type') {
     const value = getIn(root, rel);
+    // YAML's .nan and .inf parse as numbers; zod calls them "not a number" types. Say what they are.
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      const what = issue.message.startsWith('Invalid input') ? `expected ${describeExpected(issue.expected)}` : issue.message;
+      return { path: full, message: `${what}, got ${describeValue(value)}; every number in the config must be finite` };
+    }
     const expected = describeExpected(issue.expected);
     if (value === undefined) {
       const what = issue.message.startsWith('Invalid input') ? `expected ${expected}` : issue.message;
@@ -541,6 +615,7 @@ function describeExpected(expected: string): string {
 
 function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' && !Number.isFinite(v)) return typeName(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return typeName(v);
 }

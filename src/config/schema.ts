@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { assertSchema } from '../assert/names.ts';
+import { CEILING_DATA_FILE_MIB, CEILING_RECORD_KIB, DEFAULT_MAX_DATA_FILE_MIB, DEFAULT_MAX_RECORD_KIB } from './limits.ts';
 
 /** Accepted model ref prefixes, promptfoo-style. */
 export const MODEL_REF_PREFIXES = ['hf', 'onnx', 'tfjs'] as const;
@@ -168,7 +169,7 @@ export const configSchema = strict(
         error: 'expected "auto" or a positive integer',
       })
       .default('auto')
-      .meta({ description: 'worker threads: "auto" = min(available CPUs, 4), or a positive integer' }),
+      .meta({ description: 'worker threads: "auto" = min(available CPUs, 4), or a positive integer up to 4 × the available CPUs' }),
     models: strict(
       {
         before: modelRef('the model as released (required)'),
@@ -186,13 +187,31 @@ export const configSchema = strict(
     shadow: strict(
       {
         layers: z
-          .array(z.int().min(1, 'expected a positive layer width'), { error: 'expected a list of hidden layer widths, e.g. [256, 128]' })
+          .array(z.int().min(1, 'expected a positive layer width').max(16384, 'expected a layer width of at most 16384'), {
+            error: 'expected a list of hidden layer widths, e.g. [256, 128]',
+          })
           .min(1, 'expected at least one hidden layer')
+          .max(16, 'expected at most 16 hidden layers')
           .meta({ description: 'hidden layer widths of the shadow MLP (default [256, 128]; a tfjs: target is cloned instead unless this is set)' })
           .optional(),
-        epochs: z.int().min(1, 'expected a positive integer').meta({ description: 'training epochs per shadow (default 30)' }).optional(),
-        batchSize: z.int().min(1, 'expected a positive integer').meta({ description: 'minibatch size (default 64)' }).optional(),
-        learningRate: z.number().positive('expected a positive number').meta({ description: 'Adam learning rate (default 0.001)' }).optional(),
+        epochs: z
+          .int()
+          .min(1, 'expected a positive integer')
+          .max(100000, 'expected at most 100000 epochs')
+          .meta({ description: 'training epochs per shadow (default 30)' })
+          .optional(),
+        batchSize: z
+          .int()
+          .min(1, 'expected a positive integer')
+          .max(1 << 20, 'expected a batch size of at most 1048576')
+          .meta({ description: 'minibatch size (default 64)' })
+          .optional(),
+        learningRate: z
+          .number()
+          .positive('expected a positive number')
+          .max(10, 'expected a learning rate of at most 10')
+          .meta({ description: 'Adam learning rate (default 0.001)' })
+          .optional(),
       },
       'shadow (reference) models the harness trains for shadow, lira and rmia: the architecture and training of the target, as the attacker assumes it',
     ).optional(),
@@ -216,6 +235,23 @@ export const configSchema = strict(
     output: strict(
       { dir: nonEmpty('report folder, relative to the config file', 'a folder path').default('./privacy-audit-report') },
       'output options',
+    ).optional(),
+    limits: strict(
+      {
+        maxDataFileMiB: z
+          .number()
+          .positive('expected a positive number of MiB')
+          .max(CEILING_DATA_FILE_MIB, `expected at most ${CEILING_DATA_FILE_MIB} MiB (data files are read into memory whole)`)
+          .meta({ description: `largest data file accepted, in MiB (default ${DEFAULT_MAX_DATA_FILE_MIB}, at most ${CEILING_DATA_FILE_MIB})` })
+          .optional(),
+        maxRecordKiB: z
+          .number()
+          .positive('expected a positive number of KiB')
+          .max(CEILING_RECORD_KIB, `expected at most ${CEILING_RECORD_KIB} KiB`)
+          .meta({ description: `largest record (a JSONL line, a CSV row) accepted, in KiB (default ${DEFAULT_MAX_RECORD_KIB}, at most ${CEILING_RECORD_KIB})` })
+          .optional(),
+      },
+      'input size limits',
     ).optional(),
   },
   'privacy-audit config',

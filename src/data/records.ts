@@ -8,11 +8,13 @@
  * so a copy (`{ ...rec }`) has no source unless it is registered with `setRecordSource`. Records stay
  * plain `DataRecord`s (no extra properties), so they serialise and cross worker threads unchanged.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { InputError, type Where } from '../errors.ts';
 import type { DataRecord, PiiItem } from '../types.ts';
+import { DEFAULT_DATA_LIMITS, formatBytes, type DataLimits } from '../config/limits.ts';
+import { assertUtf8 } from './utf8.ts';
 
 /** Names of the record fields in the data files (config `data.fields`); unset ones take the default. */
 export interface FieldMap {
@@ -67,10 +69,11 @@ export const RECORD_EXTENSIONS = ['.jsonl', '.ndjson', '.csv'] as const;
  * Reads a JSONL/NDJSON (one JSON object per line; blank lines skipped) or CSV (header row; a `pii`
  * column holds a JSON array or is empty) file. Ids that are numbers become strings. Throws
  * `InputError` for: a missing or empty file, malformed JSON, a line that is not an object, a missing
- * or empty id, an id that is not a string/number, missing/empty/non-string text, a bad `pii` list, and
- * duplicate ids (naming both lines).
+ * or empty id, an id that is not a string/number, missing/empty/non-string text, a bad `pii` list,
+ * duplicate ids (naming both lines), bytes that are not UTF-8 (never silently replaced by U+FFFD), and a
+ * file or record larger than `limits` (config `limits`; defaults in config/limits.ts).
  */
-export async function readRecords(file: string, fields?: FieldMap): Promise<DataRecord[]> {
+export async function readRecords(file: string, fields?: FieldMap, limits: DataLimits = DEFAULT_DATA_LIMITS): Promise<DataRecord[]> {
   const abs = path.resolve(file);
   const ext = path.extname(abs).toLowerCase();
   if (!(RECORD_EXTENSIONS as readonly string[]).includes(ext)) {
@@ -81,14 +84,23 @@ export async function readRecords(file: string, fields?: FieldMap): Promise<Data
   }
   let buf: Buffer;
   try {
+    const st = await stat(abs);
+    if (st.isFile() && st.size > limits.maxFileBytes) {
+      throw new InputError(
+        `data file is ${formatBytes(st.size)}, larger than the limit of ${formatBytes(limits.maxFileBytes)} (raise limits.maxDataFileMiB in the config, or split the file)`,
+        { file: abs },
+      );
+    }
     buf = await readFile(abs);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw fileError(e, abs);
   }
+  assertUtf8(buf, abs, 'data file');
   // A UTF-8 byte order mark would otherwise end up in the first key / column name.
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
   const f = resolveFields(fields);
-  const rows = ext === '.csv' ? csvRows(buf, abs, f) : jsonlRows(buf.toString('utf8'), abs);
+  const rows = ext === '.csv' ? csvRows(buf, abs, f, limits) : jsonlRows(buf.toString('utf8'), abs, limits);
 
   const out: DataRecord[] = [];
   const seen = new Map<string, number>();
@@ -129,12 +141,15 @@ interface Row {
   fromCsv: boolean;
 }
 
-function* jsonlRows(text: string, file: string): Generator<Row> {
+function* jsonlRows(text: string, file: string, limits: DataLimits): Generator<Row> {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const src = lines[i]!.replace(/\r$/, '');
     if (src.trim() === '') continue;
     const line = i + 1;
+    // Bytes, not UTF-16 code units: the limit reads as a size.
+    const size = src.length > limits.maxRecordBytes / 3 ? Buffer.byteLength(src, 'utf8') : 0;
+    if (size > limits.maxRecordBytes) throw recordTooLarge(size, limits, file, line);
     let value: unknown;
     try {
       value = JSON.parse(src);
@@ -151,7 +166,7 @@ function* jsonlRows(text: string, file: string): Generator<Row> {
   }
 }
 
-function* csvRows(buf: Buffer, file: string, f: ResolvedFieldMap): Generator<Row> {
+function* csvRows(buf: Buffer, file: string, f: ResolvedFieldMap, limits: DataLimits): Generator<Row> {
   // Line numbers come from byte offsets: csv-parse's own `info.lines` miscounts CRLF inside quotes.
   const newlines: number[] = [];
   for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) newlines.push(i);
@@ -199,6 +214,7 @@ function* csvRows(buf: Buffer, file: string, f: ResolvedFieldMap): Generator<Row
   for (let r = 1; r < parsed.length; r++) {
     const { record, info } = parsed[r]!;
     const line = lineAt(firstContent(buf, prevEnd));
+    if (info.bytes - prevEnd > limits.maxRecordBytes) throw recordTooLarge(info.bytes - prevEnd, limits, file, line);
     prevEnd = info.bytes;
     const obj: Record<string, unknown> = {};
     header.forEach((h, i) => {
@@ -206,6 +222,13 @@ function* csvRows(buf: Buffer, file: string, f: ResolvedFieldMap): Generator<Row
     });
     yield { obj, line, fromCsv: true };
   }
+}
+
+function recordTooLarge(size: number, limits: DataLimits, file: string, line: number): InputError {
+  return new InputError(
+    `record is ${formatBytes(size)}, larger than the limit of ${formatBytes(limits.maxRecordBytes)} per record (raise limits.maxRecordKiB in the config if this is intended)`,
+    { file, line },
+  );
 }
 
 /** First offset at or after `from` that is not a line break (csv-parse skips empty lines). */
@@ -357,7 +380,12 @@ export function typeName(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'string') return v === '' ? 'an empty string' : 'a string';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a number';
+  if (typeof v === 'number') {
+    // YAML's .nan / .inf (JSON has neither): named, not "a number".
+    if (Number.isNaN(v)) return '.nan (not a number)';
+    if (!Number.isFinite(v)) return `${v < 0 ? '-' : ''}.inf (infinity)`;
+    return Number.isInteger(v) ? 'an integer' : 'a number';
+  }
   if (typeof v === 'boolean') return `${v}`;
   if (typeof v === 'object') return 'an object';
   return typeof v;

@@ -31,16 +31,16 @@ export interface Splits {
 export async function buildSplits(cfg: LoadedData, seed: number): Promise<Splits> {
   const f = cfg.fields;
   // Sequential reads, so that with several bad files the error reported is always the same one.
-  const members = await readRecords(cfg.members, f);
-  const holdout = await readRecords(cfg.holdout, f);
-  const population = cfg.population !== undefined ? await readRecords(cfg.population, f) : undefined;
+  const members = await readRecords(cfg.members, f, cfg.limits);
+  const holdout = await readRecords(cfg.holdout, f, cfg.limits);
+  const population = cfg.population !== undefined ? await readRecords(cfg.population, f, cfg.limits) : undefined;
 
   const memberById = new Map(members.map((m) => [m.id, m]));
 
   let forget: DataRecord[];
   let forgetSubjects: string[];
   if (cfg.forget !== undefined) {
-    const fromFile = await readRecords(cfg.forget, f);
+    const fromFile = await readRecords(cfg.forget, f, cfg.limits);
     forget = fromFile.map((fr) => {
       const m = memberById.get(fr.id);
       if (!m) {
@@ -121,6 +121,21 @@ export async function buildSplits(cfg: LoadedData, seed: number): Promise<Splits
     }
   }
   if (holdout.length === 0) throw new InputError('the holdout set is empty', configWhere(cfg, 'data.holdout'));
+
+  // Holdout people are never seen: a person with a member record (trained on) and a holdout record
+  // would make the "never seen" baseline partly seen. The message names the two lines, not the id
+  // (error output ends up in CI logs; the subject id is personal data).
+  const memberBySubject = new Map<string, DataRecord>();
+  for (const m of members) if (m.subject !== undefined && !memberBySubject.has(m.subject)) memberBySubject.set(m.subject, m);
+  for (const h of holdout) {
+    const m = h.subject !== undefined ? memberBySubject.get(h.subject) : undefined;
+    if (m) {
+      throw new InputError(
+        `the subject of this holdout record also has a member record (${describeSource(m)}); holdout must be people no model was trained on, so a person's records are all members or all holdout`,
+        whereOf(h, f.subject),
+      );
+    }
+  }
 
   // Retain: members minus forget, also leaving out other records of the forget subjects.
   const forgetIds = new Set(forget.map((r) => r.id));

@@ -51,7 +51,9 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
     // With the model's own special tokens (e.g. a leading BOS), as in training: every text token
     // after them then has a context and a log-probability.
     encode: (text) => tok.encode(text),
-    decode: (ids) => tok.decode([...ids], { skip_special_tokens: true }),
+    // An empty continuation (end-of-text came first) is text too: the empty string. transformers.js
+    // refuses to decode an empty list.
+    decode: (ids) => (ids.length === 0 ? '' : tok.decode([...ids], { skip_special_tokens: true })),
     specialIds,
     padId,
     eosId,

@@ -41,8 +41,18 @@ export interface AuditResult {
   inputs: InputFile[];
   data: Record<string, { records: number; subjects: number }>;
   models: { role: string; ref: string }[];
-  /** `warnings`: what a reader must know to read the attack's numbers (e.g. LiRA's shadows not calibrated to a model). */
-  attacks: (AttackStatus & { title: string; options: unknown; reference: string; warnings?: string[] })[];
+  attacks: (AttackStatus & {
+    title: string;
+    options: unknown;
+    reference: string;
+    /** What a reader must know to read the attack's numbers (e.g. LiRA's shadows not calibrated to a model). */
+    warnings?: string[];
+    /**
+     * Per model role, how many records (or prompts) were longer than the model's context and were
+     * scored on a window (src/audit/budgets.ts says which). Absent when none were.
+     */
+    truncated?: Record<string, number>;
+  })[];
   findings: Finding[];
   extraction: ExtractionSummary[];
   /** Before→after deltas and PrivLeak, with paired intervals. */

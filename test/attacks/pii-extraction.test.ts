@@ -158,9 +158,9 @@ describe("attack 'pii-extraction': collect (fake tokenizer and model, no weights
     expect(m.skipped).toEqual({});
   });
 
-  it('keeps the last maxLength − maxNewTokens prompt tokens', async () => {
+  it('passes whole prompts: signals.generate cuts one longer than maxLength − maxNewTokens to its window and counts it', async () => {
     const { calls, obs } = await run({ maxNewTokens: 16 }, 26); // room for 10 prompt tokens
-    expect(calls[0]!.prompts).toEqual([codes('Call Ann at').slice(-10), codes('Call Ann at 555-0100 or').slice(-10)]);
+    expect(calls[0]!.prompts).toEqual([[BOS, ...codes('Call Ann at')], [BOS, ...codes('Call Ann at 555-0100 or')]]);
     expect(obs[0]!.trials.map((t) => t.hit)).toEqual([true, true, false]);
   });
 });

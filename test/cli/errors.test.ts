@@ -1,5 +1,5 @@
 /** Bad input → exit 2 with a message naming file, line and field, never a stack trace. Spawned for real. */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -114,8 +114,10 @@ describe('CLI input errors (exit 2)', () => {
   });
 });
 
-describe('runtime failure (exit 3)', () => {
-  it('a model that cannot be run: partial results are written first, then exit 3', async () => {
+describe('models are opened before the pool starts', () => {
+  // This used to be found by a worker (exit 3 after partial results); it is the user's file, so it is
+  // now exit 2 naming the file, before any model work and before any output is written.
+  it('an hf: folder whose onnx/model.onnx is not an ONNX graph: exit 2 naming the file, nothing written', async () => {
     const dir = workspace({ 'members.jsonl': members, 'holdout.jsonl': holdout, 'forget.jsonl': forget });
     const model = path.join(dir, 'broken');
     for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) {
@@ -126,11 +128,8 @@ describe('runtime failure (exit 3)', () => {
     writeFileSync(path.join(model, 'onnx/model.onnx'), 'this is not an ONNX graph');
     writeFileSync(path.join(dir, 'c.yml'), config().replace(/hf:.*\n/, 'hf:./broken\n'));
     const r = await cli(['run', path.join(dir, 'c.yml'), '--out', path.join(dir, 'out'), '--workers', '1']);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain('runtime failure');
-    const result = JSON.parse(readFileSync(path.join(dir, 'out/result.json'), 'utf8'));
-    expect(result.attacks[0]).toMatchObject({ id: 'loss', status: 'error' });
-    expect(result.verdict).toBe('inconclusive');
+    expectInputError(r, 'broken/onnx/model.onnx', 'not an ONNX model');
+    expect(existsSync(path.join(dir, 'out/result.json'))).toBe(false);
   });
 });
 

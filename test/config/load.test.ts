@@ -327,7 +327,7 @@ describe('loadConfig: bad input names file, line and field', () => {
 
   it('YAML duplicate key', async () => {
     const file = await writeConfig(yamlConfig(insertAfter(2, 'seed: 8')));
-    await expectInputError(loadConfig(file, opts), { file, line: 3 }, /YAML syntax error: Map keys must be unique/);
+    await expectInputError(loadConfig(file, opts), { file, line: 3, field: 'seed' }, /duplicate key "seed": each key may appear once/);
   });
 
   it('JSON syntax error gives the line', async () => {

@@ -1,0 +1,64 @@
+/**
+ * Limits on what the tool accepts as input, so that a mistake (or a hostile file) is a clear exit 2
+ * rather than a hang, an out-of-memory crash or a stack trace. One place, so the README and the
+ * messages agree.
+ */
+import os from 'node:os';
+
+/** A config file is a few kB; anything near this size is not a config. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/**
+ * YAML aliases resolved when the config is turned into values (the `yaml` package's `maxAliasCount`):
+ * a real config uses a handful; a "billion laughs" file uses them to expand exponentially.
+ */
+export const MAX_YAML_ALIASES = 100;
+/** Nesting depth of the config (the deepest real key, an assertion's options, is 5 levels down). */
+export const MAX_CONFIG_DEPTH = 32;
+
+/** Data files are read into memory whole; a JavaScript string holds at most ~512 MiB of text. */
+export const DEFAULT_MAX_DATA_FILE_MIB = 256;
+export const CEILING_DATA_FILE_MIB = 500;
+/** One record (a JSONL line, a CSV row); far beyond any model's context, so a real record never hits it. */
+export const DEFAULT_MAX_RECORD_KIB = 1024;
+export const CEILING_RECORD_KIB = 64 * 1024;
+
+export interface DataLimits {
+  maxFileBytes: number;
+  maxRecordBytes: number;
+}
+
+export const DEFAULT_DATA_LIMITS: Readonly<DataLimits> = {
+  maxFileBytes: DEFAULT_MAX_DATA_FILE_MIB * 1024 * 1024,
+  maxRecordBytes: DEFAULT_MAX_RECORD_KIB * 1024,
+};
+
+/**
+ * Worker threads: each loads its own copy of every model, so threads beyond the cores only cost
+ * memory (and 100 000 of them never start). Up to 4 × the available cores is allowed, so a config
+ * written for a bigger CI machine still runs (oversubscribed) on a laptop.
+ */
+export const WORKERS_PER_CORE = 4;
+
+export function maxWorkers(cores = os.availableParallelism()): number {
+  return WORKERS_PER_CORE * Math.max(1, cores);
+}
+
+/** Undefined when `n` is allowed, else what is wrong (without the field name: the caller adds it). */
+export function workersProblem(n: number, cores = os.availableParallelism()): string | undefined {
+  const max = maxWorkers(cores);
+  if (n <= max) return undefined;
+  return `${n} worker threads is more than ${WORKERS_PER_CORE} × the ${cores} available CPU core${cores === 1 ? '' : 's'} (at most ${max}); each worker loads its own copy of every model — use "auto" (min(cores, 4)) or a number up to ${max}`;
+}
+
+/** `1536` → `1.5 KiB`, for messages about sizes. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v >= 10 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
+}
