@@ -15,6 +15,7 @@ import {
   type ModelUnderTest,
 } from '../../attacks/types.ts';
 import { diskCache, sha256 } from '../cache.ts';
+import { cacheEvidence, recordingCache, renderCacheManifest } from '../evidence.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
 import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
@@ -90,7 +91,7 @@ export function pseudonym(salt: string, subject: string): string {
   return `S-${sha256(`${salt}\u0000${subject}`).slice(0, 10)}`;
 }
 
-export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo }> {
+export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string }> {
   const started = Date.now();
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
@@ -159,7 +160,9 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     ...(splits.population ? { population: splits.population } : {}),
   };
   const pool = createPool(opts.workers);
-  const cache = diskCache(opts.cacheDir);
+  // Every cache entry used is recorded, so the report names what it rests on (src/evidence.ts).
+  const recorded = recordingCache(diskCache(opts.cacheDir));
+  const cache = recorded.cache;
   const signals = createSignals({ pool, cache, specs, progress: opts.progress, ...(shadow ? { shadow } : {}) });
   const bootstrap = opts.bootstrap ?? 1000;
 
@@ -226,6 +229,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const statuses: AttackStatus[] = attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
   const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons }, cfg.assert);
 
+  const used = recorded.used();
+  const cacheManifest = renderCacheManifest(used);
   const result: AuditResult = {
     schemaVersion: SCHEMA_VERSION,
     tool: { ...TOOL },
@@ -235,6 +240,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     seed: cfg.seed,
     gateModel,
     inputs,
+    evidence: { cache: cacheEvidence(cacheManifest, used.size) },
     data: {
       members: count(splits.members),
       forget: count(splits.forget),
@@ -265,7 +271,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     shadowsTrained: signals.shadowsTrained,
     timings,
   };
-  return { result, run };
+  return { result, run, cacheManifest };
 }
 
 /**
