@@ -102,10 +102,15 @@ export async function checkOutputDir(dir: string): Promise<void> {
   await access(dir, constants.W_OK | constants.X_OK).catch((e: NodeJS.ErrnoException) => {
     throw new InputError(`the output folder is not writable (${describeErrno(e.code, e)})`, { file: dir });
   });
+  const uid = process.getuid?.();
   for (const name of OUTPUT_FILES) {
     const f = path.join(dir, name);
     const s = await stat(f).catch(() => undefined);
     if (s?.isDirectory()) throw new InputError('is a folder; the output file cannot replace it', { file: f });
+    // In a sticky folder (like /tmp) only a file's owner may remove it: another user's old output
+    // would survive next to this run's.
+    if (s && uid !== undefined && uid !== 0 && st.mode & 0o1000 /* S_ISVTX */ && s.uid !== uid && st.uid !== uid)
+      throw new InputError(`is left from an earlier run by another user (uid ${s.uid}) and cannot be replaced in this sticky folder; remove it or choose another --out`, { file: f });
   }
   // access() is not the whole truth (root ignores modes; some filesystems refuse later): try it.
   const probe = path.join(dir, `.privacy-audit-probe.${process.pid}.${randomBytes(4).toString('hex')}`);
@@ -176,17 +181,23 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** Removes every output (and any temporary file a crashed run left) from `dir`, except `keep`. */
-export async function removeOutputs(dir: string, keep: ReadonlySet<string> = new Set()): Promise<void> {
+export async function removeOutputs(dir: string, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
   const entries = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  let failed: OutputError | undefined;
   for (const name of entries) {
     if (keep.has(name) || !((OUTPUT_FILES as readonly string[]).includes(name) || isTmpOf(name))) continue;
     const f = path.join(dir, name);
     try {
       await unlink(f);
+      if (!isTmpOf(name)) removed.push(name);
     } catch (e) {
-      if (errnoOf(e) !== 'ENOENT') throw new OutputError(f, e, '; it is left from an earlier run and could not be removed');
+      // The others are still removed: as few stale files as possible survive.
+      if (errnoOf(e) !== 'ENOENT') failed ??= new OutputError(f, e, '; it is left from an earlier run and could not be removed');
     }
   }
+  if (failed) throw failed;
+  return removed;
 }
 
 /**
@@ -201,7 +212,8 @@ export async function commitOutputs(dir: string, files: [string, string][], opts
     throw new OutputError(dir, e);
   }
   // Only a file about to be replaced is kept; any other output left from before goes.
-  await removeOutputs(dir, new Set(files.map(([n]) => n).filter((n) => opts.keep?.has(n))));
+  const removed = await removeOutputs(dir, new Set(files.map(([n]) => n).filter((n) => opts.keep?.has(n))));
+  const earlier = removed.length > 0 ? ` (the earlier run's ${removed.join(', ')} were removed first)` : '';
   const written: [tmp: string, final: string][] = [];
   const cleanup = () => Promise.all(written.map(([t]) => unlink(t).catch(() => {})));
   for (const [name, body] of files) {
@@ -212,7 +224,7 @@ export async function commitOutputs(dir: string, files: [string, string][], opts
       await writeDurably(tmp, body);
     } catch (e) {
       await cleanup();
-      throw new OutputError(final, e, '; no output of this run was written and those of the earlier run were removed');
+      throw new OutputError(final, e, `; no output of this run was written${earlier}`);
     }
   }
   for (const [i, [tmp, final]] of written.entries()) {
