@@ -89,7 +89,7 @@ function expectWriteFailure(r: CliResult, out: string): string {
   return path.basename(m![1]!);
 }
 
-describe('the output folder is checked before any work (exit 2 naming it)', () => {
+describe('the output folder is checked before any work (exit 2 naming it)', { timeout: 240_000 }, () => {
   it('a file where the folder should be', async () => {
     const f = path.join(dir, 'a-file');
     writeFileSync(f, 'x');
@@ -161,7 +161,7 @@ describe('the output folder is checked before any work (exit 2 naming it)', () =
   });
 });
 
-describe('outputs of an earlier run never survive next to a new run', () => {
+describe('outputs of an earlier run never survive next to a new run', { timeout: 240_000 }, () => {
   it('a successful run removes every earlier output it does not rewrite; all outputs carry one run id', async () => {
     const out = path.join(dir, 'replace');
     cpSync(previous, out, { recursive: true });
@@ -177,7 +177,7 @@ describe('outputs of an earlier run never survive next to a new run', () => {
   });
 });
 
-describe.skipIf(tmpfsUnavailable !== undefined)(`a filesystem that fills up mid-write ${tmpfsUnavailable ? `(skipped: ${tmpfsUnavailable})` : ''}`, () => {
+describe.skipIf(tmpfsUnavailable !== undefined)(`a filesystem that fills up mid-write ${tmpfsUnavailable ? `(skipped: ${tmpfsUnavailable})` : ''}`, { timeout: 300_000 }, () => {
   it('evaluate --scores on a full 200k tmpfs: exit 3 naming the file, nothing stale or truncated, at every point of failure', async () => {
     const m = path.join(dir, 'tmpfs-evaluate');
     expect(mountTmpfs(m, '200k')).toBeUndefined();
@@ -212,7 +212,7 @@ describe.skipIf(tmpfsUnavailable !== undefined)(`a filesystem that fills up mid-
     expectNothingStale(out, reference);
     expect(readdirSync(out).sort()).toEqual(['junit.xml', 'report.html', 'result.json', 'result.json.sig', 'summary.md']);
     expect((await cli(['verify', path.join(out, 'report.html')])).code).toBe(0);
-  }, 300_000);
+  });
 
   it('report result.json --out on a 200k tmpfs holding an earlier PASS run: exit 3 naming report.html, nothing stale', async () => {
     const m = path.join(dir, 'tmpfs-report');
@@ -266,7 +266,7 @@ describe.skipIf(tmpfsUnavailable !== undefined)(`a filesystem that fills up mid-
     expect(run.cache.misses).toBe(0);
     expect(run.cache.hits).toBeGreaterThan(0);
     expect(run.runId).toBe(sha256(readFileSync(path.join(roomy, 'result.json'))));
-  }, 300_000);
+  });
 });
 
 function tinyConfig(d: string): string {
