@@ -1,6 +1,7 @@
 /** `junit.xml`: one test case per gate, so CI systems show gates as tests. */
 import type { AuditResult } from '../src/result/types.ts';
 import { fmt, visible } from './format.ts';
+import { resultDigest } from './json.ts';
 
 /**
  * Text from the result as XML character data or attribute value: hidden and control characters
@@ -29,6 +30,8 @@ export function renderJunit(result: AuditResult): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="privacy-audit" tests="${result.gates.length}" failures="${failures}" skipped="${skipped}">`,
     `  <testsuite name="privacy-audit gates" tests="${result.gates.length}" failures="${failures}" skipped="${skipped}">`,
+    // The run id (SHA-256 of result.json) ties this file to the rest of the run's evidence.
+    `    <properties>\n      <property name="privacy-audit.run-id" value="${resultDigest(result)}"/>\n    </properties>`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -1,6 +1,7 @@
 /** `summary.md`: a short table fit for $GITHUB_STEP_SUMMARY or a merge-request comment. */
 import type { AuditResult } from '../src/result/types.ts';
 import { fmt, fmtEstimate, mdCode, mdText, pct, visible } from './format.ts';
+import { resultDigest } from './json.ts';
 
 const ICON = { pass: '✅', fail: '❌', inconclusive: '❔' } as const;
 
@@ -43,6 +44,8 @@ export function renderMarkdown(result: AuditResult): string {
     lines.push('', `Canary exposure (${t(e.attack)}, ${t(e.model)}):`, '', '| canary | insertions | rank / candidates | exposure (bits) |', '|---|---|---|---|');
     for (const c of e.canaries) lines.push(`| #${c.index} | ${c.insertions ?? '—'} | ${c.rank} / ${c.candidates} | ${fmt(c.exposure, 2)} |`);
   }
+  // The run id (SHA-256 of result.json) ties this summary to the rest of the run's evidence.
+  lines.push('', `Run id \`${resultDigest(result)}\` (SHA-256 of result.json; check with \`privacy-audit verify\`).`);
   // Last line of defence for a field added later without `t`: nothing hidden reaches the page.
   return `${visible(lines.join('\n'))}\n`;
 }

@@ -13,7 +13,7 @@ import { loadConfig } from './config/load.ts';
 import { InputError, isInputError } from './errors.ts';
 import { PRESETS, type AssertConfig } from './assert/index.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
-import { writeOutputs } from './outputs.ts';
+import { checkOutputDir, isOutputError, writeOutputs, writePdfOutput, type OutputName } from './outputs.ts';
 import { keyFileIsShared, loadPseudonymKey } from './pseudonym.ts';
 import { defaultWorkers } from './pool/index.ts';
 import { SCHEMA_VERSION, type AuditResult } from './result/types.ts';
@@ -21,8 +21,12 @@ import { renderJson } from '../reports/json.ts';
 import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
 import { TOOL } from './version.ts';
 import { workersProblem } from './config/limits.ts';
-import { verify } from './verify.ts';
-import { writePdf } from './pdf.ts';
+import { checkConsistency, verdictLine, verify } from './verify.ts';
+import { CHROMIUM_PATH } from './pdf.ts';
+import { existsSync } from 'node:fs';
+import { keygen, loadPublicKey, loadSigner, parseDetachedSignature, SIGN_KEY_ENV, type Signer } from './sign.ts';
+import { sha256 } from './cache.ts';
+import { CACHE_MANIFEST } from './evidence.ts';
 import { createProgress } from './progress.ts';
 
 const USAGE = `Usage: privacy-audit <command> [options]
@@ -44,7 +48,11 @@ Commands:
                           (JSONL: model, id, confidence, member[, population])
   report result.json      re-render report.html, junit.xml and summary.md from a result.json
   verify FILE             check that a report.html or result.json is exactly what the tool wrote
-                          (SHA-256 of the canonical result.json; exit 0 intact, 1 modified)
+                          (SHA-256 of the canonical result.json), that its verdict follows from its
+                          gates and findings, and, when they are at hand, that its inputs and cache
+                          entries are unchanged (exit 0 intact, 1 modified or inconsistent)
+                          [--inputs DIR|CONFIG] [--cache-dir DIR] [--key PUBLIC.pem]
+  keygen FILE             make an Ed25519 signing key: FILE (private, 0600) and FILE.pub
 
 Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
@@ -61,6 +69,8 @@ Options:
                           exit 1 or 0 instead of 4 when the verdict is inconclusive
   --preset P              evaluate with splits: privacy-audit:unlearning (default),
                           privacy-audit:anonymisation or none
+  --sign-key FILE         sign result.json (result.json.sig) and report.html with an Ed25519
+                          private key (PEM); default: the file named by $PRIVACY_AUDIT_SIGN_KEY
   -h, --help              this help
   -v, --version           print the version
 
@@ -95,6 +105,10 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     attackFamily: (id) => getAttack(id)?.meta.family,
   });
   const out = flags.out ? path.resolve(flags.out) : cfg.outputDir;
+  // Before any model work: a folder that cannot take the outputs, a bad key or no chromium is exit 2 now.
+  await checkOutputDir(out);
+  const signer = signerFor(flags);
+  if (flags.pdf) checkChromium();
   const workers = flags.workers ?? cfg.workers ?? defaultWorkers();
   const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
@@ -102,12 +116,13 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
   if (pseudonymKey?.file && (await keyFileIsShared(pseudonymKey.file))) log(`warning: ${pseudonymKey.file} is readable by other users; chmod 600 it`);
   const bar = createProgress(log);
+  const cacheDir = flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : path.join(out, '.cache')) : undefined;
   // Imported here, not at the top: the model libraries it pulls in take seconds to load, and a
   // config mistake should be reported without waiting for them.
   const { runAudit } = await import('./audit/run.ts');
-  const { result, run } = await runAudit(cfg, {
+  const { result, run, cacheManifest } = await runAudit(cfg, {
     workers,
-    cacheDir: flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : path.join(out, '.cache')) : undefined,
+    cacheDir,
     bootstrap: flags.bootstrap,
     argv,
     reveal: flags.reveal,
@@ -115,8 +130,13 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     log,
     progress: bar.progress,
   }).finally(() => bar.stop());
-  await writeOutputs(out, result, run);
-  if (flags.pdf) await writePdf(path.join(out, 'report.html'), path.join(out, 'report.pdf'));
+  try {
+    await writeOutputs(out, result, { run, cacheManifest, ...(signer ? { signer } : {}) });
+    if (flags.pdf) await writePdfOutput(out);
+  } catch (e) {
+    if (isOutputError(e) && cacheDir) e.message += `; the finished model work is cached in ${cacheDir}, so a rerun resumes`;
+    throw e;
+  }
   log(`done in ${(run.durationMs / 1000).toFixed(1)} s (cache: ${run.cache.hits} hits, ${run.cache.misses} misses)`);
   printSummary(result, out);
   const failed = result.attacks.filter((a) => a.status === 'error');
@@ -133,6 +153,7 @@ interface Flags {
   inconclusive?: 'fail' | 'pass';
   preset?: AssertConfig['preset'];
   pdf: boolean;
+  signKey?: string;
   reveal: boolean;
   out?: string;
   cacheDir?: string;
@@ -142,6 +163,16 @@ interface Flags {
   seed: number;
   json: boolean;
   scores?: string;
+}
+
+/** The signing key from --sign-key or $PRIVACY_AUDIT_SIGN_KEY, loaded (and checked) up front. */
+function signerFor(flags: Flags): Signer | undefined {
+  const file = flags.signKey ?? (process.env[SIGN_KEY_ENV] || undefined);
+  return file ? loadSigner(path.resolve(file)) : undefined;
+}
+
+function checkChromium(): void {
+  if (!existsSync(CHROMIUM_PATH)) throw new InputError(`--pdf needs Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`);
 }
 
 function positiveInt(name: string, v: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -174,6 +205,9 @@ export async function main(argv: string[]): Promise<number> {
         reveal: { type: 'boolean', default: false },
         inconclusive: { type: 'string' },
         preset: { type: 'string' },
+        'sign-key': { type: 'string' },
+        key: { type: 'string' },
+        inputs: { type: 'string' },
         scores: { type: 'string' },
         observations: { type: 'string' },
         attack: { type: 'string' },
@@ -218,6 +252,7 @@ export async function main(argv: string[]): Promise<number> {
       pdf: values.pdf,
       reveal: values.reveal,
       scores: values.scores,
+      ...(values['sign-key'] !== undefined ? { signKey: values['sign-key'] } : {}),
     };
     const cmdline = ['privacy-audit', ...argv];
     switch (command) {
@@ -227,6 +262,7 @@ export async function main(argv: string[]): Promise<number> {
         const files: Record<string, string> = { retrained: 'privacy-audit.yml', unlearning: 'unlearning.yml' };
         if (values.scenario === 'tabular') {
           const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          await checkOutputDir(out);
           const { prepareTabularDemo } = await import('./demo/tabular.ts');
           const config = await prepareTabularDemo(path.join(out, 'demo-inputs'), flags.workers ?? defaultWorkers(), (s) => process.stderr.write(`${s}\n`));
           return await runConfig(config, { ...flags, out }, cmdline);
@@ -243,6 +279,10 @@ export async function main(argv: string[]): Promise<number> {
           if (!Number.isFinite(n)) throw new InputError(`--${name} expects a number, got "${v}"`);
           return n;
         };
+        const out = flags.out ? path.resolve(flags.out) : undefined;
+        if (out) await checkOutputDir(out);
+        const signer = signerFor(flags);
+        if (flags.pdf && out) checkChromium();
         let result: AuditResult;
         if (values.observations) {
           if (values.attack !== 'lira' && values.attack !== 'rmia') throw new InputError(`--observations needs --attack lira or --attack rmia${values.attack ? `, got "${values.attack}"` : ''}`);
@@ -263,8 +303,8 @@ export async function main(argv: string[]): Promise<number> {
             ...(flags.preset ? { assert: { preset: flags.preset, assertions: {} } } : {}),
           });
         } else throw new InputError('evaluate needs --scores <file.jsonl|file.csv> or --observations <file.jsonl> --attack lira|rmia');
-        if (flags.out) await writeOutputs(path.resolve(flags.out), result);
-        if (flags.pdf && flags.out) await writePdf(path.join(path.resolve(flags.out), 'report.html'), path.join(path.resolve(flags.out), 'report.pdf'));
+        if (out) await writeOutputs(out, result, signer ? { signer } : {});
+        if (flags.pdf && out) await writePdfOutput(out);
         if (flags.json) process.stdout.write(renderJson(result));
         else printSummary(result, flags.out);
         return exitFor(result, flags.inconclusive);
@@ -278,38 +318,78 @@ export async function main(argv: string[]): Promise<number> {
         } catch (e) {
           throw new InputError(`cannot read a result from it: ${(e as Error).message}`, { file });
         }
-        if (result?.schemaVersion !== SCHEMA_VERSION) throw new InputError(`not a privacy-audit result of this version (schemaVersion ${SCHEMA_VERSION} expected, found ${JSON.stringify(result?.schemaVersion)})`, { file, field: 'schemaVersion' });
+        if (result?.schemaVersion !== SCHEMA_VERSION || !Array.isArray(result.gates)) throw new InputError(`not a privacy-audit result of this version (schemaVersion ${SCHEMA_VERSION} expected, found ${JSON.stringify(result?.schemaVersion)})`, { file, field: 'schemaVersion' });
+        // A result whose verdict does not follow from its own gates (or its gates from its findings)
+        // was edited: rendering it would give the edit the look of evidence.
+        const broken = checkConsistency(result).find((c) => c.status === 'fail');
+        if (broken) throw new InputError(`inconsistent result: ${broken.what.replace(/^the /, '')} is false (${broken.detail}); refusing to render it`, { file, field: 'verdict' });
+        const src = path.dirname(path.resolve(file));
+        const out = path.resolve(flags.out ?? src);
+        await checkOutputDir(out);
+        const signer = signerFor(flags);
+        if (flags.pdf) checkChromium();
+        const digest = sha256(renderJson(result));
+        const beside = async (name: string) => readFile(path.join(src, name), 'utf8').catch(() => undefined);
+        // run.json and cache-manifest.txt are carried over only when they belong to this result.
         let run;
         try {
-          run = JSON.parse(await readFile(path.join(path.dirname(file), 'run.json'), 'utf8'));
+          run = JSON.parse((await beside('run.json')) ?? 'null') ?? undefined;
         } catch {
           run = undefined; // timings are optional: the report renders without them
         }
-        const out = path.resolve(flags.out ?? path.dirname(file));
-        await writeOutputs(out, result, run);
-        if (flags.pdf) await writePdf(path.join(out, 'report.html'), path.join(out, 'report.pdf'));
+        if (run?.runId !== undefined && run.runId !== digest) {
+          process.stderr.write(`privacy-audit: warning: ${path.join(src, 'run.json')} is another run's (run id ${run.runId}); rendering without it\n`);
+          run = undefined;
+        }
+        const manifest = await beside(CACHE_MANIFEST);
+        const cacheManifest = manifest !== undefined && sha256(manifest) === result.evidence?.cache?.sha256 ? manifest : undefined;
+        // A signature over these very bytes stays valid; without a key it is carried over.
+        const oldSig = parseDetachedSignature((await beside('result.json.sig')) ?? '');
+        const resultSignature = oldSig?.sha256 === digest ? await beside('result.json.sig') : undefined;
+        // Re-rendering in place: the files read above are this render's sources; they are replaced
+        // atomically instead of being removed first, so a failed write cannot lose them.
+        const keep = new Set<OutputName>(out === src ? ['result.json', 'run.json', CACHE_MANIFEST, 'result.json.sig'] : []);
+        await writeOutputs(out, result, { run, keep, ...(cacheManifest !== undefined ? { cacheManifest } : {}), ...(signer ? { signer } : resultSignature ? { resultSignature } : {}) });
+        if (flags.pdf) await writePdfOutput(out);
         printSummary(result, out);
         return exitFor(result, flags.inconclusive);
       }
       case 'verify': {
         const file = rest[0];
         if (!file) throw new InputError('verify needs the path of a report.html or result.json');
-        const v = await verify(path.resolve(file));
-        for (const c of v.checks) process.stderr.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}\n`);
+        const v = await verify(path.resolve(file), {
+          ...(values.inputs !== undefined ? { inputs: path.resolve(values.inputs) } : {}),
+          ...(flags.cacheDir !== undefined ? { cacheDir: path.resolve(flags.cacheDir) } : {}),
+          ...(values.key !== undefined ? { key: loadPublicKey(path.resolve(values.key)) } : {}),
+        });
+        const mark = { ok: 'ok  ', fail: 'FAIL', 'not checked': '--  ' } as const;
+        for (const c of v.checks) process.stderr.write(`  ${mark[c.status]} ${c.what}${c.detail ? ` (${c.status === 'not checked' ? 'not checked: ' : ''}${c.detail})` : ''}\n`);
         process.stdout.write(`${v.digest}\n`);
-        process.stderr.write(v.ok ? 'verified: intact\n' : 'verification FAILED: the file was modified\n');
+        process.stderr.write(`${verdictLine(v)}\n`);
         return v.ok ? 0 : 1;
+      }
+      case 'keygen': {
+        const file = rest[0];
+        if (!file) throw new InputError('keygen needs the path of the private key file to write (FILE; the public key goes to FILE.pub)');
+        const k = keygen(path.resolve(file));
+        process.stderr.write(`wrote ${k.privateFile} (private, 0600: keep it secret) and ${k.publicFile} (public: give it to whoever verifies); key id ${k.keyId}\n`);
+        return 0;
       }
       case undefined:
         process.stderr.write(`${USAGE}\n`);
         return 2;
       default:
-        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report or verify)`);
+        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report, verify or keygen)`);
     }
   } catch (e) {
     if (isInputError(e)) {
       process.stderr.write(`privacy-audit: error: ${visible(e.format())}\n`);
       return 2;
+    }
+    // An output that could not be written (disk full, permission denied): one line naming the file.
+    if (isOutputError(e)) {
+      process.stderr.write(`privacy-audit: runtime failure: ${e.message}\n`);
+      return 3;
     }
     // A runtime failure: say what broke; the cache keeps every finished batch for the next run.
     process.stderr.write(`privacy-audit: runtime failure: ${visible(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);

@@ -15,6 +15,7 @@ import {
   type ModelUnderTest,
 } from '../../attacks/types.ts';
 import { diskCache, sha256 } from '../cache.ts';
+import { cacheEvidence, recordingCache, renderCacheManifest } from '../evidence.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
 import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
@@ -92,7 +93,7 @@ export function maskValue(value: string): string {
   return `${value[0]}${star(value.slice(1, -1))}${value.slice(-1)}`;
 }
 
-export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo }> {
+export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string }> {
   if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
   const started = Date.now();
   const timings: Record<string, number> = {};
@@ -196,7 +197,9 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     );
   }
   const pool = createPool(opts.workers);
-  const cache = diskCache(opts.cacheDir);
+  // Every cache entry used is recorded, so the report names what it rests on (src/evidence.ts).
+  const recorded = recordingCache(diskCache(opts.cacheDir));
+  const cache = recorded.cache;
   const signals = createSignals({ pool, cache, specs, progress: opts.progress, ...(shadow ? { shadow } : {}) });
   const bootstrap = opts.bootstrap ?? 1000;
 
@@ -272,6 +275,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const statuses: AttackStatus[] = attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
   const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons }, cfg.assert);
 
+  const used = recorded.used();
+  const cacheManifest = renderCacheManifest(used);
   const result: AuditResult = {
     schemaVersion: SCHEMA_VERSION,
     tool: { ...TOOL },
@@ -281,6 +286,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     seed: cfg.seed,
     gateModel,
     inputs: redact ? inputs.map((i) => ({ ...i, path: redact.text(i.path) })) : inputs,
+    evidence: { cache: cacheEvidence(cacheManifest, used.size) },
     data: {
       members: count(splits.members),
       forget: count(splits.forget),
@@ -311,7 +317,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     shadowsTrained: signals.shadowsTrained,
     timings,
   };
-  return { result, run };
+  return { result, run, cacheManifest };
 }
 
 /**

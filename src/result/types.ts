@@ -17,6 +17,14 @@ export interface InputFile {
   sha256: string;
 }
 
+/** The cache entries a result was computed from (src/evidence.ts). */
+export interface CacheEvidence {
+  /** Entries computed or read, one per cache key. */
+  entries: number;
+  /** SHA-256 of cache-manifest.txt: `<sha256 of the value>  <key>` per entry, sorted by key. */
+  sha256: string;
+}
+
 export interface SubjectVerdict {
   /** Pseudonym: HMAC-SHA-256 of the subject id under the audit's secret key (src/pseudonym.ts), never the id itself (unless revealed). */
   subject: string;
@@ -39,6 +47,11 @@ export interface AuditResult {
   seed: number;
   gateModel: string;
   inputs: InputFile[];
+  /**
+   * What the result rests on besides its inputs: the cache entries used (a count and one SHA-256 over
+   * cache-manifest.txt, the sorted list of keys and value digests). Absent for `evaluate`.
+   */
+  evidence?: { cache: CacheEvidence };
   data: Record<string, { records: number; subjects: number }>;
   models: { role: string; ref: string }[];
   attacks: (AttackStatus & {
@@ -67,6 +80,8 @@ export interface AuditResult {
 
 /** What varies from run to run; kept out of result.json on purpose. */
 export interface RunInfo {
+  /** The run id shared by every output of the run: the SHA-256 of its result.json (src/outputs.ts). */
+  runId?: string;
   startedAt: string;
   durationMs: number;
   workers: number;
