@@ -23,7 +23,7 @@ import { describeSource, recordSource, setRecordSource, whereOf } from '../data/
 import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
 import { InputError, isInputError } from '../errors.ts';
 import { quantile } from '../metrics/index.ts';
-import { createPool } from '../pool/index.ts';
+import { createPool, isWorkerDied } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
 import type { AuditResult, InputFile, RunInfo, SubjectVerdict } from '../result/types.ts';
 import { SCHEMA_VERSION } from '../result/types.ts';
@@ -159,7 +159,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     ...(splits.population ? { population: splits.population } : {}),
   };
   const pool = createPool(opts.workers);
-  const cache = diskCache(opts.cacheDir);
+  const cache = diskCache(opts.cacheDir, { warn: log });
   const signals = createSignals({ pool, cache, specs, progress: opts.progress, ...(shadow ? { shadow } : {}) });
   const bootstrap = opts.bootstrap ?? 1000;
 
@@ -189,6 +189,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       }
       const ta = Date.now();
       log(`${id}: collecting on ${models.map((m) => m.role).join(', ')}`);
+      signals.setAttack(id);
       try {
         const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
         const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
@@ -210,7 +211,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         attacks.push({ ...base, status: 'ok' });
       } catch (e) {
         // A user's mistake found while attacking (e.g. a label the model cannot output) is exit 2.
-        if (isInputError(e)) throw e;
+        // A dead worker (crash, out of memory) stops the audit: exit 3, finished batches cached.
+        if (isInputError(e) || isWorkerDied(e)) throw e;
         // One broken attack must not hide the others' evidence; its gates become inconclusive.
         attacks.push({ ...base, status: 'error', reason: e instanceof Error ? e.message : String(e) });
         log(`${id}: error: ${e instanceof Error ? e.message : String(e)}`);
@@ -219,6 +221,12 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     }
   } finally {
     await pool.close();
+  }
+  if (cache.rejected > 0) {
+    // Never silently: a bad entry is evidence that someone or something changed the cache.
+    log(`${cache.rejected} cache ${cache.rejected === 1 ? 'entry' : 'entries'} failed verification and ${cache.rejected === 1 ? 'was' : 'were'} recomputed:`);
+    for (const r of cache.rejections.slice(0, 5)) log(`  ${r.key.slice(0, 12)}…: ${r.reason}`);
+    if (cache.rejected > 5) log(`  … and ${cache.rejected - 5} more (privacy-audit cache verify lists them)`);
   }
 
   const salt = cfg.inputs.find((i) => i.role === 'data:members')?.sha256 ?? String(cfg.seed);
@@ -249,6 +257,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     exposure,
     subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, (s) => (opts.reveal ? s : pseudonym(salt, s)), opts.reveal ? (v) => v : maskValue),
     gates,
+    ...(cache.rejected > 0 ? { cacheRejected: cache.rejected } : {}),
     config: cfg.raw,
   };
   const run: RunInfo = {
@@ -260,7 +269,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.availableParallelism()}`,
     dependencies: dependencyVersions(),
     argv: opts.argv ?? [],
-    cache: { hits: cache.hits, misses: cache.misses },
+    cache: { hits: cache.hits, misses: cache.misses, rejected: cache.rejected },
     tokensScored: signals.tokensScored,
     shadowsTrained: signals.shadowsTrained,
     timings,
