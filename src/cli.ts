@@ -19,6 +19,8 @@ import { renderJson } from '../reports/json.ts';
 import { fmtEstimate, pct } from '../reports/format.ts';
 import { TOOL } from './version.ts';
 import { verify } from './verify.ts';
+import { CACHE_USAGE, cacheCommand } from './cache-cli.ts';
+import { isWorkerDied } from './pool/index.ts';
 import { writePdf } from './pdf.ts';
 import { createProgress } from './progress.ts';
 
@@ -40,12 +42,15 @@ Commands:
   report result.json      re-render report.html, junit.xml and summary.md from a result.json
   verify FILE             check that a report.html or result.json is exactly what the tool wrote
                           (SHA-256 of the canonical result.json; exit 0 intact, 1 modified)
+${CACHE_USAGE}
 
 Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
   --workers N             worker threads (default: config's workers, else min(cores, 4))
   --no-cache              recompute everything (the cache lives in <out>/.cache)
-  --cache-dir DIR         keep the cache elsewhere, e.g. shared by several configs on the same models
+  --cache-dir DIR         keep the cache elsewhere (default: the config's cache.dir, else
+                          <out>/.cache), e.g. shared by several configs on the same models; it
+                          holds data derived from the training data: keep it private
   --bootstrap N           bootstrap iterations for intervals (default 1000)
   --seed N                seed for evaluate (run/demo take it from the config)
   --json                  evaluate: print result JSON on stdout and nothing else
@@ -82,7 +87,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   const bar = createProgress(log);
   const { result, run } = await runAudit(cfg, {
     workers,
-    cacheDir: flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : path.join(out, '.cache')) : undefined,
+    cacheDir: flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : (cfg.cacheDir ?? path.join(out, '.cache'))) : undefined,
     bootstrap: flags.bootstrap,
     argv,
     reveal: flags.reveal,
@@ -252,11 +257,13 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(v.ok ? 'verified: intact\n' : 'verification FAILED: the file was modified\n');
         return v.ok ? 0 : 1;
       }
+      case 'cache':
+        return await cacheCommand(rest, flags);
       case undefined:
         process.stderr.write(`${USAGE}\n`);
         return 2;
       default:
-        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report or verify)`);
+        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report, verify or cache)`);
     }
   } catch (e) {
     if (isInputError(e)) {
@@ -264,6 +271,10 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     // A runtime failure: say what broke; the cache keeps every finished batch for the next run.
+    if (isWorkerDied(e)) {
+      process.stderr.write(`privacy-audit: runtime failure: ${e.message}\n`);
+      return 3;
+    }
     process.stderr.write(`privacy-audit: runtime failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 3;
   }
