@@ -104,7 +104,7 @@ export function createSignals(opts: {
   let tokensScored = 0;
   let shadowsTrained = 0;
   let attack: string | undefined;
-  const context = () => (attack ? `attack "${attack}", ` : '');
+  const context = () => (attack ? ` for attack "${attack}"` : '');
 
   const spec = (m: ModelUnderTest): ModelSpec => {
     const s = opts.specs.get(m.role);
@@ -193,7 +193,7 @@ export function createSignals(opts: {
           dim,
           classes,
           query: features,
-        }, `${context()}training shadow model ${index + 1}`);
+        }, `training shadow model ${index + 1}${context()}`);
         shadowsTrained++;
         return res;
       },
@@ -244,7 +244,7 @@ export function createSignals(opts: {
             key,
             'score',
             async () => {
-              const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats }, `${context()}scoring batch ${i + 1}/${parts.length} on model "${m.role}"`);
+              const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats }, `scoring batch ${i + 1}/${parts.length} on model "${m.role}"${context()}`);
               tokensScored += b.reduce((s, x) => s + x.length, 0);
               return res.signals;
             },
@@ -292,7 +292,7 @@ export function createSignals(opts: {
             key,
             'generate',
             async () => {
-              const label = `${context()}generating batch ${n + 1}/${parts.length} on model "${m.role}"`;
+              const label = `generating batch ${n + 1}/${parts.length} on model "${m.role}"${context()}`;
               return (await opts.pool.run({ op: 'generate', model: hfSpec(m), prompts: b, maxNewTokens }, label)).tokens;
             },
             (t) => t,
@@ -320,7 +320,7 @@ export function createSignals(opts: {
       let done = 0;
       const results = await Promise.all(
         parts.map(async (b, n) => {
-          const label = `${context()}classifying batch ${n + 1}/${parts.length} on model "${m.role}"`;
+          const label = `classifying batch ${n + 1}/${parts.length} on model "${m.role}"${context()}`;
           let request: () => Promise<{ probs: Float32Array; classes: number }>;
           let content: string;
           if (text) {
@@ -373,7 +373,7 @@ export function createSignals(opts: {
         await batch(
           key,
           'fit',
-          async () => (await opts.pool.run({ op: 'train', ...req }, `${context()}training an attack model`)).probs,
+          async () => (await opts.pool.run({ op: 'train', ...req }, `training an attack model${context()}`)).probs,
           f32ToBase64,
           (v) => floats(stored('fit', v), rows * req.classes, 'probs'),
         )

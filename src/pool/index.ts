@@ -5,12 +5,12 @@
  * A worker that dies (`process.exit`, out of memory, an uncaught error) fails its task with a
  * WorkerDiedError naming the task; the audit stops (exit 3) and everything finished stays cached.
  * A native crash takes the whole process with it (workers are threads): the supervisor
- * (./supervisor.mjs) then names the tasks the workers had started, from the messages below.
+ * (./supervisor.mjs) then names the tasks the workers had started (worker.ts notes them).
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { InputError } from '../errors.ts';
-import { isWorkerNote, type WorkerResult, type WorkerTask } from './protocol.ts';
+import type { WorkerResult, WorkerTask } from './protocol.ts';
 
 export interface Pool {
   /** Runs `task`; `label` names it in the message if its worker dies (e.g. 'attack "loss", scoring batch 3/8 on model "before"'). */
@@ -45,11 +45,6 @@ function causeOf(e: unknown): string {
   return err?.message ?? String(e);
 }
 
-/** Sends a message to the supervisor, when there is one listening. */
-function tell(message: unknown): void {
-  if (process.env.PRIVACY_AUDIT_SUPERVISED && process.send && process.connected) process.send(message);
-}
-
 export function createPool(threads: number): Pool {
   const piscina = new Piscina({
     filename: new URL('./worker.mjs', import.meta.url).href,
@@ -62,10 +57,6 @@ export function createPool(threads: number): Pool {
   // Piscina emits 'error' when a worker dies with no task (e.g. while idle); the task that needed
   // it would fail with its own error, so this is only kept from crashing the process.
   piscina.on('error', () => {});
-  // Which task each worker has started, for the supervisor's message after a native crash.
-  piscina.on('message', (m: unknown) => {
-    if (isWorkerNote(m)) tell({ privacyAudit: m.privacyAudit, thread: m.thread, label: m.label });
-  });
   let closing = false;
   return {
     threads,

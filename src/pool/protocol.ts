@@ -41,13 +41,3 @@ export type WorkerResult =
   | { op: 'input-error'; message: string; where: Where }
   /** Any other error of the task, as data: a rejected piscina task then always means a dead worker. */
   | { op: 'task-error'; message: string; stack?: string };
-
-/** Posted by a worker when it starts and ends a task (the supervisor names started tasks after a native crash). */
-export interface WorkerNote {
-  privacyAudit: 'task-start' | 'task-end';
-  thread: number;
-  label: string;
-}
-
-export const isWorkerNote = (m: unknown): m is WorkerNote =>
-  typeof m === 'object' && m !== null && ((m as WorkerNote).privacyAudit === 'task-start' || (m as WorkerNote).privacyAudit === 'task-end');

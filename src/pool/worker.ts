@@ -5,9 +5,11 @@
 import { greedyBatch, loadCausalLM, scoreBatch, type CausalLM } from '../models/hf.ts';
 import { loadClassifier, type Classifier } from '../models/classifier.ts';
 import { trainTask } from '../shadow/train.ts';
-import { parentPort, threadId } from 'node:worker_threads';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { isInputError } from '../errors.ts';
-import type { WorkerNote, WorkerResult, WorkerTask } from './protocol.ts';
+import type { WorkerResult, WorkerTask } from './protocol.ts';
 
 const lms = new Map<string, Promise<CausalLM>>();
 const classifiers = new Map<string, Promise<Classifier>>();
@@ -40,13 +42,15 @@ function crashForTest(): void {
   process.kill(process.pid, how === 'segv' ? 'SIGSEGV' : how === 'abort' ? 'SIGABRT' : 'SIGKILL');
 }
 
-const note = (privacyAudit: WorkerNote['privacyAudit'], label: string) => {
-  if (process.env.PRIVACY_AUDIT_SUPERVISED) parentPort?.postMessage({ privacyAudit, thread: threadId, label } satisfies WorkerNote);
-};
+/**
+ * Under the supervisor (./supervisor.mjs), the task this worker runs, in a file of the supervisor's
+ * folder, written synchronously before the task starts: it outlives a native crash of the process.
+ */
+const notes = process.env.PRIVACY_AUDIT_SUPERVISOR_DIR;
+const noteFile = notes ? path.join(notes, `worker-${threadId}`) : undefined;
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
-  const label = task.label ?? task.op;
-  note('task-start', label);
+  if (noteFile) writeFileSync(noteFile, task.label ?? `running a "${task.op}" task`);
   try {
     crashForTest();
     return await runTask(task);
@@ -57,7 +61,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     if (isInputError(e)) return { op: 'input-error', message: e.message, where: e.where };
     return { op: 'task-error', message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) };
   } finally {
-    note('task-end', label);
+    if (noteFile) rmSync(noteFile, { force: true });
   }
 }
 
