@@ -83,5 +83,9 @@ export function supervise(bin, args) {
 export function superviseeSetup() {
   if (!process.env.PRIVACY_AUDIT_SUPERVISED || !process.channel) return;
   process.channel.unref();
-  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  process.on('disconnect', () => {
+    // The supervisor was killed and can no longer remove its folder of task notes.
+    if (process.env.PRIVACY_AUDIT_SUPERVISOR_DIR) rmSync(process.env.PRIVACY_AUDIT_SUPERVISOR_DIR, { recursive: true, force: true });
+    process.kill(process.pid, 'SIGKILL');
+  });
 }

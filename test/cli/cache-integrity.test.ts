@@ -38,13 +38,15 @@ function entries(cache: string): Entry[] {
     });
 }
 const ofKind = (cache: string, kind: string) => entries(cache).filter((e) => e.header.kind === kind);
+/** Float32 values (stored in base64) all set to `x`. */
+const all = (b64: string, x: number) => Buffer.from(new Float32Array(Buffer.from(b64, 'base64').byteLength / 4).fill(x).buffer).toString('base64');
 /** Every log-probability (and token statistic) of a score entry set to 0: no record looks like a member. */
 const flattened = (body: string) =>
   JSON.stringify(
-    (JSON.parse(body) as { logprobs: number[]; mu?: number[]; sigma?: number[] }[]).map((s) => ({
-      logprobs: s.logprobs.map(() => 0),
-      ...(s.mu ? { mu: s.mu.map(() => 0) } : {}),
-      ...(s.sigma ? { sigma: s.sigma.map(() => 1) } : {}),
+    (JSON.parse(body) as { logprobs: string; mu?: string; sigma?: string }[]).map((s) => ({
+      logprobs: all(s.logprobs, 0),
+      ...(s.mu ? { mu: all(s.mu, 0) } : {}),
+      ...(s.sigma ? { sigma: all(s.sigma, 1) } : {}),
     })),
   );
 
@@ -187,7 +189,7 @@ describe('tampering with the cache', () => {
 describe('privacy-audit cache verify | prune | clear', () => {
   it('verify names the bad entries (exit 1); prune removes them and abandoned temporary files; clear removes only the cache', async () => {
     const cache = copy();
-    const all = entries(cache);
+    const every = entries(cache);
     const [a, b] = ofKind(cache, 'score') as [Entry, Entry];
     const g = ofKind(cache, 'generate')[0]!;
     writeFileSync(a.file, '[]');
@@ -198,8 +200,8 @@ describe('privacy-audit cache verify | prune | clear', () => {
 
     const v1 = await cli(['cache', 'verify', '--cache-dir', cache]);
     expect(v1.code).toBe(1);
-    expect(v1.stdout).toContain(`${all.length} entries`);
-    expect(v1.stdout).toContain(`${all.length - 2} good, 2 bad; 1 temporary file(s)`);
+    expect(v1.stdout).toContain(`${every.length} entries`);
+    expect(v1.stdout).toContain(`${every.length - 2} good, 2 bad; 1 temporary file(s)`);
     expect(v1.stdout).toContain(`${path.relative(cache, a.file)}: no header line`);
     expect(v1.stdout).toContain(`${path.relative(cache, b.file)}: written for another key`);
 
@@ -209,13 +211,13 @@ describe('privacy-audit cache verify | prune | clear', () => {
     expect(existsSync(a.file) || existsSync(b.file) || existsSync(stale)).toBe(false);
     const v2 = await cli(['cache', 'verify', '--cache-dir', cache]);
     expect(v2.code).toBe(0);
-    expect(v2.stdout).toContain(`${all.length - 2} good, 0 bad`);
+    expect(v2.stdout).toContain(`${every.length - 2} good, 0 bad`);
 
     writeFileSync(path.join(cache, 'notes.txt'), 'not the cache');
     mkdirSync(path.join(cache, 'mine'));
     const c = await cli(['cache', 'clear', '--cache-dir', cache]);
     expect(c.code).toBe(0);
-    expect(c.stdout).toContain(`removed ${all.length - 2} entries`);
+    expect(c.stdout).toContain(`removed ${every.length - 2} entries`);
     expect(c.stdout).toContain('keeps 2 item(s) that are not the cache');
     expect(readdirSync(cache).sort()).toEqual(['mine', 'notes.txt']);
 

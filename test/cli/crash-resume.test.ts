@@ -2,8 +2,9 @@
  * Faults during a run. A pool worker that dies — `process.exit` in the worker, its JS heap out of
  * memory, a native crash (SIGSEGV), a native abort, the out-of-memory killer (SIGKILL) — ends the
  * run with exit 3 and one line naming the task and the model; every finished task stays cached and
- * the rerun resumes. `kill -9` at 20 seeded random points of a run: each rerun resumes and writes
- * the uninterrupted run's result.json, byte for byte. Worker deaths are made with the documented
+ * the rerun resumes. `kill -9` at 20 seeded random points of a run (start-up, computing, writing
+ * outputs): each rerun uses exactly what was cached and writes the uninterrupted run's result.json,
+ * byte for byte. Worker deaths are made with the documented
  * test hook PRIVACY_AUDIT_TEST_WORKER_CRASH=<how>:<n> (each worker dies as it starts task n+1).
  */
 import { spawn } from 'node:child_process';
@@ -69,13 +70,9 @@ const runInfo = (name: string) => JSON.parse(readFileSync(path.join(dir, name, '
 
 let clean: Exit;
 let cleanResult: string;
-/** Wall time of an uninterrupted cold run: the span the kill points are spread over. */
-let duration: number;
 const cleanRun = async () => {
   if (clean) return;
-  const t0 = performance.now();
   clean = await privacyAudit(args('clean'));
-  duration = performance.now() - t0;
   expect(clean.stderr).not.toMatch(/error|runtime failure/);
   expect([0, 1, 4]).toContain(clean.code);
   cleanResult = result('clean');
@@ -115,59 +112,116 @@ describe('a worker that dies', () => {
   }, 600_000);
 });
 
-describe('kill -9', () => {
-  it('at 20 random points of a run, then a rerun: each rerun resumes and writes the uninterrupted run\'s result.json', async () => {
-    await cleanRun();
-    const total = entries(path.join(dir, 'clean-cache'));
-    const rand = random(20261202);
-    // Stratified: one point in each twentieth of the run's duration.
-    const points = Array.from({ length: 20 }, (_, i) => Math.round((duration * (i + rand())) / 20));
-    const outcomes: { killed: boolean; hits: number }[] = [];
+/**
+ * Calls `on(count, ms)` whenever the number of entries in `cache` changes (polled every 20 ms),
+ * `ms` from the call; returns a stop function.
+ */
+function watchEntries(cache: string, on: (count: number, ms: number) => void): () => void {
+  const t0 = performance.now();
+  let last = -1;
+  const poll = () => {
+    const n = entries(cache);
+    if (n !== last) on((last = n), performance.now() - t0);
+  };
+  poll();
+  const timer = setInterval(poll, 20);
+  return () => clearInterval(timer);
+}
 
+/** When to kill: `offset` ms after spawn (startup), after the first entry (collect), or after the last (output). */
+interface KillPoint {
+  phase: 'startup' | 'collect' | 'output';
+  offset: number;
+}
+
+describe('kill -9', () => {
+  it("at 20 random points of a run, then a rerun: each rerun resumes and writes the uninterrupted run's result.json", async () => {
+    // The run's timeline, measured once: a cold run (into its own cache) with its cache watched.
+    const total = await (async () => {
+      await cleanRun();
+      return entries(path.join(dir, 'clean-cache'));
+    })();
+    const timeline = { first: Infinity, last: Infinity, end: 0 };
+    const t0 = performance.now();
+    const stop = watchEntries(path.join(dir, 'timed-cache'), (n, ms) => {
+      if (n > 0) timeline.first = Math.min(timeline.first, ms);
+      if (n === total) timeline.last = Math.min(timeline.last, ms);
+    });
+    const timed = await privacyAudit(args('timed'));
+    timeline.end = performance.now() - t0;
+    stop();
+    expect(timed.code).toBe(clean.code);
+    expect(result('timed')).toBe(cleanResult);
+    expect(timeline.last).toBeLessThan(Infinity);
+
+    // Seeded points spread over the run: 4 in start-up (loading code, data and models), 12 while
+    // batches are computed and cached (where a kill can interrupt a cache write), 4 while measuring
+    // and writing outputs. Start-up dominates a small run's wall time but writes nothing, so points
+    // are spread per phase; collect and output points count from this run's own first and last
+    // entry, so a slower or faster start under load does not move them out of their phase.
+    const rand = random(20261202);
+    const spread = (phase: KillPoint['phase'], n: number, span: number): KillPoint[] =>
+      Array.from({ length: n }, (_, i) => ({ phase, offset: Math.round((Math.max(span, 1) * (i + rand())) / n) }));
+    const points = [
+      ...spread('startup', 4, timeline.first),
+      ...spread('collect', 12, timeline.last - timeline.first),
+      ...spread('output', 4, timeline.end - timeline.last),
+    ];
+
+    const outcomes: { phase: string; killed: boolean; cached: number; hits: number }[] = [];
     const trial = async (i: number) => {
       const name = `k${i}`;
+      const cache = path.join(dir, `${name}-cache`);
+      const point = points[i]!;
       let supervisor = 0;
       let audit = 0;
-      // Even trials kill the whole process group (a CI runner cancelling the job); odd ones only the
-      // process the user started (the audit then stops on its own, tested here).
-      const timer = new Promise<void>((resolve) =>
-        setTimeout(() => {
-          if (i % 2 === 1) {
-            try {
-              audit = Number(readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, 'utf8').trim().split(/\s+/)[0]) || 0;
-            } catch {
-              audit = 0;
-            }
-          }
+      let timer: NodeJS.Timeout | undefined;
+      const kill = () => {
+        // Even trials kill the whole process group (as a CI runner cancelling the job does); odd
+        // ones only the process the user started (the audit then stops on its own, checked below).
+        if (i % 2 === 1) {
           try {
-            process.kill(i % 2 === 1 && audit ? supervisor : -supervisor, 'SIGKILL');
+            audit = Number(readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, 'utf8').trim().split(/\s+/)[0]) || 0;
           } catch {
-            // already finished
+            audit = 0;
           }
-          resolve();
-        }, points[i]!),
-      );
+        }
+        try {
+          process.kill(i % 2 === 1 && audit ? supervisor : -supervisor, 'SIGKILL');
+        } catch {
+          // it had finished
+        }
+      };
+      const armed = (delay: number) => (timer ??= setTimeout(kill, delay));
+      if (point.phase === 'startup') armed(point.offset);
+      const stop = watchEntries(cache, (n) => {
+        if (point.phase === 'collect' && n > 0) armed(point.offset);
+        if (point.phase === 'output' && n === total) armed(point.offset);
+      });
       const killed = await privacyAudit(args(name), {}, (pid) => (supervisor = pid));
-      await timer;
+      stop();
+      clearTimeout(timer);
       if (audit) {
-        // The orphaned audit process notices its supervisor is gone and stops.
+        // The orphaned audit process noticed that its supervisor was gone and stopped.
         for (let waited = 0; alive(audit) && waited < 30_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
         expect(alive(audit)).toBe(false);
       }
+      const cached = entries(cache);
       const rerun = await privacyAudit(args(name));
       expect(rerun.code, rerun.stderr).toBe(clean.code);
       expect(result(name)).toBe(cleanResult);
       const info = runInfo(name);
-      // An interrupted write never leaves an entry that fails verification (temp file + rename).
-      expect(info.cache.rejected).toBe(0);
-      outcomes.push({ killed: killed.signal === 'SIGKILL' || killed.code === null, hits: info.cache.hits });
+      // It resumed: everything the killed run had cached was used, nothing else; and an
+      // interrupted write never leaves an entry that fails verification (temp file + rename).
+      expect(info.cache).toEqual({ hits: cached, misses: total - cached, rejected: 0 });
+      outcomes.push({ phase: point.phase, killed: killed.signal === 'SIGKILL', cached, hits: info.cache.hits });
     };
     // Two trials at a time (one worker each) on a 2-core machine.
     for (let i = 0; i < 20; i += 2) await Promise.all([trial(i), trial(i + 1)]);
 
     expect(outcomes).toHaveLength(20);
-    expect(outcomes.some((o) => o.killed)).toBe(true);
-    // Some reruns resumed from a partial cache.
-    expect(outcomes.some((o) => o.hits > 0 && o.hits < total)).toBe(true);
+    expect(outcomes.filter((o) => o.killed).length).toBeGreaterThan(10);
+    // Many reruns resumed from a partial cache.
+    expect(outcomes.filter((o) => o.cached > 0 && o.cached < total).length).toBeGreaterThanOrEqual(3);
   }, 1_800_000);
 });
