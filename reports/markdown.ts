@@ -29,5 +29,9 @@ export function renderMarkdown(result: AuditResult): string {
     lines.push('', `Canary exposure (${e.attack}, ${e.model}):`, '', '| canary | insertions | rank / candidates | exposure (bits) |', '|---|---|---|---|');
     for (const c of e.canaries) lines.push(`| #${c.index} | ${c.insertions ?? '—'} | ${c.rank} / ${c.candidates} | ${fmt(c.exposure, 2)} |`);
   }
+  if (result.cacheRejected) {
+    const n = result.cacheRejected;
+    lines.push('', `${n} cache ${n === 1 ? 'entry' : 'entries'} failed verification and ${n === 1 ? 'was' : 'were'} recomputed; no number above came from ${n === 1 ? 'it' : 'them'}.`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -166,6 +166,7 @@ describe('tampering with the cache', () => {
     expect(info.cache.misses).toBeGreaterThanOrEqual(n);
     // The report says it too.
     expect(read(out, 'report.html')).toContain(`${n} cache ${n === 1 ? 'entry' : 'entries'} failed verification`);
+    expect(read(out, 'summary.md')).toContain(`${n} cache ${n === 1 ? 'entry' : 'entries'} failed verification`);
     // The bad entries were replaced: the cache verifies again.
     const v = await cli(['cache', 'verify', '--cache-dir', cache]);
     expect(v.stdout).toContain(`${entries(cache).length} good, 0 bad`);
