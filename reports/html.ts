@@ -156,6 +156,9 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     run,
     css: template('report.css'),
     digest: resultDigest(result),
+    cacheNote: result.cacheRejected
+      ? `${result.cacheRejected} cache ${result.cacheRejected === 1 ? 'entry' : 'entries'} failed verification and ${result.cacheRejected === 1 ? 'was' : 'were'} recomputed (edited, truncated, swapped or corrupt); no number in this report came from ${result.cacheRejected === 1 ? 'it' : 'them'}`
+      : undefined,
     families: [
       { name: 'Membership inference', status: worst(membershipGates) },
       { name: 'Extraction', status: worst(extractionGates) },

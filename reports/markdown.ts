@@ -44,6 +44,10 @@ export function renderMarkdown(result: AuditResult): string {
     lines.push('', `Canary exposure (${t(e.attack)}, ${t(e.model)}):`, '', '| canary | insertions | rank / candidates | exposure (bits) |', '|---|---|---|---|');
     for (const c of e.canaries) lines.push(`| #${c.index} | ${c.insertions ?? '—'} | ${c.rank} / ${c.candidates} | ${fmt(c.exposure, 2)} |`);
   }
+  if (result.cacheRejected) {
+    const n = result.cacheRejected;
+    lines.push('', `${n} cache ${n === 1 ? 'entry' : 'entries'} failed verification and ${n === 1 ? 'was' : 'were'} recomputed; no number above came from ${n === 1 ? 'it' : 'them'}.`);
+  }
   // The run id (SHA-256 of result.json) ties this summary to the rest of the run's evidence.
   lines.push('', `Run id \`${resultDigest(result)}\` (SHA-256 of result.json; check with \`privacy-audit verify\`).`);
   // Last line of defence for a field added later without `t`: nothing hidden reaches the page.

@@ -27,6 +27,8 @@ import { existsSync } from 'node:fs';
 import { keygen, loadPublicKey, loadSigner, parseDetachedSignature, SIGN_KEY_ENV, type Signer } from './sign.ts';
 import { sha256 } from './cache.ts';
 import { CACHE_MANIFEST } from './evidence.ts';
+import { CACHE_USAGE, cacheCommand } from './cache-cli.ts';
+import { isWorkerDied } from './pool/index.ts';
 import { createProgress } from './progress.ts';
 
 const USAGE = `Usage: privacy-audit <command> [options]
@@ -53,12 +55,15 @@ Commands:
                           entries are unchanged (exit 0 intact, 1 modified or inconsistent)
                           [--inputs DIR|CONFIG] [--cache-dir DIR] [--key PUBLIC.pem]
   keygen FILE             make an Ed25519 signing key: FILE (private, 0600) and FILE.pub
+${CACHE_USAGE}
 
 Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
   --workers N             worker threads (default: config's workers, else min(cores, 4))
   --no-cache              recompute everything (the cache lives in <out>/.cache)
-  --cache-dir DIR         keep the cache elsewhere, e.g. shared by several configs on the same models
+  --cache-dir DIR         keep the cache elsewhere (default: the config's cache.dir, else
+                          <out>/.cache), e.g. shared by several configs on the same models; it
+                          holds data derived from the training data: keep it private
   --bootstrap N           bootstrap iterations for intervals (default 1000)
   --seed N                seed for evaluate (run/demo take it from the config)
   --json                  evaluate: print result JSON on stdout and nothing else
@@ -116,7 +121,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
   if (pseudonymKey?.file && (await keyFileIsShared(pseudonymKey.file))) log(`warning: ${pseudonymKey.file} is readable by other users; chmod 600 it`);
   const bar = createProgress(log);
-  const cacheDir = flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : path.join(out, '.cache')) : undefined;
+  const cacheDir = flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : (cfg.cacheDir ?? path.join(out, '.cache'))) : undefined;
   // Imported here, not at the top: the model libraries it pulls in take seconds to load, and a
   // config mistake should be reported without waiting for them.
   const { runAudit } = await import('./audit/run.ts');
@@ -375,11 +380,13 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`wrote ${k.privateFile} (private, 0600: keep it secret) and ${k.publicFile} (public: give it to whoever verifies); key id ${k.keyId}\n`);
         return 0;
       }
+      case 'cache':
+        return await cacheCommand(rest, flags);
       case undefined:
         process.stderr.write(`${USAGE}\n`);
         return 2;
       default:
-        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report, verify or keygen)`);
+        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report, verify, keygen or cache)`);
     }
   } catch (e) {
     if (isInputError(e)) {
@@ -392,6 +399,10 @@ export async function main(argv: string[]): Promise<number> {
       return 3;
     }
     // A runtime failure: say what broke; the cache keeps every finished batch for the next run.
+    if (isWorkerDied(e)) {
+      process.stderr.write(`privacy-audit: runtime failure: ${visible(e.message)}\n`);
+      return 3;
+    }
     process.stderr.write(`privacy-audit: runtime failure: ${visible(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
     return 3;
   }

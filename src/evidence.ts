@@ -40,15 +40,21 @@ export const cacheEvidence = (manifest: string, entries: number): CacheEvidence 
  */
 export function recordingCache<C extends Cache>(inner: C): { cache: C; used: () => Map<string, string> } {
   const used = new Map<string, string>();
-  const get = async <T>(key: string): Promise<T | undefined> => {
-    const v = await inner.get<T>(key);
-    if (v !== undefined) used.set(key, valueDigest(v));
+  // The digest is of the value as stored (before the reader decodes it), so that a computed and a
+  // read entry record the same digest.
+  const get = async <T>(key: string, kind: string, parse: (stored: unknown) => T): Promise<T | undefined> => {
+    let digest: string | undefined;
+    const v = await inner.get<T>(key, kind, (stored) => {
+      digest = valueDigest(stored);
+      return parse(stored);
+    });
+    if (v !== undefined && digest !== undefined) used.set(key, digest);
     return v;
   };
-  const set = async (key: string, value: unknown): Promise<void> => {
+  const set = async (key: string, kind: string, value: unknown): Promise<void> => {
     // Recorded before the write: a `--no-cache` run (whose set is a no-op) records the same list.
-    used.set(key, valueDigest(value));
-    await inner.set(key, value);
+    used.set(key, valueDigest(JSON.parse(JSON.stringify(value)) as unknown));
+    await inner.set(key, kind, value);
   };
   const cache = new Proxy(inner, {
     get(target, prop) {

@@ -23,7 +23,7 @@ import { renderJunit } from '../reports/junit.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
 import { assertSchema, type AssertConfig } from './assert/index.ts';
 import { defaultGates, verdictOf, type AttackStatus, type GateResult } from './audit/gates.ts';
-import { diskCache, sha256 } from './cache.ts';
+import { checkEntry, entryPath, SECRET_FILE, sha256 } from './cache.ts';
 import { InputError } from './errors.ts';
 import { CACHE_MANIFEST, parseCacheManifest, valueDigest } from './evidence.ts';
 import { SCHEMA_VERSION, type AuditResult, type RunInfo } from './result/types.ts';
@@ -182,7 +182,17 @@ async function checkCache(r: AuditResult, reportDir: string, opts: VerifyOptions
   if (!listed) return checks;
   const dir = opts.cacheDir ?? path.join(reportDir, '.cache');
   if ((await kindOf(dir)) !== 'dir') return [...checks, notChecked('inputs', what, `no cache at ${dir} (give --cache-dir)`)];
-  const read = opts.readCacheEntry ?? ((d: string, key: string) => diskCache(d).get(key));
+  // An entry is read as stored and checked with the cache's own secret; one that fails its check
+  // counts as changed (never as "not there").
+  const read =
+    opts.readCacheEntry ??
+    (async (d: string, key: string): Promise<unknown> => {
+      const bytes = await readFile(entryPath(d, key)).catch(() => undefined);
+      if (bytes === undefined) return undefined;
+      const secret = await readFile(path.join(d, SECRET_FILE)).catch(() => undefined);
+      const c = secret ? checkEntry(secret, key, bytes) : undefined;
+      return c?.ok ? c.value : { unverifiable: c ? c.reason : 'no cache secret' };
+    });
   let missing = 0;
   const changed: string[] = [];
   for (const [key, digest] of entries!) {

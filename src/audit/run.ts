@@ -28,7 +28,7 @@ import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool,
 import { InputError, isInputError } from '../errors.ts';
 import { redaction } from '../pseudonym.ts';
 import { quantile } from '../metrics/index.ts';
-import { createPool } from '../pool/index.ts';
+import { createPool, isWorkerDied } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
 import type { AuditResult, InputFile, RunInfo, SubjectVerdict } from '../result/types.ts';
 import { SCHEMA_VERSION } from '../result/types.ts';
@@ -198,7 +198,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   }
   const pool = createPool(opts.workers);
   // Every cache entry used is recorded, so the report names what it rests on (src/evidence.ts).
-  const recorded = recordingCache(diskCache(opts.cacheDir));
+  const recorded = recordingCache(diskCache(opts.cacheDir, { warn: log }));
   const cache = recorded.cache;
   const signals = createSignals({ pool, cache, specs, progress: opts.progress, ...(shadow ? { shadow } : {}) });
   const bootstrap = opts.bootstrap ?? 1000;
@@ -222,6 +222,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       const ta = Date.now();
       const truncatedBefore = new Map(signals.truncated);
       log(`${id}: collecting on ${models.map((m) => m.role).join(', ')}`);
+      signals.setAttack(id);
       try {
         const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
         const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
@@ -249,7 +250,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         attacks.push({ ...base, status: 'ok', ...(warnings.length > 0 ? { warnings } : {}), ...(Object.keys(truncated).length > 0 ? { truncated } : {}) });
       } catch (e) {
         // A user's mistake found while attacking (e.g. a label the model cannot output) is exit 2.
-        if (isInputError(e)) throw e;
+        // A dead worker (crash, out of memory) stops the audit: exit 3, finished batches cached.
+        if (isInputError(e) || isWorkerDied(e)) throw e;
         // One broken attack must not hide the others' evidence; its gates become inconclusive.
         attacks.push({ ...base, status: 'error', reason: e instanceof Error ? e.message : String(e) });
         log(`${id}: error: ${e instanceof Error ? e.message : String(e)}`);
@@ -258,6 +260,12 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     }
   } finally {
     await pool.close();
+  }
+  if (cache.rejected > 0) {
+    // Never silently: a bad entry is evidence that someone or something changed the cache.
+    log(`${cache.rejected} cache ${cache.rejected === 1 ? 'entry' : 'entries'} failed verification and ${cache.rejected === 1 ? 'was' : 'were'} recomputed:`);
+    for (const r of cache.rejections.slice(0, 5)) log(`  ${r.key.slice(0, 12)}…: ${r.reason}`);
+    if (cache.rejected > 5) log(`  … and ${cache.rejected - 5} more (privacy-audit cache verify lists them)`);
   }
 
   // Without --reveal, no output names a deleted person or holds a PII value: subjects get keyed
@@ -301,6 +309,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     exposure,
     subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, redact ? redact.alias : (s) => s, opts.reveal ? (v) => v : maskValue),
     gates,
+    ...(cache.rejected > 0 ? { cacheRejected: cache.rejected } : {}),
     config: redact ? redact.config(cfg.raw) : cfg.raw,
   };
   const run: RunInfo = {
@@ -312,7 +321,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.availableParallelism()}`,
     dependencies: dependencyVersions(),
     argv: redact ? (opts.argv ?? []).map(redact.text) : (opts.argv ?? []),
-    cache: { hits: cache.hits, misses: cache.misses },
+    cache: { hits: cache.hits, misses: cache.misses, rejected: cache.rejected },
     tokensScored: signals.tokensScored,
     shadowsTrained: signals.shadowsTrained,
     timings,

@@ -22,6 +22,7 @@ import {
   type TrainedShadow,
 } from '../shadow/bank.ts';
 import type { DataRecord } from '../types.ts';
+import { z } from 'zod';
 
 export const SCORE_BATCH = 16;
 export const GENERATE_BATCH = 32;
@@ -41,10 +42,43 @@ export interface ShadowSetup {
   classesFrom: ModelUnderTest;
 }
 
+/** A sequence's signals as stored: float32 arrays in base64 (exact, compact, NaN and ±Infinity included). */
 interface StoredSignals {
-  logprobs: number[];
-  mu?: number[];
-  sigma?: number[];
+  logprobs: string;
+  mu?: string;
+  sigma?: string;
+}
+
+/**
+ * The stored form of each kind of cache entry, checked on every read (with the request's own sizes
+ * on top: see the readers below) and by `privacy-audit cache verify` (without a request).
+ */
+const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'expected base64');
+export const STORED = {
+  score: z.array(z.strictObject({ logprobs: base64, mu: base64.optional(), sigma: base64.optional() })),
+  generate: z.array(z.array(z.int().min(0))),
+  classify: z.strictObject({ classes: z.int().min(1), probs: base64 }),
+  shadow: z.strictObject({ probs: base64, weights: z.array(z.strictObject({ shape: z.array(z.int().min(0)), values: base64 })) }),
+  fit: base64,
+} satisfies Record<string, z.ZodType>;
+export type EntryKind = keyof typeof STORED;
+
+/** `v` as the stored form of `kind`, or an Error naming the first mismatch. */
+function stored<K extends EntryKind>(kind: K, v: unknown): z.output<(typeof STORED)[K]> {
+  const r = STORED[kind].safeParse(v);
+  if (r.success) return r.data as z.output<(typeof STORED)[K]>;
+  const issue = r.error.issues[0]!;
+  throw new Error(`${issue.path.length > 0 ? issue.path.join('.') : 'value'}: ${issue.message}`);
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(what);
+}
+
+/** Float32 values from base64, exactly `n` of them (a model's NaN is its output, not damage). */
+function floats(b64: string, n: number, what: string): Float32Array {
+  check(b64.length % 4 === 0 && (b64.length / 4) * 3 - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0) === n * 4, `${what}: not ${n} float32 values`);
+  return base64ToF32(b64);
 }
 
 const chunks = <T>(xs: T[], n: number): T[][] =>
@@ -57,7 +91,13 @@ export function createSignals(opts: {
   progress?: Progress;
   /** Built on first use (a loss-only audit never builds the pool's bag-of-tokens vectors). */
   shadow?: () => Promise<ShadowSetup>;
-}): Signals & { tokensScored: number; shadowsTrained: number; truncated: ReadonlyMap<string, number> } {
+}): Signals & {
+  tokensScored: number;
+  shadowsTrained: number;
+  truncated: ReadonlyMap<string, number>;
+  /** Names the attack now collecting, for the one line that reports a worker's death. */
+  setAttack(id: string | undefined): void;
+} {
   const tokenizers = new Map<string, Promise<Tokenizer>>();
   // Records or prompts longer than a model's context, by model role (see budgets.ts for the windows).
   const truncated = new Map<string, number>();
@@ -67,6 +107,8 @@ export function createSignals(opts: {
   const inflight = new Map<string, Promise<unknown>>();
   let tokensScored = 0;
   let shadowsTrained = 0;
+  let attack: string | undefined;
+  const context = () => (attack ? ` for attack "${attack}"` : '');
 
   const spec = (m: ModelUnderTest): ModelSpec => {
     const s = opts.specs.get(m.role);
@@ -88,16 +130,23 @@ export function createSignals(opts: {
    * One batch: memory de-duplication, then the disk cache, then the pool. `cached` is false only for
    * the call that ran `compute` (what the progress bar reports).
    */
-  async function batch<T>(key: string, compute: () => Promise<T>, encode: (t: T) => unknown, decode: (s: any) => T): Promise<{ value: T; cached: boolean }> {
+  async function batch<T>(
+    key: string,
+    kind: EntryKind,
+    compute: () => Promise<T>,
+    encode: (t: T) => unknown,
+    /** Checks a stored value against this request and decodes it; throws when it does not fit. */
+    decode: (s: unknown) => T,
+  ): Promise<{ value: T; cached: boolean }> {
     let cached = true;
     let p = inflight.get(key) as Promise<T> | undefined;
     if (!p) {
       p = (async () => {
-        const stored = await opts.cache.get<unknown>(key);
-        if (stored !== undefined) return decode(stored);
+        const hit = await opts.cache.get(key, kind, decode);
+        if (hit !== undefined) return hit;
         cached = false;
         const value = await compute();
-        await opts.cache.set(key, encode(value));
+        await opts.cache.set(key, kind, encode(value));
         return value;
       })();
       inflight.set(key, p);
@@ -129,9 +178,10 @@ export function createSignals(opts: {
     let inside = memberships.get(index);
     if (!inside) memberships.set(index, (inside = shadowMembership(ids, index, sp.seed)));
     const rows = inside;
-    const key = sha256(JSON.stringify(['shadow/v2', sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
+    const key = sha256(JSON.stringify(['shadow/v3', sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
     const { value, cached } = await batch(
       key,
+      'shadow',
       async () => {
         const res = await opts.pool.run({
           op: 'train',
@@ -147,17 +197,20 @@ export function createSignals(opts: {
           dim,
           classes,
           query: features,
-        });
+        }, `training shadow model ${index + 1}${context()}`);
         shadowsTrained++;
         return res;
       },
       // Trained shadows are kept with their weights (base64 float32), not only their outputs.
       (v) => ({ probs: f32ToBase64(v.probs), weights: v.weights.map((w) => ({ shape: w.shape, values: f32ToBase64(Float32Array.from(w.values)) })) }),
-      (v: { probs: string; weights: { shape: number[]; values: string }[] }) => ({
-        op: 'train' as const,
-        probs: base64ToF32(v.probs),
-        weights: v.weights.map((w) => ({ shape: w.shape, values: Array.from(base64ToF32(w.values)) })),
-      }),
+      (s) => {
+        const v = stored('shadow', s);
+        return {
+          op: 'train' as const,
+          probs: floats(v.probs, setup.pool.length * classes, 'probs'),
+          weights: v.weights.map((w, i) => ({ shape: w.shape, values: Array.from(floats(w.values, w.shape.reduce((a, b) => a * b, 1), `weights.${i}`)) })),
+        };
+      },
     );
     return { shadow: { inside, probs: value.probs }, cached };
   }
@@ -171,6 +224,9 @@ export function createSignals(opts: {
     },
     /** Running count of texts cut to the context window, by model role (callers take differences). */
     truncated,
+    setAttack(id: string | undefined) {
+      attack = id;
+    },
     tokenizer(m: ModelUnderTest) {
       let t = tokenizers.get(m.role);
       if (!t) {
@@ -190,27 +246,36 @@ export function createSignals(opts: {
       const parts = chunks(ids, SCORE_BATCH);
       let done = 0;
       const results = await Promise.all(
-        parts.map(async (b) => {
-          const key = sha256(JSON.stringify(['score/v1', m.sha256, stats, b]));
+        parts.map(async (b, i) => {
+          const key = sha256(JSON.stringify(['score/v3', m.sha256, stats, b]));
           const { value: r, cached } = await batch(
             key,
+            'score',
             async () => {
-              const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats });
+              const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats }, `scoring batch ${i + 1}/${parts.length} on model "${m.role}"${context()}`);
               tokensScored += b.reduce((s, x) => s + x.length, 0);
               return res.signals;
             },
             (sig) =>
               sig.map((s): StoredSignals => ({
-                logprobs: Array.from(s.logprobs),
-                ...(s.mu ? { mu: Array.from(s.mu) } : {}),
-                ...(s.sigma ? { sigma: Array.from(s.sigma) } : {}),
+                logprobs: f32ToBase64(s.logprobs),
+                ...(s.mu ? { mu: f32ToBase64(s.mu) } : {}),
+                ...(s.sigma ? { sigma: f32ToBase64(s.sigma) } : {}),
               })),
-            (stored: StoredSignals[]) =>
-              stored.map((s) => ({
-                logprobs: Float32Array.from(s.logprobs),
-                ...(s.mu ? { mu: Float32Array.from(s.mu) } : {}),
-                ...(s.sigma ? { sigma: Float32Array.from(s.sigma) } : {}),
-              })),
+            (v) => {
+              const sig = stored('score', v);
+              check(sig.length === b.length, `${sig.length} sequences, expected ${b.length}`);
+              return sig.map((s, j) => {
+                // One log-probability per token after the first.
+                const n = Math.max(b[j]!.length - 1, 0);
+                check((s.mu !== undefined) === stats && (s.sigma !== undefined) === stats, `sequence ${j}: token statistics ${stats ? 'missing' : 'not asked for'}`);
+                return {
+                  logprobs: floats(s.logprobs, n, `sequence ${j} log-probabilities`),
+                  ...(s.mu ? { mu: floats(s.mu, n, `sequence ${j} mu`) } : {}),
+                  ...(s.sigma ? { sigma: floats(s.sigma, n, `sequence ${j} sigma`) } : {}),
+                };
+              });
+            },
           );
           opts.progress?.({ op: 'score', model: m.role, done: ++done, total: parts.length, cached });
           return r;
@@ -234,16 +299,23 @@ export function createSignals(opts: {
       const out: number[][] = new Array(prompts.length);
       let done = 0;
       await Promise.all(
-        parts.map(async (idx) => {
+        parts.map(async (idx, n) => {
           const b = idx.map((i) => prompts[i]!);
-          const key = sha256(JSON.stringify(['generate/v1', m.sha256, maxNewTokens, b]));
+          const key = sha256(JSON.stringify(['generate/v2', m.sha256, maxNewTokens, b]));
           const { value: r, cached } = await batch(
             key,
+            'generate',
             async () => {
-              return (await opts.pool.run({ op: 'generate', model: hfSpec(m), prompts: b, maxNewTokens })).tokens;
+              const label = `generating batch ${n + 1}/${parts.length} on model "${m.role}"${context()}`;
+              return (await opts.pool.run({ op: 'generate', model: hfSpec(m), prompts: b, maxNewTokens }, label)).tokens;
             },
             (t) => t,
-            (t: number[][]) => t,
+            (v) => {
+              const t = stored('generate', v);
+              check(t.length === b.length, `${t.length} continuations, expected ${b.length}`);
+              t.forEach((c, j) => check(c.length <= maxNewTokens, `continuation ${j}: ${c.length} tokens, at most ${maxNewTokens} expected`));
+              return t;
+            },
           );
           idx.forEach((i, j) => (out[i] = r[j]!));
           opts.progress?.({ op: 'generate', model: m.role, done: ++done, total: parts.length, cached });
@@ -261,13 +333,14 @@ export function createSignals(opts: {
       const parts = chunks(records, CLASSIFY_BATCH);
       let done = 0;
       const results = await Promise.all(
-        parts.map(async (b) => {
+        parts.map(async (b, n) => {
+          const label = `classifying batch ${n + 1}/${parts.length} on model "${m.role}"${context()}`;
           let request: () => Promise<{ probs: Float32Array; classes: number }>;
           let content: string;
           if (text) {
             const texts = b.map((r) => r.text);
             content = sha256(JSON.stringify(texts));
-            request = () => opts.pool.run({ op: 'classify-text', model: s, texts });
+            request = () => opts.pool.run({ op: 'classify-text', model: s, texts }, label);
           } else {
             for (const r of b) {
               if (r.features?.length !== dim) {
@@ -276,14 +349,18 @@ export function createSignals(opts: {
             }
             const features = packFeatures(b, dim);
             content = sha256(Buffer.from(features.buffer));
-            request = () => opts.pool.run({ op: 'classify', model: s, features, n: b.length, dim });
+            request = () => opts.pool.run({ op: 'classify', model: s, features, n: b.length, dim }, label);
           }
-          const key = sha256(JSON.stringify(['classify/v1', m.sha256, s.outputs, text ? 'text' : dim, content]));
+          const key = sha256(JSON.stringify(['classify/v2', m.sha256, s.outputs, text ? 'text' : dim, content]));
           const { value: r, cached } = await batch(
             key,
+            'classify',
             request,
             (v) => ({ classes: v.classes, probs: f32ToBase64(v.probs) }),
-            (v: { classes: number; probs: string }) => ({ classes: v.classes, probs: base64ToF32(v.probs) }),
+            (x) => {
+              const v = stored('classify', x);
+              return { classes: v.classes, probs: floats(v.probs, b.length * v.classes, 'probs') };
+            },
           );
           opts.progress?.({ op: 'classify', model: m.role, done: ++done, total: parts.length, cached });
           for (const rec of b) {
@@ -302,10 +379,19 @@ export function createSignals(opts: {
 
     async fit(req: FitRequest): Promise<Float32Array> {
       const key = sha256(
-        JSON.stringify(['fit/v2', req.architecture, req.training, req.seed, req.dim, req.classes, req.features.length, req.labels.length, req.query.length]) +
+        JSON.stringify(['fit/v3', req.architecture, req.training, req.seed, req.dim, req.classes, req.features.length, req.labels.length, req.query.length]) +
           sha256(Buffer.concat([Buffer.from(req.features.buffer), Buffer.from(req.labels.buffer), Buffer.from(req.query.buffer)])),
       );
-      return (await batch(key, async () => (await opts.pool.run({ op: 'train', ...req })).probs, f32ToBase64, base64ToF32)).value;
+      const rows = req.query.length / req.dim;
+      return (
+        await batch(
+          key,
+          'fit',
+          async () => (await opts.pool.run({ op: 'train', ...req }, `training an attack model${context()}`)).probs,
+          f32ToBase64,
+          (v) => floats(stored('fit', v), rows * req.classes, 'probs'),
+        )
+      ).value;
     },
 
     async shadows(count: number): Promise<ShadowBank> {

@@ -94,6 +94,8 @@ export interface LoadedConfig {
   attacks: Record<string, unknown>;
   shadow: ShadowTraining;
   outputDir: string;
+  /** The config's `cache.dir`, absolute; undefined = `<outputDir>/.cache` unless the command line says otherwise. */
+  cacheDir?: string;
   /** Gates: a preset plus the user's assertions (names validated against the configured attacks). */
   assert?: AssertConfig;
   /** The config object as written (before defaults), for embedding in the report. */
@@ -337,6 +339,7 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
       learningRate: cfg.shadow?.learningRate ?? 0.001,
     },
     outputDir: path.resolve(baseDir, cfg.output?.dir ?? './privacy-audit-report'),
+    ...(cfg.cache?.dir ? { cacheDir: path.resolve(baseDir, cfg.cache.dir) } : {}),
     ...(cfg.assert ? { assert: validateAssertions(cfg.assert, attacks, opts, loc) } : {}),
     raw,
     inputs: await hashAll(toHash),

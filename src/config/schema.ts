@@ -253,6 +253,15 @@ export const configSchema = strict(
       },
       'input size limits',
     ).optional(),
+    cache: strict(
+      {
+        dir: nonEmpty(
+          'cache folder, relative to the config file (default: <output.dir>/.cache); it holds data derived from the training data: keep it private',
+          'a folder path',
+        ).optional(),
+      },
+      'the cache of finished model work (resumes a crashed run; --cache-dir and --no-cache override it)',
+    ).optional(),
   },
   'privacy-audit config',
 );

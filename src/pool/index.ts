@@ -1,6 +1,11 @@
 /**
  * The worker pool (piscina). Work is cut into batches by the planner, never by the number of
  * workers, so results are identical with 1 or N workers.
+ *
+ * A worker that dies (`process.exit`, out of memory, an uncaught error) fails its task with a
+ * WorkerDiedError naming the task; the audit stops (exit 3) and everything finished stays cached.
+ * A native crash takes the whole process with it (workers are threads): the supervisor
+ * (./supervisor.mjs) then names the tasks the workers had started (worker.ts notes them).
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
@@ -8,13 +13,36 @@ import { InputError } from '../errors.ts';
 import type { WorkerResult, WorkerTask } from './protocol.ts';
 
 export interface Pool {
-  run<T extends WorkerTask>(task: T): Promise<Extract<WorkerResult, { op: T['op'] }>>;
+  /** Runs `task`; `label` names it in the message if its worker dies (e.g. 'attack "loss", scoring batch 3/8 on model "before"'). */
+  run<T extends WorkerTask>(task: T, label?: string): Promise<Extract<WorkerResult, { op: T['op'] }>>;
   readonly threads: number;
   close(): Promise<void>;
 }
 
+/** A pool worker died while running a task: a runtime failure (exit 3), not a result. */
+export class WorkerDiedError extends Error {
+  constructor(
+    readonly task: string,
+    readonly reason: string,
+  ) {
+    super(`a pool worker died (${reason}) while ${task}; finished batches are cached: run again to resume`);
+    this.name = 'WorkerDiedError';
+  }
+}
+
+export const isWorkerDied = (e: unknown): e is WorkerDiedError => e instanceof WorkerDiedError;
+
 export function defaultWorkers(): number {
   return Math.max(1, Math.min(os.availableParallelism(), 4));
+}
+
+/** Why piscina failed a task: only a worker's death does (task errors come back as data). */
+function causeOf(e: unknown): string {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY') return 'out of memory';
+  const exit = /worker exited with code: (-?\d+)/.exec(err?.message ?? '');
+  if (exit) return `exit code ${exit[1]}`;
+  return err?.message ?? String(e);
 }
 
 export function createPool(threads: number): Pool {
@@ -26,13 +54,24 @@ export function createPool(threads: number): Pool {
     idleTimeout: 60_000,
     // No queue limit: the planner submits a whole request's batches at once.
   });
+  // Piscina emits 'error' when a worker dies with no task (e.g. while idle); the task that needed
+  // it would fail with its own error, so this is only kept from crashing the process.
+  piscina.on('error', () => {});
+  let closing = false;
   return {
     threads,
-    run: async (task) => {
-      const r = (await piscina.run(task)) as WorkerResult;
+    run: async (task, label = `running a "${task.op}" task`) => {
+      let r: WorkerResult;
+      try {
+        r = (await piscina.run({ ...task, label })) as WorkerResult;
+      } catch (e) {
+        if (closing) throw new Error(`pool closed while ${label}`);
+        throw new WorkerDiedError(label, causeOf(e));
+      }
       if (r.op === 'input-error') throw new InputError(r.message, r.where);
+      if (r.op === 'task-error') throw Object.assign(new Error(r.message), { stack: r.stack ?? r.message });
       return r as never;
     },
-    close: () => piscina.destroy(),
+    close: () => ((closing = true), piscina.destroy()),
   };
 }

@@ -22,12 +22,14 @@ export interface TrainTask {
   query: Float32Array;
 }
 
-export type WorkerTask =
+/** Every task may carry a label: what it is, for the message if its worker dies. */
+export type WorkerTask = (
   | { op: 'score'; model: { kind: 'hf'; path: string }; batch: number[][]; stats: boolean }
   | { op: 'generate'; model: { kind: 'hf'; path: string }; prompts: number[][]; maxNewTokens: number }
   | { op: 'classify'; model: ClassifierSpec; features: Float32Array; n: number; dim: number }
   | { op: 'classify-text'; model: ClassifierSpec; texts: string[] }
-  | TrainTask;
+  | TrainTask
+) & { label?: string };
 
 export type WorkerResult =
   | { op: 'score'; signals: TokenSignals[] }
@@ -36,4 +38,6 @@ export type WorkerResult =
   | { op: 'classify-text'; probs: Float32Array; classes: number }
   | { op: 'train'; probs: Float32Array; weights: SerializedWeight[] }
   /** A user's mistake found in the worker, rebuilt as an InputError by the pool. */
-  | { op: 'input-error'; message: string; where: Where };
+  | { op: 'input-error'; message: string; where: Where }
+  /** Any other error of the task, as data: a rejected piscina task then always means a dead worker. */
+  | { op: 'task-error'; message: string; stack?: string };

@@ -5,6 +5,9 @@
 import { greedyBatch, loadCausalLM, scoreBatch, type CausalLM } from '../models/hf.ts';
 import { loadClassifier, type Classifier } from '../models/classifier.ts';
 import { trainTask } from '../shadow/train.ts';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { isInputError } from '../errors.ts';
 import type { WorkerResult, WorkerTask } from './protocol.ts';
 
@@ -20,14 +23,45 @@ function once<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<
   return m;
 }
 
+/**
+ * Test hook, for the tests of worker death only: PRIVACY_AUDIT_TEST_WORKER_CRASH=<how>:<n> makes
+ * each worker die as it starts its task n+1 — `exit` (process.exit in the worker thread), `oom`
+ * (fills the worker's JS heap), `segv` / `abort` / `kill` (that signal to the whole process, as a
+ * native crash, a native abort or the kernel's out-of-memory killer would).
+ */
+const crash = /^(exit|oom|segv|abort|kill):(\d+)$/.exec(process.env.PRIVACY_AUDIT_TEST_WORKER_CRASH ?? '');
+let started = 0;
+function crashForTest(): void {
+  if (!crash || started++ < Number(crash[2])) return;
+  const how = crash[1];
+  if (how === 'exit') process.exit(70);
+  if (how === 'oom') {
+    const hog: number[][] = [];
+    for (;;) hog.push(new Array<number>(1 << 20).fill(hog.length));
+  }
+  process.kill(process.pid, how === 'segv' ? 'SIGSEGV' : how === 'abort' ? 'SIGABRT' : 'SIGKILL');
+}
+
+/**
+ * Under the supervisor (./supervisor.mjs), the task this worker runs, in a file of the supervisor's
+ * folder, written synchronously before the task starts: it outlives a native crash of the process.
+ */
+const notes = process.env.PRIVACY_AUDIT_SUPERVISOR_DIR;
+const noteFile = notes ? path.join(notes, `worker-${threadId}`) : undefined;
+
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
+  if (noteFile) writeFileSync(noteFile, task.label ?? `running a "${task.op}" task`);
   try {
+    crashForTest();
     return await runTask(task);
   } catch (e) {
     // An Error's class does not survive the thread boundary: a user's mistake found here (e.g. a
-    // truncated weights file) is sent back as data and rebuilt as an InputError (exit 2).
+    // truncated weights file) is sent back as data and rebuilt as an InputError (exit 2). Any
+    // other error comes back as data too, so that a failed piscina task means a dead worker.
     if (isInputError(e)) return { op: 'input-error', message: e.message, where: e.where };
-    throw e;
+    return { op: 'task-error', message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack ? { stack: e.stack } : {}) };
+  } finally {
+    if (noteFile) rmSync(noteFile, { force: true });
   }
 }
 

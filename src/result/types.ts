@@ -74,6 +74,12 @@ export interface AuditResult {
   exposure: ExposureSummary[];
   subjects: SubjectVerdict[];
   gates: GateResult[];
+  /**
+   * Cache entries that failed verification in this run (edited, truncated, swapped, written for
+   * another key, of the wrong shape) and were recomputed: no number above came from them. Present
+   * only when > 0, so a clean run's bytes are the same cold or from the cache.
+   */
+  cacheRejected?: number;
   /** The config as given (for the report's reproducibility manifest). */
   config: unknown;
 }
@@ -91,7 +97,8 @@ export interface RunInfo {
   /** Versions of the libraries that computed the numbers. */
   dependencies?: Record<string, string>;
   argv: string[];
-  cache: { hits: number; misses: number };
+  /** Cache entries read and verified, computed (missing or rejected), and rejected by verification. */
+  cache: { hits: number; misses: number; rejected?: number };
   tokensScored: number;
   /** Shadow models trained in this run (0 when all came from the cache). */
   shadowsTrained?: number;

@@ -116,10 +116,10 @@ describe('shadow-model attacks on classifier targets', () => {
   it('after a crash, only the shadows whose cache entries are missing are retrained', async () => {
     const out = path.join(tmp, 'a');
     const cacheDir = path.join(out, '.cache');
-    // Shadow entries are the ones that keep weights; delete three of the sixteen.
+    // Shadow entries are the ones of kind "shadow" (they keep weights); delete three of the sixteen.
     const shadows = readdirSync(cacheDir, { recursive: true })
       .map(String)
-      .filter((f) => f.endsWith('.json') && readFileSync(path.join(cacheDir, f), 'utf8').startsWith('{"probs"') && readFileSync(path.join(cacheDir, f), 'utf8').includes('"weights"'))
+      .filter((f) => f.endsWith('.json') && readFileSync(path.join(cacheDir, f), 'utf8').startsWith('{"format":"privacy-audit-cache/1","kind":"shadow"'))
       .sort();
     expect(shadows).toHaveLength(16);
     for (const f of shadows.slice(0, 3)) rmSync(path.join(cacheDir, f));
