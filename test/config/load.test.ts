@@ -372,9 +372,15 @@ describe('assert: gate names are checked when the config is loaded', () => {
   };
 
   it('accepts a preset, wildcards, shipped and levels', async () => {
-    const cfg = await base(`assert:\n  preset: privacy-audit:anonymisation\n  assertions:\n    shipped.forget.*.auc: [error, { max: 0.55 }]\n    after.forget.loss.tpr@0.01: [warn, { max: 0.05, bound: value }]\n    before.retain.pii-extraction.rate: off\n`);
+    const cfg = await base(`assert:\n  preset: privacy-audit:anonymisation\n  assertions:\n    shipped.forget.*.auc: [error, { max: 0.55 }]\n    after.forget.loss.tpr@0.01: [warn, { max: 0.05 }]\n    after.equivalence.loss: [error, { margin: 0.04 }]\n    before.retain.pii-extraction.rate: off\n`);
     expect(cfg.assert?.preset).toBe('privacy-audit:anonymisation');
-    expect(Object.keys(cfg.assert!.assertions)).toHaveLength(3);
+    expect(Object.keys(cfg.assert!.assertions)).toHaveLength(4);
+  });
+
+  it('the removed `contains` and `bound` options are errors that say why', async () => {
+    await expect(base(`assert:\n  assertions:\n    after.privleak.loss: [error, { contains: 0 }]\n`)).rejects.toMatchObject({ message: expect.stringContaining('rewards wide intervals') });
+    await expect(base(`assert:\n  assertions:\n    after.forget.loss.auc: [error, { max: 0.6, bound: upper }]\n`)).rejects.toMatchObject({ message: expect.stringContaining('decided by its whole interval') });
+    await expect(base(`assert:\n  assertions:\n    before.equivalence.loss: error\n`)).rejects.toMatchObject({ message: expect.stringContaining('write after.equivalence') });
   });
 
   it('an unknown metric, an attack not configured, and a metric of the wrong family are exit-2 errors with the line', async () => {
