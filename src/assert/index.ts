@@ -217,9 +217,8 @@ function membershipGate(parsed: MetricName, model: string, attack: string, base:
     const pBelow = (t: number) => (se > 0 ? normalCdf((x.value - t) / se, 0, 1) : x.value < t ? 0 : 1);
     d = decide(x.lo!, x.hi!, o, pAbove, pBelow, 0.025);
   }
-  const interval = { lo: e.lo!, hi: e.hi!, level: 0.95 };
-  const test = { p: d.p, alpha: d.alpha };
-  if (d.status === 'fail') return { ...base, status: 'fail', actual: e.value, interval, test, message: `${what(e)}: wholly ${d.side}` };
+  const decided = (status: GateStatus, message: string): GateResult => ({ ...base, status, actual: e.value, interval: { lo: e.lo!, hi: e.hi!, level: 0.95 }, test: { p: d.p, alpha: d.alpha }, message });
+  if (d.status === 'fail') return decided('fail', `${what(e)}: wholly ${d.side}`);
   if (d.status === 'inconclusive') {
     const bound = o.max ?? o.min ?? o.range?.[1];
     const md = f.power.minDetectableAuc;
@@ -227,7 +226,7 @@ function membershipGate(parsed: MetricName, model: string, attack: string, base:
       metric === 'auc'
         ? `; with ${sizes} this test detects AUC ≥ ${Number.isNaN(md) ? '1 (not even a perfect attack)' : md.toFixed(2)} at 80% power: audit more people`
         : '; audit more people to narrow it';
-    return { ...base, status: 'inconclusive', actual: e.value, interval, test, message: `${what(e)}: the interval straddles ${bound}${power}` };
+    return decided('inconclusive', `${what(e)}: the interval straddles ${bound}${power}`);
   }
   // A pass on the forget set must have been able to fail: the same attack must see membership on
   // the same model (retain vs holdout wholly on the unsafe side of the same threshold).
@@ -237,16 +236,9 @@ function membershipGate(parsed: MetricName, model: string, attack: string, base:
     if (!control || !ce)
       return inconclusive(`${what(e)}; no positive control (retain vs holdout on ${model}) to show that ${attack} can see membership on this model`, e.value);
     if (ce.lo === null || !(ce.lo > o.max))
-      return {
-        ...base,
-        status: 'inconclusive',
-        actual: e.value,
-        interval,
-        test,
-        message: `${what(e)}; but ${attack} cannot be shown to see membership on this model: its positive control, retain-vs-holdout ${metric.toUpperCase()} ${fmt(ce)}, is not wholly above ${o.max}`,
-      };
+      return decided('inconclusive', `${what(e)}; but ${attack} cannot be shown to see membership on this model: its positive control, retain-vs-holdout ${metric.toUpperCase()} ${fmt(ce)}, is not wholly above ${o.max}`);
   }
-  return { ...base, status: 'pass', actual: e.value, interval, test, message: what(e) };
+  return decided('pass', what(e));
 }
 
 /** P(X ≥ k) for X ~ Binomial(n, θ): the one-sided p-value of "the rate is above θ". */
@@ -317,31 +309,26 @@ function comparisonGate(kind: 'privleak' | 'equivalence', model: string, attack:
   const e = c.estimate;
   if (e.lo === null || e.hi === null)
     return inconclusive(`${label} ${fmt(e)} (${sizes}): fewer than ${MIN_PEOPLE} people on a side, no interval can keep its promise`, e.value);
-  const interval = { lo: e.lo, hi: e.hi, level: c.level };
   const text = `${label} ${fmt(e)} (${c.level * 100}%, ${sizes}, ${attack})`;
   const pUnder = deltaPValue(c.inference, margin, 'above');
   const pOver = deltaPValue(c.inference, -margin, 'below');
   const alpha = (1 - c.level) / 2;
-  if (e.lo > margin) return { ...base, status: 'fail', actual: e.value, interval, test: { p: pUnder, alpha }, message: `${text}: under-forgetting, wholly above +${margin}` };
-  if (e.hi < -margin)
-    return { ...base, status: 'fail', actual: e.value, interval, test: { p: pOver, alpha }, message: `${text}: over-forgetting, wholly below −${margin} (the deleted people now look less like members than after retraining, which singles them out)` };
-  const test = { p: Math.min(pUnder, pOver), alpha };
-  if (!(e.lo >= -margin && e.hi <= margin))
-    return { ...base, status: 'inconclusive', actual: e.value, interval, test, message: `${text}: not within ±${margin}; more people would narrow it` };
+  const decided = (status: GateStatus, p: number, message: string): GateResult => ({ ...base, status, actual: e.value, interval: { lo: e.lo!, hi: e.hi!, level: c.level }, test: { p, alpha }, message });
+  if (e.lo > margin) return decided('fail', pUnder, `${text}: under-forgetting, wholly above +${margin}`);
+  if (e.hi < -margin) return decided('fail', pOver, `${text}: over-forgetting, wholly below −${margin} (the deleted people now look less like members than after retraining, which singles them out)`);
+  const p = Math.min(pUnder, pOver);
+  if (!(e.lo >= -margin && e.hi <= margin)) return decided('inconclusive', p, `${text}: not within ±${margin}; more people would narrow it`);
   // Equivalent to retraining only counts if the attack still sees membership on `after`: a model
   // collapsed by gradient ascent is "equivalent" to anything on the forget set.
   const control = input.findings.find((x) => x.attack === attack && x.model === model && x.positive === 'retain' && x.negative === 'holdout');
   const floor = 0.5 + margin;
   if (!control || control.auc.lo === null || !(control.auc.lo > floor))
-    return {
-      ...base,
-      status: 'inconclusive',
-      actual: e.value,
-      interval,
-      test,
-      message: `${text}: within ±${margin}, but ${attack} cannot be shown to see membership on ${model}: ${control ? `retain-vs-holdout AUC ${fmt(control.auc)}` : 'no retain-vs-holdout finding'} is not wholly above ${floor}`,
-    };
-  return { ...base, status: 'pass', actual: e.value, interval, test, message: `${text}: within ±${margin}` };
+    return decided(
+      'inconclusive',
+      p,
+      `${text}: within ±${margin}, but ${attack} cannot be shown to see membership on ${model}: ${control ? `retain-vs-holdout AUC ${fmt(control.auc)}` : 'no retain-vs-holdout finding'} is not wholly above ${floor}`,
+    );
+  return decided('pass', p, `${text}: within ±${margin}`);
 }
 
 /**
