@@ -175,7 +175,10 @@ function gate(parsed: GateName, model: string, a: AttackStatus, level: 'warn' | 
   const cmp = isComparison(parsed) ? parsed : undefined;
   const metric = isComparison(parsed) ? undefined : (parsed as MetricName);
   const id = cmp ? `${model}.${cmp.kind}.${a.id}` : `${model}.${metric!.split}.${a.id}.${metric!.metric}`;
-  const expected = expectedText(cmp ? { margin: o.margin ?? DEFAULT_MARGIN[cmp.kind] } : o, cmp ? 90 : 95);
+  const counted = metric?.kind === 'extraction' && (metric.metric === 'hits' || metric.metric === 'subjects-leaked');
+  const expected = counted
+    ? `${metric!.metric} ${[o.min !== undefined ? `>= ${o.min}` : '', o.max !== undefined ? `<= ${o.max}` : ''].filter(Boolean).join(' and ')}, and the 95% upper bound of people leaked <= ${o.resolution ?? DEFAULT_RESOLUTION}`
+    : expectedText(cmp ? { margin: o.margin ?? DEFAULT_MARGIN[cmp.kind] } : o, cmp ? 90 : 95);
   const base = { id, level, expected };
   const inconclusive = (message: string, actual: number | null = null): GateResult => ({ ...base, status: 'inconclusive', actual, message });
   if (a.status !== 'ok') return inconclusive(`${a.id} did not run (${a.status}${a.reason ? `: ${a.reason}` : ''})`);
