@@ -132,27 +132,40 @@ const kindOf = async (f: string) => {
   return s?.isDirectory() ? 'dir' : s?.isFile() ? 'file' : undefined;
 };
 
-/** Where the result's input paths resolve: --inputs, else the first folder near the report holding its config. */
-async function inputsBase(r: AuditResult, reportDir: string, given: string | undefined): Promise<string | undefined> {
+/**
+ * Where the result's input paths resolve: --inputs; else the first folder near the report (its
+ * parent, itself, the working folder) where at least one input is found with its recorded SHA-256,
+ * so that an unrelated config of the same name elsewhere is not taken for an edited one.
+ */
+async function inputsBase(r: AuditResult, reportDir: string, given: string | undefined, hashOf: (f: string) => Promise<string>): Promise<string | undefined> {
   if (given !== undefined) {
     const k = await kindOf(given);
     if (!k) throw new InputError('not found (--inputs expects the config file or the folder its paths are relative to)', { file: given });
     return k === 'file' ? path.dirname(given) : given;
   }
-  const anchor = r.inputs.find((i) => i.role === 'config') ?? r.inputs[0];
-  if (!anchor) return undefined;
-  for (const dir of [path.dirname(reportDir), reportDir, process.cwd()]) if ((await kindOf(path.resolve(dir, anchor.path))) === 'file') return dir;
+  for (const dir of new Set([path.dirname(reportDir), reportDir, process.cwd()])) {
+    for (const i of r.inputs) {
+      const f = path.resolve(dir, i.path);
+      if ((await kindOf(f)) === 'file' && (await hashOf(f)) === i.sha256) return dir;
+    }
+  }
   return undefined;
 }
 
 async function checkInputs(r: AuditResult, reportDir: string, opts: VerifyOptions): Promise<Check[]> {
   if (!Array.isArray(r.inputs) || r.inputs.length === 0) return [];
-  const base = await inputsBase(r, reportDir, opts.inputs);
+  const hashes = new Map<string, Promise<string>>();
+  const hashOf = (f: string) => {
+    let h = hashes.get(f);
+    if (!h) hashes.set(f, (h = sha256File(f)));
+    return h;
+  };
+  const base = await inputsBase(r, reportDir, opts.inputs, hashOf);
   const checks: Check[] = [];
   for (const i of r.inputs) {
     const what = `input ${i.role} ${i.path} has the SHA-256 the result records`;
     if (!base) {
-      checks.push(notChecked('inputs', what, "not at hand (give --inputs with the config's folder)"));
+      checks.push(notChecked('inputs', what, "not at hand (none of the inputs was found unchanged near the report; give --inputs with the config's folder)"));
       continue;
     }
     const f = path.resolve(base, i.path);
@@ -160,7 +173,7 @@ async function checkInputs(r: AuditResult, reportDir: string, opts: VerifyOption
       checks.push(notChecked('inputs', what, `not at hand: ${f}`));
       continue;
     }
-    const now = await sha256File(f);
+    const now = await hashOf(f);
     checks.push(check('inputs', what, now === i.sha256, `${f} has changed since the report (SHA-256 now ${now})`));
   }
   return checks;

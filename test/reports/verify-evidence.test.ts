@@ -98,8 +98,17 @@ describe('inputs are re-hashed when at hand', { timeout: 240_000 }, () => {
     cpSync(evalOut, path.join(lone, 'report'), { recursive: true });
     const r = await cli(['verify', path.join(lone, 'report', 'report.html')], { cwd: lone });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("--   input scores scores.jsonl has the SHA-256 the result records (not checked: not at hand (give --inputs with the config's folder))");
+    expect(r.stderr).toContain("--   input scores scores.jsonl has the SHA-256 the result records (not checked: not at hand (none of the inputs was found unchanged near the report; give --inputs with the config's folder))");
     expect(r.stderr).toMatch(/verified: intact \(\d+ check\(s\) not made/);
+    // An unrelated file of the same name in the working folder is not taken for an edited input.
+    writeFileSync(path.join(lone, 'scores.jsonl'), '{"id":"other","score":1,"member":true}\n');
+    const unrelated = await cli(['verify', path.join(lone, 'report', 'report.html')], { cwd: lone });
+    expect(unrelated.code).toBe(0);
+    expect(unrelated.stderr).toContain('--   input scores scores.jsonl has the SHA-256 the result records (not checked');
+    // Named explicitly, it is checked, and differs.
+    const named = await cli(['verify', path.join(lone, 'report', 'report.html'), '--inputs', lone]);
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain(`FAIL input scores scores.jsonl has the SHA-256 the result records (${path.join(lone, 'scores.jsonl')} has changed since the report`);
     const given = await cli(['verify', path.join(lone, 'report', 'report.html'), '--inputs', dir], { cwd: lone });
     expect(given.code).toBe(0);
     expect(given.stderr).toContain('ok   input scores scores.jsonl');
