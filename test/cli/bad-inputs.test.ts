@@ -8,10 +8,10 @@
  * base), the CLI arguments, and the fragments its message must (and must not) contain. Cases run
  * concurrently (vitest's maxConcurrency). Models are the real fixture files, copied and broken.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditResult } from '../../src/result/types.ts';
 import { cli } from '../helpers/cli.ts';
 import { FIXTURE, REPO, TABULAR } from '../helpers/paths.ts';
@@ -19,6 +19,16 @@ import { FIXTURE, REPO, TABULAR } from '../helpers/paths.ts';
 const MODEL = path.join(FIXTURE, 'models/before');
 const TICKETS = path.join(REPO, 'fixtures/ticket-classifier');
 const VERDICT_FILES = ['result.json', 'report.html', 'summary.md', 'junit.xml'];
+
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const rec = (id: string, subject: string, text: string, extra: Record<string, unknown> = {}) => JSON.stringify({ id, subject, text, ...extra });
 const MEMBERS = [
@@ -97,7 +107,7 @@ interface Case {
 }
 
 function workspace(c: Case): { dir: string; cfg: string; out: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-bad-'));
+  const dir = tempDir('pa-bad-');
   const files: Record<string, string | Buffer> = { 'members.jsonl': MEMBERS, 'forget.jsonl': FORGET, 'holdout.jsonl': HOLDOUT, ...c.files };
   for (const [name, body] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
@@ -258,7 +268,7 @@ describe('what is not a mistake is a result', () => {
   it('an empty continuation (end-of-text first) is a miss, and records/prompts longer than the context are windowed and counted', async () => {
     // The fixture model with its end-of-text id set to the token it greedily emits first after most
     // PII prompts (a space, id 32): real weights, real decoding, empty continuations.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'pa-eos-'));
+    const dir = tempDir('pa-eos-');
     const ref = brokenModel(dir, 'eos', {
       'config.json': editJson((o) => (o.eos_token_id = 32)),
       'generation_config.json': editJson((o) => (o.eos_token_id = 32)),
