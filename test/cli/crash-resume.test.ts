@@ -220,6 +220,11 @@ describe('kill -9', () => {
     for (let i = 0; i < 20; i += 2) await Promise.all([trial(i), trial(i + 1)]);
 
     expect(outcomes).toHaveLength(20);
+    const by = (phase: string) => outcomes.filter((o) => o.phase === phase && o.killed).length;
+    console.log(
+      `kill -9: ${outcomes.filter((o) => o.killed).length}/20 runs killed (start-up ${by('startup')}, collect ${by('collect')}, output ${by('output')}); ` +
+        `${outcomes.filter((o) => o.cached > 0 && o.cached < total).length} reruns resumed from a partial cache of ${total} entries (cached: ${outcomes.map((o) => o.cached).join(' ')})`,
+    );
     expect(outcomes.filter((o) => o.killed).length).toBeGreaterThan(10);
     // Many reruns resumed from a partial cache.
     expect(outcomes.filter((o) => o.cached > 0 && o.cached < total).length).toBeGreaterThanOrEqual(3);
