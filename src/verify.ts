@@ -23,7 +23,7 @@ import { renderJunit } from '../reports/junit.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
 import { assertSchema, type AssertConfig } from './assert/index.ts';
 import { defaultGates, verdictOf, type AttackStatus, type GateResult } from './audit/gates.ts';
-import { checkEntry, entryPath, SECRET_FILE, sha256 } from './cache.ts';
+import { cacheSecret, checkEntry, entryPath, SECRET_FILE, sha256 } from './cache.ts';
 import { InputError } from './errors.ts';
 import { CACHE_MANIFEST, parseCacheManifest, valueDigest } from './evidence.ts';
 import { SCHEMA_VERSION, type AuditResult, type RunInfo } from './result/types.ts';
@@ -202,7 +202,8 @@ async function checkCache(r: AuditResult, reportDir: string, opts: VerifyOptions
     (async (d: string, key: string): Promise<unknown> => {
       const bytes = await readFile(entryPath(d, key)).catch(() => undefined);
       if (bytes === undefined) return undefined;
-      const secret = await readFile(path.join(d, SECRET_FILE)).catch(() => undefined);
+      // the cache's own secret, read the way the cache reads it (never created here)
+      const secret = (await kindOf(path.join(d, SECRET_FILE))) === 'file' ? await cacheSecret(d).catch(() => undefined) : undefined;
       const c = secret ? checkEntry(secret, key, bytes) : undefined;
       return c?.ok ? c.value : { unverifiable: c ? c.reason : 'no cache secret' };
     });

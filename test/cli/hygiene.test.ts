@@ -140,7 +140,7 @@ describe('hidden characters in data and config', () => {
     expect(md).toContain('⟨U+202E⟩');
     // The findings table keeps its six cells per row, and markup in a name is text (in code spans
     // `<b>` is literal already; in plain cells it is written as an entity).
-    const finding = md.split('\n').find((l) => l.includes('⟨U+202E⟩') && l.includes(' vs '))!;
+    const finding = md.split('\n').find((l) => l.includes('⟨U+202E⟩') && l.includes(' member vs nonmember '))!;
     expect(finding).toContain('&lt;b&gt;');
     expect(finding).not.toContain('<b>');
     expect(finding.replace(/\\\|/g, '').split('|').length).toBe(8);
