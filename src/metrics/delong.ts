@@ -270,11 +270,16 @@ export function pairedDelta(r: DelongResult, kind: 'difference' | 'ratio'): Delt
   if (kind === 'difference') {
     // Identical scores on both models give Δ = 0 on every resample of people: a variance of 0 is
     // then exact, not an artefact (unlike a single AUC's at perfect separation).
-    return { value: a1 - a0, se: Math.sqrt(Math.max(v11 + v00 - 2 * v01, 0)), df, estimable };
+    return { value: a1 - a0, se: Math.sqrt(roundoff(v11 + v00 - 2 * v01, Math.max(v00, v11))), df, estimable };
   }
   // gradient of (a1 − a0)/a0 = a1/a0 − 1: (−a1/a0², 1/a0)
   const g0 = -a1 / (a0 * a0);
   const g1 = 1 / a0;
   const v = g0 * g0 * v00 + g1 * g1 * v11 + 2 * g0 * g1 * v01;
-  return { value: a1 / a0 - 1, se: Math.sqrt(Math.max(v, 0)), df, estimable };
+  return { value: a1 / a0 - 1, se: Math.sqrt(roundoff(v, g0 * g0 * v00 + g1 * g1 * v11)), df, estimable };
+}
+
+/** A variance that is a difference of near-equal terms: below rounding error of `scale`, it is 0. */
+function roundoff(v: number, scale: number): number {
+  return v > 1e-12 * scale ? v : 0;
 }
