@@ -4,7 +4,7 @@
  * leaves each output either absent or complete and from the new run (never truncated, never the
  * earlier run's), exits 3 with one line naming the file, and keeps the finished model work cached.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -141,7 +141,11 @@ describe('the output folder is checked before any work (exit 2 naming it)', { ti
     expect(deeper.stderr).toContain(`the output folder cannot be created: ${ro} is not writable`);
   });
 
-  const notRoot = process.getuid?.() !== 0 ? 'not root: cannot run the CLI as another user' : undefined;
+  // The other user must be able to read the checkout (a clone in a 0700 temp folder is not).
+  const otherCanRead = (): boolean =>
+    spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], { uid: 65534, gid: 65534 }).status === 0;
+  const notRoot =
+    process.getuid?.() !== 0 ? 'not root: cannot run the CLI as another user' : !otherCanRead() ? 'the checkout is not readable by an unprivileged user' : undefined;
   it.skipIf(notRoot !== undefined)(`permission denied, as an unprivileged user ${notRoot ? `(skipped: ${notRoot})` : ''}`, async () => {
     // A folder the user cannot write.
     const locked = path.join(dir, 'locked');
