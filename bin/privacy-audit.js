@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The CLI runs its TypeScript sources through tsx: no build step between `npm ci` and `npx privacy-audit`.
+// The CLI runs from dist/ (compiled by `npm run build`, which `npm ci` runs) while dist/ matches the
+// TypeScript sources, and from the sources through tsx otherwise: an edited source is never shadowed
+// by an old build, and nothing needs building before `npx privacy-audit` works.
 // `run` and `demo` run in a child process under a supervisor (src/pool/supervisor.mjs), so that a
 // native crash in a pool worker, which ends the whole process, still gives exit 3 and names the task.
 import { fileURLToPath } from 'node:url';
+import { distIsFresh } from '../src/build-stamp.mjs';
 import { supervise, superviseeSetup } from '../src/pool/supervisor.mjs';
 
 const args = process.argv.slice(2);
@@ -10,7 +13,13 @@ if (!process.env.PRIVACY_AUDIT_SUPERVISED && (args.includes('run') || args.inclu
   process.exitCode = await supervise(fileURLToPath(import.meta.url), args);
 } else {
   superviseeSetup();
-  const { tsImport } = await import('tsx/esm/api');
-  const { main } = await tsImport('../src/cli.ts', import.meta.url);
+  let main;
+  if (process.env.PRIVACY_AUDIT_FROM_SOURCE !== '1' && distIsFresh()) {
+    process.setSourceMapsEnabled(true);
+    ({ main } = await import('../dist/cli.mjs'));
+  } else {
+    const { tsImport } = await import('tsx/esm/api');
+    ({ main } = await tsImport('../src/cli.ts', import.meta.url));
+  }
   process.exitCode = await main(args);
 }
