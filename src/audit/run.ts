@@ -22,6 +22,7 @@ import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
 import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
 import { loadTokenizer } from '../models/hf.ts';
 import { validateCausalLM, validateTextTokenizer, type CausalLMInfo } from '../models/validate.ts';
+import { isServedUnavailable, openServedModel, type ServedModel } from '../models/served.ts';
 import { checkBudgets, type BudgetModel } from './budgets.ts';
 import { describeSource, recordSource, setRecordSource, whereOf } from '../data/records.ts';
 import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
@@ -54,9 +55,9 @@ const HF_CAPABILITIES: Capability[] = ['tokenLogprobs', 'tokenStats', 'generate'
 const CLASSIFIER_CAPABILITIES: Capability[] = ['probabilities'];
 /** How a missing capability reads in a not-applicable reason. */
 const CAPABILITY_HELP: Record<string, string> = {
-  tokenLogprobs: 'per-token log-probabilities (a causal LM, hf:)',
-  tokenStats: 'vocabulary statistics per token (a causal LM, hf:)',
-  generate: 'text generation (a causal LM, hf:)',
+  tokenLogprobs: "per-token log-probabilities of a given text (a causal LM, hf:, or a served model whose endpoint returns prompt log-probabilities; the probe's findings are in result.json models[].served)",
+  tokenStats: 'vocabulary statistics per token (a local causal LM, hf:; a served endpoint returns at most the top 5–20 alternatives, not the whole distribution)',
+  generate: 'text generation (a causal LM, hf:, or a served model with a completions or chat endpoint)',
   probabilities: 'class probabilities (a classifier, onnx: or tfjs:)',
   'tokenLogprobs or probabilities': 'per-token log-probabilities (hf:) or class probabilities (onnx:, tfjs:)',
 };
@@ -108,7 +109,10 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   // A model role is a causal LM (hf: folder) or a classifier (onnx:, tfjs:); one audit attacks one
   // kind. Its cache identity is the hash of its files.
   const specs = new Map<string, ModelSpec>();
-  const kindOf = (role: ModelRole) => (cfg.models[role]?.kind === 'hf' ? 'lm' : 'classifier');
+  const kindOf = (role: ModelRole) => (cfg.models[role]?.kind === 'hf' || cfg.models[role]?.kind === 'openai' ? 'lm' : 'classifier');
+  // Served models are probed first (a few small requests each): what each endpoint can do decides
+  // which attacks run, and its context limits the budgets like a local model's config does.
+  const served = new Map<ModelRole, ServedModel>();
   const where = (role: ModelRole) => ({ ...(cfg.configPath ? { file: cfg.configPath } : {}), field: `models.${role}` });
   // Every model file is opened here, in the main thread, before the pool starts: a broken folder or
   // file is exit 2 naming it, and each causal LM's context is known for the budget checks.
@@ -121,6 +125,18 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       if (!info) lmInfo.set(ref.path, (info = validateCausalLM(ref.path, `models.${role}`)));
       // The reference model's context limits only the records it scores (windowed, counted).
       if (role !== 'reference') budgetModels.push({ label: `models.${role}`, info: await info, tokenizer: await loadTokenizer(ref.path) });
+    } else if (ref?.served) {
+      const s = await openServedModel(ref.served, where(role), log);
+      served.set(role, s);
+      const info: CausalLMInfo = {
+        dir: ref.served.tokenizer,
+        configFile: s.probe.servedModel.maxModelLen !== undefined && s.probe.servedModel.maxModelLen === s.probe.maxLength ? `${ref.served.baseURL}/models` : path.join(ref.served.tokenizer, 'config.json'),
+        context: s.probe.maxLength,
+        contextField: s.probe.servedModel.maxModelLen === s.probe.maxLength ? 'max_model_len' : 'n_positions',
+        vocabSize: 0,
+        layers: 0,
+      };
+      if (role !== 'reference') budgetModels.push({ label: `models.${role}`, info, tokenizer: s.tokenizer });
     } else if (ref?.tokenizer) await validateTextTokenizer(ref.tokenizer);
   }
   checkBudgets(cfg.attacks, budgetModels, cfg.origin ?? { lines: {} });
@@ -128,7 +144,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const classifierInputs = new Map<ModelRole, ClassifierInput>();
   for (const role of [...TARGET_ROLES, 'reference'] as ModelRole[]) {
     const ref = cfg.models[role];
-    if (!ref || ref.kind === 'hf') continue;
+    if (!ref || ref.kind === 'hf' || ref.kind === 'openai') continue;
     // Loaded once here (not only in the workers) so a broken file or a width mismatch is exit 2 up front.
     const { input, dim } =
       ref.kind === 'tfjs' ? { input: 'features' as const, dim: (await loadClassifier({ kind: 'tfjs', path: ref.path, outputs: 'auto' })).dim } : await onnxClassifierInput(ref.path);
@@ -155,6 +171,14 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       );
     }
     const files = cfg.inputs.filter((i) => i.role === `model:${role}`).map((i) => i.sha256);
+    const srv = served.get(role);
+    if (srv) {
+      // A served model's identity: where it is, its tokenizer files, and what its weights answer to
+      // the probe (a redeployment under the same name gets a new identity, so no stale cache hits).
+      const capabilities: Capability[] = [...(srv.probe.scoring ? (['tokenLogprobs'] as const) : []), ...(srv.probe.generation ? (['generate'] as const) : [])];
+      return { role, sha256: sha256(['served', ref.served!.baseURL, ref.served!.model, ...files, srv.probe.fingerprint].join('\n')), capabilities: new Set(capabilities) };
+    }
+    if (ref.kind === 'openai') throw new Error(`served model ${role} was not opened`);
     specs.set(
       role,
       ref.kind === 'hf'
@@ -200,7 +224,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   // Every cache entry used is recorded, so the report names what it rests on (src/evidence.ts).
   const recorded = recordingCache(diskCache(opts.cacheDir, { warn: log }));
   const cache = recorded.cache;
-  const signals = createSignals({ pool, cache, specs, progress: opts.progress, ...(shadow ? { shadow } : {}) });
+  const signals = createSignals({ pool, cache, specs, served, seed: cfg.seed, progress: opts.progress, ...(shadow ? { shadow } : {}) });
   const bootstrap = opts.bootstrap ?? 1000;
 
   const attacks: AuditResult['attacks'] = [];
@@ -251,7 +275,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       } catch (e) {
         // A user's mistake found while attacking (e.g. a label the model cannot output) is exit 2.
         // A dead worker (crash, out of memory) stops the audit: exit 3, finished batches cached.
-        if (isInputError(e) || isWorkerDied(e)) throw e;
+        if (isInputError(e) || isWorkerDied(e) || isServedUnavailable(e)) throw e;
         // One broken attack must not hide the others' evidence; its gates become inconclusive.
         attacks.push({ ...base, status: 'error', reason: e instanceof Error ? e.message : String(e) });
         log(`${id}: error: ${e instanceof Error ? e.message : String(e)}`);

@@ -9,6 +9,7 @@ import { InputError } from '../errors.ts';
 import { whereOf } from '../data/records.ts';
 import { loadTokenizer, type Tokenizer, type TokenSignals } from '../models/hf.ts';
 import type { ClassifierSpec } from '../models/classifier.ts';
+import type { ServedModel } from '../models/served.ts';
 import type { Pool } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
 import {
@@ -81,6 +82,38 @@ function floats(b64: string, n: number, what: string): Float32Array {
   return base64ToF32(b64);
 }
 
+const encodeSignals = (sig: TokenSignals[]): StoredSignals[] =>
+  sig.map((s) => ({
+    logprobs: f32ToBase64(s.logprobs),
+    ...(s.mu ? { mu: f32ToBase64(s.mu) } : {}),
+    ...(s.sigma ? { sigma: f32ToBase64(s.sigma) } : {}),
+  }));
+
+/** Stored signals checked against the request: one sequence per id list, one value per token after the first. */
+function decodeSignals(v: unknown, b: number[][], stats: boolean): TokenSignals[] {
+  const sig = stored('score', v);
+  check(sig.length === b.length, `${sig.length} sequences, expected ${b.length}`);
+  return sig.map((s, j) => {
+    const n = Math.max(b[j]!.length - 1, 0);
+    check((s.mu !== undefined) === stats && (s.sigma !== undefined) === stats, `sequence ${j}: token statistics ${stats ? 'missing' : 'not asked for'}`);
+    return {
+      logprobs: floats(s.logprobs, n, `sequence ${j} log-probabilities`),
+      ...(s.mu ? { mu: floats(s.mu, n, `sequence ${j} mu`) } : {}),
+      ...(s.sigma ? { sigma: floats(s.sigma, n, `sequence ${j} sigma`) } : {}),
+    };
+  });
+}
+
+/**
+ * Which freshly scored requests a served model is sent a second time, to catch servers whose answers
+ * drift (prefix caching, batch-variant kernels: shared/research/api-targets.md §1): every 20th
+ * record, by a hash of its token ids, so the choice does not depend on order or concurrency.
+ */
+const REPEAT_EVERY = 20;
+const repeatThis = (ids: number[]) => parseInt(sha256(ids.join(',')).slice(0, 8), 16) % REPEAT_EVERY === 0;
+/** Differences above this between two answers to the same request are reported. */
+export const REPEAT_TOLERANCE = 1e-3;
+
 const chunks = <T>(xs: T[], n: number): T[][] =>
   Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
 
@@ -88,6 +121,10 @@ export function createSignals(opts: {
   pool: Pool;
   cache: Cache;
   specs: ReadonlyMap<string, ModelSpec>; // by model role
+  /** Models served over HTTP, by role: queried from the main thread, one cache entry per request. */
+  served?: ReadonlyMap<string, ServedModel>;
+  /** The audit's seed (sent with generation requests to servers that take one). */
+  seed?: number;
   progress?: Progress;
   /** Built on first use (a loss-only audit never builds the pool's bag-of-tokens vectors). */
   shadow?: () => Promise<ShadowSetup>;
@@ -95,6 +132,8 @@ export function createSignals(opts: {
   tokensScored: number;
   shadowsTrained: number;
   truncated: ReadonlyMap<string, number>;
+  /** Per served role: requests sent twice on purpose, and the largest difference between the answers. */
+  repeatChecks: ReadonlyMap<string, { requests: number; maxAbsDiff: number }>;
   /** Names the attack now collecting, for the one line that reports a worker's death. */
   setAttack(id: string | undefined): void;
 } {
@@ -105,6 +144,7 @@ export function createSignals(opts: {
     if (n > 0) truncated.set(role, (truncated.get(role) ?? 0) + n);
   };
   const inflight = new Map<string, Promise<unknown>>();
+  const repeatChecks = new Map<string, { requests: number; maxAbsDiff: number }>();
   let tokensScored = 0;
   let shadowsTrained = 0;
   let attack: string | undefined;
@@ -215,6 +255,63 @@ export function createSignals(opts: {
     return { shadow: { inside, probs: value.probs }, cached };
   }
 
+  /**
+   * A served model's signals: one request and one cache entry per record, so an interrupted audit
+   * resumes without sending any finished request again. Concurrency is the served model's own.
+   */
+  async function servedSignals(m: ModelUnderTest, served: ServedModel, ids: number[][], stats: boolean): Promise<TokenSignals[]> {
+    if (stats) throw new Error(`model ${m.role} is served over HTTP: its endpoint cannot return the whole next-token distribution`);
+    let done = 0;
+    return Promise.all(
+      ids.map(async (x) => {
+        const key = sha256(JSON.stringify(['served-score/v1', m.sha256, x]));
+        const { value, cached } = await batch(
+          key,
+          'score',
+          async () => {
+            const logprobs = await served.score(x);
+            tokensScored += x.length;
+            if (repeatThis(x)) {
+              const again = await served.score(x);
+              const c = repeatChecks.get(m.role) ?? { requests: 0, maxAbsDiff: 0 };
+              c.requests++;
+              for (let t = 0; t < logprobs.length; t++) c.maxAbsDiff = Math.max(c.maxAbsDiff, Math.abs(logprobs[t]! - again[t]!));
+              repeatChecks.set(m.role, c);
+            }
+            return [{ logprobs }];
+          },
+          encodeSignals,
+          (v) => decodeSignals(v, [x], false),
+        );
+        opts.progress?.({ op: 'score', model: m.role, done: ++done, total: ids.length, cached });
+        return value[0]!;
+      }),
+    );
+  }
+
+  async function servedGenerate(m: ModelUnderTest, served: ServedModel, prompts: number[][], maxNewTokens: number): Promise<number[][]> {
+    let done = 0;
+    return Promise.all(
+      prompts.map(async (p) => {
+        const key = sha256(JSON.stringify(['served-generate/v1', m.sha256, maxNewTokens, p]));
+        const { value, cached } = await batch(
+          key,
+          'generate',
+          async () => [await served.generate(p, maxNewTokens, opts.seed ?? 0)],
+          (t) => t,
+          (v) => {
+            const t = stored('generate', v);
+            check(t.length === 1, `${t.length} continuations, expected 1`);
+            check(t[0]!.length <= maxNewTokens, `continuation: ${t[0]!.length} tokens, at most ${maxNewTokens} expected`);
+            return t;
+          },
+        );
+        opts.progress?.({ op: 'generate', model: m.role, done: ++done, total: prompts.length, cached });
+        return value[0]!;
+      }),
+    );
+  }
+
   const api = {
     get tokensScored() {
       return tokensScored;
@@ -224,10 +321,13 @@ export function createSignals(opts: {
     },
     /** Running count of texts cut to the context window, by model role (callers take differences). */
     truncated,
+    repeatChecks,
     setAttack(id: string | undefined) {
       attack = id;
     },
     tokenizer(m: ModelUnderTest) {
+      const served = opts.served?.get(m.role);
+      if (served) return Promise.resolve(served.tokenizer);
       let t = tokenizers.get(m.role);
       if (!t) {
         t = loadTokenizer(hfSpec(m).path);
@@ -243,6 +343,8 @@ export function createSignals(opts: {
       const encoded = texts.map((t) => tok.encode(t));
       countTruncated(m.role, encoded.filter((x) => x.length > tok.maxLength).length);
       const ids = encoded.map((x) => (x.length > tok.maxLength ? x.slice(0, tok.maxLength) : x));
+      const served = opts.served?.get(m.role);
+      if (served) return servedSignals(m, served, ids, stats);
       const parts = chunks(ids, SCORE_BATCH);
       let done = 0;
       const results = await Promise.all(
@@ -256,26 +358,8 @@ export function createSignals(opts: {
               tokensScored += b.reduce((s, x) => s + x.length, 0);
               return res.signals;
             },
-            (sig) =>
-              sig.map((s): StoredSignals => ({
-                logprobs: f32ToBase64(s.logprobs),
-                ...(s.mu ? { mu: f32ToBase64(s.mu) } : {}),
-                ...(s.sigma ? { sigma: f32ToBase64(s.sigma) } : {}),
-              })),
-            (v) => {
-              const sig = stored('score', v);
-              check(sig.length === b.length, `${sig.length} sequences, expected ${b.length}`);
-              return sig.map((s, j) => {
-                // One log-probability per token after the first.
-                const n = Math.max(b[j]!.length - 1, 0);
-                check((s.mu !== undefined) === stats && (s.sigma !== undefined) === stats, `sequence ${j}: token statistics ${stats ? 'missing' : 'not asked for'}`);
-                return {
-                  logprobs: floats(s.logprobs, n, `sequence ${j} log-probabilities`),
-                  ...(s.mu ? { mu: floats(s.mu, n, `sequence ${j} mu`) } : {}),
-                  ...(s.sigma ? { sigma: floats(s.sigma, n, `sequence ${j} sigma`) } : {}),
-                };
-              });
-            },
+            encodeSignals,
+            (v) => decodeSignals(v, b, stats),
           );
           opts.progress?.({ op: 'score', model: m.role, done: ++done, total: parts.length, cached });
           return r;
@@ -294,6 +378,8 @@ export function createSignals(opts: {
       const prompts = promptsIn.map((p) => (p.length > room ? [...p.slice(0, tok.leading), ...p.slice(p.length - (room - tok.leading))] : p));
       // Prompts are sorted by length before cutting batches, so left padding stays short. The model's
       // positions come from the attention mask, so padding does not change a continuation.
+      const served = opts.served?.get(m.role);
+      if (served) return servedGenerate(m, served, prompts, maxNewTokens);
       const order = prompts.map((p, i) => i).sort((a, b) => prompts[a]!.length - prompts[b]!.length || a - b);
       const parts = chunks(order, GENERATE_BATCH);
       const out: number[][] = new Array(prompts.length);

@@ -18,7 +18,7 @@ import { MODEL_ROLES, type ModelRole } from '../types.ts';
 import { RECORD_EXTENSIONS, resolveFields, typeName, type ResolvedFieldMap } from '../data/records.ts';
 import { assertUtf8 } from '../data/utf8.ts';
 import { parseGateName, type AssertConfig } from '../assert/names.ts';
-import { configSchema, splitModelRef, type ConfigParsed, type ModelRefInput, type ModelRefKind } from './schema.ts';
+import { configSchema, splitModelRef, type ConfigParsed, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
 import {
   DEFAULT_DATA_LIMITS,
   formatBytes,
@@ -39,6 +39,24 @@ export interface ModelRef {
   raw: string;
   /** What a classifier (onnx:, tfjs:) outputs; 'auto' detects it. */
   outputs?: 'auto' | 'logits' | 'probabilities';
+  /** A model served over an OpenAI-compatible API (kind `openai`; `path` is then its baseURL). */
+  served?: ServedConfig;
+}
+
+/** How to reach and query a served model (config `{ kind: openai-compatible, ... }`), defaults applied. */
+export interface ServedConfig {
+  baseURL: string;
+  model: string;
+  /** Absolute path of a folder with tokenizer.json and config.json. */
+  tokenizer: string;
+  /** Where the tokenizer came from when the config did not name one (`models.reference`). */
+  tokenizerFrom?: string;
+  apiKeyEnv?: string;
+  protocol: 'auto' | 'echo' | 'prompt-logprobs' | 'chat';
+  maxConcurrency: number;
+  timeoutMs: number;
+  maxRetries: number;
+  budget?: { requests?: number; tokens?: number };
 }
 
 /** Shadow-model training as the attacker assumes it (config `shadow`), defaults applied. */
@@ -291,6 +309,23 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     models[role] = ref;
     for (const f of files) toHash.push({ role: `model:${role}`, path: f });
   }
+  // A served model given in the short form borrows the tokenizer of a local causal LM of the audit
+  // (the base model, as `reference`, first): a fine-tune keeps its base model's tokenizer, and the
+  // probe checks it against the server's own tokenization anyway.
+  for (const role of MODEL_ROLES) {
+    const served = models[role]?.served;
+    if (!served || served.tokenizer) continue;
+    const local = (['reference', ...MODEL_ROLES] as ModelRole[]).find((r) => models[r]?.kind === 'hf');
+    if (!local) {
+      throw loc.error(
+        ['models', role],
+        `the served model "${models[role]!.raw}" needs a tokenizer: give { kind: openai-compatible, baseURL: "${served.baseURL}", model: "${served.model}", tokenizer: <folder with tokenizer.json and config.json> }, or a local hf: model of the same tokenizer as models.reference`,
+      );
+    }
+    served.tokenizer = models[local]!.path;
+    served.tokenizerFrom = `models.${local}`;
+    for (const f of await servedTokenizerFiles(served.tokenizer)) toHash.push({ role: `model:${role}`, path: f });
+  }
 
   // Data files.
   const d = cfg.data;
@@ -413,10 +448,20 @@ async function resolveModel(
   baseDir: string,
   loc: Locator,
 ): Promise<{ ref: ModelRef; files: string[] }> {
+  if (typeof input !== 'string' && 'kind' in input) return resolveServed(input, role, baseDir, loc);
   const isObj = typeof input !== 'string';
   const rawRef = isObj ? input.ref : input;
   const field: PathKey[] = isObj ? ['models', role, 'ref'] : ['models', role];
   const parts = splitModelRef(rawRef)!; // validated by the schema
+  if (parts.kind === 'openai') {
+    const hash = parts.path.lastIndexOf('#');
+    const baseURL = hash > 0 ? parts.path.slice(0, hash) : '';
+    const model = hash > 0 ? parts.path.slice(hash + 1) : '';
+    if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(baseURL) || model === '') {
+      throw loc.error(field, `served model ref "${rawRef}" must read openai:<baseURL>#<served model id>, e.g. openai:http://127.0.0.1:8000/v1#support-desk`);
+    }
+    return resolveServed({ kind: 'openai-compatible', baseURL, model }, role, baseDir, loc, rawRef);
+  }
   const abs = path.resolve(baseDir, parts.path);
   const ref: ModelRef = { kind: parts.kind, path: abs, raw: rawRef };
   if (isObj && input.outputs !== undefined) ref.outputs = input.outputs;
@@ -456,6 +501,45 @@ async function resolveModel(
     files.push(abs, ...(await tfjsWeightFiles(abs, field, loc)));
   }
   return { ref, files };
+}
+
+/** The files that make a tokenizer folder: what a served model's local identity rests on. */
+async function servedTokenizerFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json']) if (await isFile(path.join(dir, f))) files.push(path.join(dir, f));
+  return files;
+}
+
+async function resolveServed(
+  input: ServedModelInput,
+  role: ModelRole,
+  baseDir: string,
+  loc: Locator,
+  rawRef = `openai:${input.baseURL}#${input.model}`,
+): Promise<{ ref: ModelRef; files: string[] }> {
+  const served: ServedConfig = {
+    baseURL: input.baseURL.replace(/\/+$/, ''),
+    model: input.model,
+    tokenizer: '',
+    protocol: input.protocol ?? 'auto',
+    maxConcurrency: input.maxConcurrency ?? 4,
+    timeoutMs: Math.round((input.timeoutSeconds ?? 60) * 1000),
+    maxRetries: input.maxRetries ?? 4,
+  };
+  if (input.apiKeyEnv !== undefined) served.apiKeyEnv = input.apiKeyEnv;
+  if (input.budget !== undefined) served.budget = input.budget;
+  const files: string[] = [];
+  if (input.tokenizer !== undefined) {
+    const dir = path.resolve(baseDir, input.tokenizer);
+    const field: PathKey[] = ['models', role, 'tokenizer'];
+    await expectDir(dir, field, 'tokenizer folder (tokenizer.json and config.json)', loc);
+    const missing = [];
+    for (const f of ['tokenizer.json', 'config.json']) if (!(await isFile(path.join(dir, f)))) missing.push(f);
+    if (missing.length > 0) throw loc.error(field, `tokenizer folder ${dir} is missing ${missing.join(', ')}; a served model's tokenizer folder needs tokenizer.json and config.json`);
+    served.tokenizer = dir;
+    files.push(...(await servedTokenizerFiles(dir)));
+  }
+  return { ref: { kind: 'openai', path: served.baseURL, raw: rawRef, served }, files };
 }
 
 /** The weight shards a TF.js model.json lists (`weightsManifest[].paths`), which must exist. */
@@ -544,7 +628,7 @@ function issuesToError(
   loc: Locator,
   msgPrefix = '',
 ): InputError {
-  const flat = issues.map((i) => describeIssue(i, value, prefix));
+  const flat = issues.flatMap((i) => unionBranch(i, value)).map((i) => describeIssue(i, value, prefix));
   // Issues at a key that is written in the file (e.g. an unknown key, a bad value) come before
   // issues about a missing key, which can only point at its parent: with a typo (`holdot:`), the
   // unknown-key error names the allowed keys and so shows the fix.
@@ -559,6 +643,18 @@ function issuesToError(
   const more = withLines.length - 1;
   const suffix = more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : '';
   return loc.error(first.path, `${msgPrefix}${first.message}${suffix}`);
+}
+
+/**
+ * A model ref that is an object fails as a union of three forms; report the issues of the form it
+ * was meant to be ({ kind: openai-compatible, ... } or { ref, ... }), not "expected a string".
+ */
+function unionBranch(issue: Issue, root: unknown): Issue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length !== 3) return [issue];
+  const value = getIn(root, issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s)) as PathKey[]);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [issue];
+  const branch = issue.errors['kind' in value ? 2 : 1]!;
+  return branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue).flatMap((i) => unionBranch(i, root));
 }
 
 function describeIssue(issue: Issue, root: unknown, prefix: readonly PathKey[]): { path: PathKey[]; message: string } {

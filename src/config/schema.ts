@@ -11,10 +11,10 @@ import { assertSchema } from '../assert/names.ts';
 import { CEILING_DATA_FILE_MIB, CEILING_RECORD_KIB, DEFAULT_MAX_DATA_FILE_MIB, DEFAULT_MAX_RECORD_KIB } from './limits.ts';
 
 /** Accepted model ref prefixes, promptfoo-style. */
-export const MODEL_REF_PREFIXES = ['hf', 'onnx', 'tfjs'] as const;
+export const MODEL_REF_PREFIXES = ['hf', 'onnx', 'tfjs', 'openai'] as const;
 export type ModelRefKind = (typeof MODEL_REF_PREFIXES)[number];
 
-const PREFIX_HELP = 'hf:<folder>, onnx:<file.onnx> or tfjs:<model.json>';
+const PREFIX_HELP = 'hf:<folder>, onnx:<file.onnx>, tfjs:<model.json> or openai:<baseURL>#<served model id>';
 
 /** Data file extensions `readRecords` understands. */
 export const DATA_EXTENSIONS = ['.jsonl', '.ndjson', '.csv'] as const;
@@ -48,7 +48,7 @@ const dataPath = (what: string) => nonEmpty(`${what} (${DATA_EXTENSIONS.join(', 
 
 const modelRefString = z
   .string()
-  .regex(/^(hf|onnx|tfjs):.*\S/, {
+  .regex(/^(hf|onnx|tfjs|openai):.*\S/, {
     error: (iss) => {
       const s = String(iss.input);
       const parts = splitModelRef(s);
@@ -74,7 +74,9 @@ const modelRefObject = strict(
     ctx.addIssue({
       code: 'custom',
       path: ['tokenizer'],
-      message: `"tokenizer" is only for onnx: refs (an hf: folder has its own tokenizer.json; got "${o.ref}")`,
+      message: o.ref.startsWith('openai:')
+        ? `a served model's tokenizer and client settings go in { kind: openai-compatible, baseURL, model, tokenizer, ... } (got ref "${o.ref}")`
+        : `"tokenizer" is only for onnx: refs (an hf: folder has its own tokenizer.json; got "${o.ref}")`,
     });
   }
   if (o.outputs !== undefined && o.ref.startsWith('hf:')) {
@@ -82,9 +84,50 @@ const modelRefObject = strict(
   }
 });
 
-const MODEL_REF_HELP = `a model ref string (${PREFIX_HELP}) or { ref, tokenizer }`;
+/**
+ * A model served over an OpenAI-compatible HTTP API (vLLM, SGLang's OpenAI route, TGI's messages
+ * API, a vendor's completions endpoint): src/models/served.ts. The short form is the string
+ * `openai:<baseURL>#<model>`, whose tokenizer is then the first local hf: model's of the audit.
+ */
+export const servedModelSchema = strict(
+  {
+    kind: z.literal('openai-compatible', { error: 'expected kind: openai-compatible' }).meta({ description: 'a model served over an OpenAI-compatible HTTP API' }),
+    baseURL: z
+      .string({ error: 'expected a URL string' })
+      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http(s) URL, e.g. http://127.0.0.1:8000/v1')
+      .meta({ description: 'the API root the OpenAI client talks to, e.g. http://127.0.0.1:8000/v1' }),
+    model: nonEmpty('the served model id, as GET <baseURL>/models lists it'),
+    tokenizer: nonEmpty(
+      "folder with the model's tokenizer.json and config.json (the base model's folder: fine-tunes keep its tokenizer), relative to the config file; checked against the server's own tokenization",
+      'a folder path',
+    ).optional(),
+    apiKeyEnv: z
+      .string({ error: 'expected an environment variable name' })
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name, e.g. VLLM_API_KEY')
+      .meta({ description: 'environment variable holding the API key (never the key itself: keys appear in no file or output)' })
+      .optional(),
+    protocol: z
+      .enum(['auto', 'echo', 'prompt-logprobs', 'chat'], { error: 'expected "auto", "echo", "prompt-logprobs" or "chat"' })
+      .meta({ description: 'how prompts are scored: "auto" probes the server (echo + logprobs, then vLLM prompt_logprobs, else chat only); default "auto"' })
+      .optional(),
+    maxConcurrency: z.int({ error: 'expected an integer' }).min(1, 'expected at least 1').max(256, 'expected at most 256').meta({ description: 'requests in flight at once (default 4)' }).optional(),
+    timeoutSeconds: z.number({ error: 'expected a number of seconds' }).positive('expected a positive number').max(3600, 'expected at most 3600').meta({ description: 'timeout of one request attempt, in seconds (default 60)' }).optional(),
+    maxRetries: z.int({ error: 'expected an integer' }).min(0, 'expected 0 or more').max(20, 'expected at most 20').meta({ description: 'retries of a failed request (429, 5xx, timeouts, connection errors), honouring retry-after (default 4)' }).optional(),
+    budget: strict(
+      {
+        requests: z.int({ error: 'expected an integer' }).min(1, 'expected a positive integer').meta({ description: 'most requests this model may be sent in one run' }).optional(),
+        tokens: z.int({ error: 'expected an integer' }).min(1, 'expected a positive integer').meta({ description: 'most tokens (prompt + generated) this model may be sent in one run' }).optional(),
+      },
+      'a ceiling on what one run may send this model; checked before anything is sent (see --dry-run)',
+    ).optional(),
+  },
+  'a model served over an OpenAI-compatible API',
+);
+export type ServedModelInput = z.output<typeof servedModelSchema>;
+
+const MODEL_REF_HELP = `a model ref string (${PREFIX_HELP}), { ref, tokenizer } or { kind: openai-compatible, baseURL, model, tokenizer }`;
 export const modelRefSchema = z
-  .union([modelRefString, modelRefObject], { error: `expected ${MODEL_REF_HELP}` })
+  .union([modelRefString, modelRefObject, servedModelSchema], { error: `expected ${MODEL_REF_HELP}` })
   .meta({ description: MODEL_REF_HELP });
 
 const modelRef = (what: string) => modelRefSchema.meta({ description: `${what}: ${MODEL_REF_HELP}` });

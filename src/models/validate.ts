@@ -27,7 +27,7 @@ export interface CausalLMInfo {
   /** Longest sequence the model accepts: prompt plus generated tokens, or a scored record. */
   context: number;
   /** The config.json field `context` came from. */
-  contextField: 'n_positions' | 'max_position_embeddings';
+  contextField: 'n_positions' | 'max_position_embeddings' | 'max_model_len';
   vocabSize: number;
   layers: number;
 }

@@ -1,0 +1,401 @@
+/**
+ * A causal LM served over an OpenAI-compatible HTTP API (vLLM, SGLang's and TGI's OpenAI routes, a
+ * vendor's completions endpoint), through the official `openai` client. What a server can do is
+ * probed, never assumed from its name (shared/research/api-targets.md §0, §10.8): several servers
+ * answer 200 with an empty or missing field when a launch flag is off, so the probe judges content.
+ *
+ * - Scoring a given text (tokenLogprobs): legacy completions with `echo` + `logprobs` and
+ *   `max_tokens: 0` (vLLM, OpenAI *-002, Together; §1 form A, §4), else vLLM's `prompt_logprobs`
+ *   (§1 form B). Position 0 has no conditional and comes back `null`: it is dropped, exactly as the
+ *   local path scores tokens 1..n−1. `-inf` comes back clamped to −9999 (§1 "Clamps"): kept at
+ *   −9999 (the true value is lower still) and counted, so a reader knows a mean may be dominated.
+ * - Prompts go as token ids from the local tokenizer (no re-tokenisation); the server's own
+ *   tokenisation of a probe text is compared with the local one (`/tokenize`, else the echoed
+ *   tokens), and a mismatch is an input error, never a silent shift.
+ * - Min-K%++ needs the whole next-token distribution; servers return at most the top 5–20
+ *   alternatives, so a served model never has `tokenStats`.
+ * - Greedy generation (generate): completions at temperature 0 with a seed, token ids read back
+ *   with vLLM's `return_token_ids` where given; a chat-only endpoint continues the prefix as a user
+ *   message (a weaker threat model: the chat template wraps the prefix).
+ *
+ * Retries (429, 5xx, timeouts, connection errors, honouring retry-after) are the SDK's; concurrency
+ * is a p-limit here; every response is cached by the caller (src/audit/signals.ts), so a repeated or
+ * resumed audit sends nothing twice. API keys come from the environment and are never logged.
+ */
+import { createHash } from 'node:crypto';
+import OpenAI, { APIConnectionError, APIError } from 'openai';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import type { ServedConfig } from '../config/load.ts';
+import { InputError, type Where } from '../errors.ts';
+import { loadTokenizer, type Tokenizer } from './hf.ts';
+
+/** What vLLM (and OpenAI) send for a log-probability of −inf. */
+export const CLAMPED_LOGPROB = -9999;
+/** The probe's text: plain ASCII words, tokenised the same by any byte-level BPE of the family. */
+export const PROBE_TEXT = 'Hello, my order number is 4417 and the parcel has not arrived yet.';
+
+/** A served model can no longer be reached (retries exhausted, connection lost): exit 3, resumable. */
+export class ServedUnavailableError extends Error {
+  constructor(message: string) {
+    super(`${message}; finished requests are cached: run again to resume`);
+    this.name = 'ServedUnavailableError';
+  }
+}
+export const isServedUnavailable = (e: unknown): e is ServedUnavailableError => e instanceof ServedUnavailableError;
+
+export interface ServedProbe {
+  /** How a given text is scored; null when the endpoint cannot return prompt log-probabilities. */
+  scoring: 'echo' | 'prompt-logprobs' | null;
+  /** Greedy continuation: legacy completions, or a chat message (weaker), or none. */
+  generation: 'completions' | 'chat' | null;
+  /** What the probe found, one line per protocol tried (for the report's coverage section). */
+  findings: string[];
+  /** How the local tokenizer was checked against the server's. */
+  tokenizerCheck: 'tokenize-endpoint' | 'echoed-tokens' | 'not-checked';
+  servedModel: { id: string; root?: string; ownedBy?: string; maxModelLen?: number };
+  systemFingerprint?: string;
+  /** Hash of the probe's log-probabilities (2 decimals): redeployed weights under the same name change it. */
+  fingerprint: string;
+  /** The context used: the smaller of the tokenizer's config and the server's max_model_len. */
+  maxLength: number;
+}
+
+export interface ServedStats {
+  /** Requests the audit made (a retried request counts once). */
+  requests: number;
+  /** HTTP attempts, retries included. */
+  attempts: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Log-probabilities the server clamped to −9999. */
+  clamped: number;
+  /** Prompt tokens the server said it served from its prefix cache (vLLM with prompt-token details). */
+  cachedTokens: number;
+}
+
+export interface ServedModel {
+  readonly config: ServedConfig;
+  readonly tokenizer: Tokenizer;
+  readonly probe: ServedProbe;
+  readonly stats: ServedStats;
+  /** log p(x_t | x_<t) for t = 1..n−1 of `ids` (the local path's TokenSignals.logprobs). */
+  score(ids: number[]): Promise<Float32Array>;
+  /** Greedy continuation of `ids`: at most `maxNewTokens` new token ids, cut at end-of-sequence. */
+  generate(ids: number[], maxNewTokens: number, seed: number): Promise<number[]>;
+}
+
+// Response shapes, checked: the SDK's types describe OpenAI, not the servers' extensions (§9).
+const echoLogprobs = z.object({
+  tokens: z.array(z.string()).optional(),
+  token_logprobs: z.array(z.number().nullable()),
+  top_logprobs: z.array(z.record(z.string(), z.number()).nullable()).nullable().optional(),
+});
+const completionChoice = z.object({
+  text: z.string().default(''),
+  logprobs: echoLogprobs.nullable().optional(),
+  finish_reason: z.string().nullable().optional(),
+  prompt_logprobs: z.array(z.record(z.string(), z.object({ logprob: z.number() }).passthrough()).nullable()).nullable().optional(),
+  prompt_token_ids: z.array(z.int()).nullable().optional(),
+  token_ids: z.array(z.int()).nullable().optional(),
+});
+const completion = z.object({
+  choices: z.array(completionChoice).min(1),
+  system_fingerprint: z.string().nullable().optional(),
+  usage: z
+    .object({
+      prompt_tokens: z.number().optional(),
+      completion_tokens: z.number().optional(),
+      prompt_tokens_details: z.object({ cached_tokens: z.number().nullable().optional() }).nullable().optional(),
+    })
+    .nullable()
+    .optional(),
+});
+const chatCompletion = z.object({
+  choices: z.array(z.object({ message: z.object({ content: z.string().nullable() }) })).min(1),
+  usage: z.object({ prompt_tokens: z.number().optional(), completion_tokens: z.number().optional() }).nullable().optional(),
+});
+const modelList = z.object({ data: z.array(z.object({ id: z.string(), root: z.string().nullish(), owned_by: z.string().nullish(), max_model_len: z.number().nullish() }).passthrough()) });
+const tokenizeResponse = z.object({ tokens: z.array(z.int()), max_model_len: z.number().optional() });
+
+type Completion = z.output<typeof completion>;
+
+/** The API root without its version folder: vLLM serves /tokenize beside /v1, not under it. */
+function serverRoot(baseURL: string): string {
+  return baseURL.replace(/\/v\d+$/, '');
+}
+
+/** One line about an HTTP failure, without anything from the request (record text) in it. */
+function describeFailure(e: unknown): string {
+  if (e instanceof APIConnectionError) return `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}`;
+  if (e instanceof APIError) return `HTTP ${e.status ?? '?'}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A failure the server will not get over by itself: our request, our key, our model name. */
+const isRequestError = (e: unknown): e is APIError => e instanceof APIError && e.status !== undefined && e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 409 && e.status !== 429;
+
+export async function openServedModel(config: ServedConfig, where: Where, log: (line: string) => void = () => {}): Promise<ServedModel> {
+  const label = `models.${where.field?.split('.')[1] ?? '?'} (${config.model} at ${config.baseURL})`;
+  let apiKey = 'EMPTY';
+  if (config.apiKeyEnv !== undefined) {
+    const v = process.env[config.apiKeyEnv];
+    if (!v) throw new InputError(`the API key of ${label} is read from the environment variable ${config.apiKeyEnv}, which is not set`, where);
+    apiKey = v;
+  }
+  const stats: ServedStats = { requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, clamped: 0, cachedTokens: 0 };
+  const countingFetch: typeof fetch = (input, init) => {
+    stats.attempts++;
+    return fetch(input, init);
+  };
+  const client = new OpenAI({
+    baseURL: config.baseURL,
+    apiKey,
+    timeout: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    fetch: countingFetch,
+    // Debug logging prints request bodies, i.e. record text: never, whatever OPENAI_LOG says.
+    logLevel: 'off',
+  });
+  const limit = pLimit(config.maxConcurrency);
+  const tokenizer = await loadTokenizer(config.tokenizer);
+
+  /** A request, limited and counted; HTTP failures become an input error or "unavailable". */
+  async function call<T>(what: string, send: () => Promise<unknown>, shape: z.ZodType<T>, probe = false): Promise<T> {
+    return limit(async () => {
+      stats.requests++;
+      let raw: unknown;
+      try {
+        raw = await send();
+      } catch (e) {
+        if (probe) throw e;
+        if (isRequestError(e)) throw new InputError(`${label} refused ${what}: ${describeFailure(e)}`, where);
+        throw new ServedUnavailableError(`${label} failed ${what} after ${config.maxRetries} retries: ${describeFailure(e)}`);
+      }
+      const r = shape.safeParse(raw);
+      if (!r.success) {
+        const issue = r.error.issues[0]!;
+        throw new InputError(`${label} answered ${what} with an unexpected shape: ${issue.path.join('.') || 'body'}: ${issue.message}`, where);
+      }
+      return r.data;
+    });
+  }
+
+  const account = (c: Completion | z.output<typeof chatCompletion>) => {
+    stats.promptTokens += c.usage?.prompt_tokens ?? 0;
+    stats.completionTokens += c.usage?.completion_tokens ?? 0;
+    const details = (c.usage as { prompt_tokens_details?: { cached_tokens?: number | null } | null } | null | undefined)?.prompt_tokens_details;
+    stats.cachedTokens += details?.cached_tokens ?? 0;
+  };
+
+  const echoRequest = (prompt: number[] | string) =>
+    client.completions.create({ model: config.model, prompt, max_tokens: 0, echo: true, logprobs: 1, temperature: 0 });
+  // vLLM's extension (sent as-is by the SDK): k = 0 returns the actual token's log-probability only.
+  const promptLogprobsRequest = (prompt: number[]) =>
+    client.completions.create({ model: config.model, prompt, max_tokens: 1, temperature: 0, prompt_logprobs: 0, return_token_ids: true } as OpenAI.CompletionCreateParamsNonStreaming);
+
+  /** Log-probabilities of tokens 1..n−1 from an echo response; an Error saying what is wrong otherwise. */
+  function fromEcho(c: Completion, ids: number[]): Float32Array | Error {
+    const lp = c.choices[0]!.logprobs;
+    if (!lp) return new Error('the response has no logprobs (echo with logprobs is not supported, or was ignored)');
+    if (lp.token_logprobs.length !== ids.length) {
+      return new Error(`the server scored ${lp.token_logprobs.length} prompt tokens, expected ${ids.length} (tokenisation or echo mismatch)`);
+    }
+    return values(lp.token_logprobs, ids.length);
+  }
+  function fromPromptLogprobs(c: Completion, ids: number[]): Float32Array | Error {
+    const ch = c.choices[0]!;
+    const pl = ch.prompt_logprobs;
+    if (!pl) return new Error('the response has no prompt_logprobs (the field was ignored)');
+    if (pl.length !== ids.length) return new Error(`the server scored ${pl.length} prompt tokens, expected ${ids.length}`);
+    if (ch.prompt_token_ids && ch.prompt_token_ids.join(',') !== ids.join(',')) return new Error('the server scored other token ids than it was sent');
+    const raw = pl.map((entry, i) => (i === 0 || entry === null ? null : (entry[String(ids[i])]?.logprob ?? Number.NaN)));
+    if (raw.some((v) => Number.isNaN(v))) return new Error('prompt_logprobs lacks the actual token at some position');
+    return values(raw, ids.length);
+  }
+  /** Drops position 0 (always null), checks the rest are numbers, counts clamped values. */
+  function values(raw: (number | null)[], n: number): Float32Array | Error {
+    const out = new Float32Array(Math.max(n - 1, 0));
+    for (let t = 1; t < n; t++) {
+      const v = raw[t];
+      if (v === null || v === undefined || !Number.isFinite(v)) return new Error(`no log-probability at prompt position ${t}`);
+      if (v <= CLAMPED_LOGPROB) stats.clamped++;
+      out[t - 1] = v;
+    }
+    return out;
+  }
+
+  // ---- The probe: a few small requests that say what this endpoint can do. ----
+  const findings: string[] = [];
+  let servedModel: ServedProbe['servedModel'] = { id: config.model };
+  try {
+    const list = modelList.parse(await client.models.list());
+    const entry = list.data.find((m) => m.id === config.model);
+    if (!entry) {
+      const ids = list.data.map((m) => m.id);
+      throw new InputError(`${config.baseURL} does not serve a model "${config.model}"; it serves ${ids.length > 0 ? ids.map((i) => `"${i}"`).join(', ') : 'none'}`, where);
+    }
+    servedModel = {
+      id: entry.id,
+      ...(entry.root ? { root: entry.root } : {}),
+      ...(entry.owned_by ? { ownedBy: entry.owned_by } : {}),
+      ...(typeof entry.max_model_len === 'number' ? { maxModelLen: entry.max_model_len } : {}),
+    };
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    if (e instanceof APIError && e.status === 401) throw new InputError(`${config.baseURL} rejected the API key (HTTP 401)${config.apiKeyEnv ? ` from ${config.apiKeyEnv}` : '; set apiKeyEnv'}`, where);
+    if (e instanceof APIError && e.status === 404) findings.push('GET /models is not served; the model id is not checked');
+    else throw new InputError(`cannot reach ${label}: ${describeFailure(e)}`, where);
+  }
+  const maxLength = Math.min(tokenizer.maxLength, servedModel.maxModelLen ?? Infinity);
+  const probeIds = tokenizer.encode(PROBE_TEXT);
+
+  let scoring: ServedProbe['scoring'] = null;
+  let probeLogprobs: Float32Array | undefined;
+  let systemFingerprint: string | undefined;
+  const tryScoring = async (form: 'echo' | 'prompt-logprobs') => {
+    try {
+      const c = completion.parse(await (form === 'echo' ? echoRequest(probeIds) : promptLogprobsRequest(probeIds)));
+      const r = form === 'echo' ? fromEcho(c, probeIds) : fromPromptLogprobs(c, probeIds);
+      if (r instanceof Error) {
+        findings.push(`${form}: answered, but ${r.message}`);
+        return;
+      }
+      scoring = form;
+      probeLogprobs = r;
+      if (c.system_fingerprint) systemFingerprint = c.system_fingerprint;
+      findings.push(`${form}: prompt log-probabilities returned`);
+    } catch (e) {
+      if (e instanceof z.ZodError) findings.push(`${form}: answered with an unexpected shape`);
+      else if (isRequestError(e)) findings.push(`${form}: refused (${describeFailure(e)})`);
+      else throw new InputError(`${label} failed the capability probe: ${describeFailure(e)}`, where);
+    }
+  };
+  if (config.protocol === 'auto' || config.protocol === 'echo') await tryScoring('echo');
+  if (scoring === null && (config.protocol === 'auto' || config.protocol === 'prompt-logprobs')) await tryScoring('prompt-logprobs');
+  if (scoring === null && (config.protocol === 'echo' || config.protocol === 'prompt-logprobs')) {
+    throw new InputError(`${label} was configured with protocol "${config.protocol}" but cannot score a prompt that way: ${findings.join('; ')}`, where);
+  }
+
+  let generation: ServedProbe['generation'] = null;
+  if (config.protocol !== 'chat') {
+    try {
+      const c = completion.parse(await client.completions.create({ model: config.model, prompt: probeIds, max_tokens: 1, temperature: 0 }));
+      if (typeof c.choices[0]!.text === 'string') generation = 'completions';
+      findings.push('completions: greedy generation works');
+    } catch (e) {
+      if (!isRequestError(e) && !(e instanceof z.ZodError)) throw new InputError(`${label} failed the capability probe: ${describeFailure(e)}`, where);
+      findings.push(`completions: refused (${describeFailure(e)})`);
+    }
+  }
+  if (generation === null) {
+    try {
+      chatCompletion.parse(await client.chat.completions.create({ model: config.model, messages: [{ role: 'user', content: PROBE_TEXT }], max_tokens: 1, temperature: 0 }));
+      generation = 'chat';
+      findings.push('chat completions: generation works (the prefix is sent as a user message)');
+    } catch (e) {
+      if (!isRequestError(e) && !(e instanceof z.ZodError)) throw new InputError(`${label} failed the capability probe: ${describeFailure(e)}`, where);
+      findings.push(`chat completions: refused (${describeFailure(e)})`);
+    }
+  }
+
+  // The server's tokenisation against the local one: /tokenize where served (vLLM, TGI, llama.cpp),
+  // else the token count of an echo of the probe as text. A mismatch would shift every score.
+  let tokenizerCheck: ServedProbe['tokenizerCheck'] = 'not-checked';
+  const mismatch = (theirs: string) =>
+    new InputError(
+      `the tokenizer ${config.tokenizer} does not tokenise like ${label}: the server makes ${theirs}, the local tokenizer ${probeIds.length} tokens (${probeIds.slice(0, 8).join(' ')}${probeIds.length > 8 ? ' …' : ''}); give the served model's own tokenizer folder`,
+      where,
+    );
+  try {
+    const r = await client.post(`${serverRoot(config.baseURL)}/tokenize`, { body: { model: config.model, prompt: PROBE_TEXT, add_special_tokens: true } });
+    const t = tokenizeResponse.safeParse(r);
+    if (t.success) {
+      tokenizerCheck = 'tokenize-endpoint';
+      if (t.data.tokens.join(',') !== probeIds.join(',')) throw mismatch(`${t.data.tokens.length} tokens (${t.data.tokens.slice(0, 8).join(' ')}${t.data.tokens.length > 8 ? ' …' : ''})`);
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+  }
+  if (tokenizerCheck === 'not-checked' && scoring === 'echo') {
+    try {
+      const c = completion.parse(await echoRequest(PROBE_TEXT));
+      const n = c.choices[0]!.logprobs?.token_logprobs.length;
+      if (n !== undefined) {
+        tokenizerCheck = 'echoed-tokens';
+        if (n !== probeIds.length) throw mismatch(`${n} tokens`);
+      }
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+    }
+  }
+  if (tokenizerCheck === 'not-checked') findings.push('tokenisation not checked: no /tokenize and no echo of a text prompt');
+  stats.requests = 0;
+  stats.attempts = 0;
+
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([servedModel, systemFingerprint ?? null, probeLogprobs ? Array.from(probeLogprobs, (v) => v.toFixed(2)) : null]))
+    .digest('hex');
+  const probe: ServedProbe = {
+    scoring,
+    generation,
+    findings,
+    tokenizerCheck,
+    servedModel,
+    ...(systemFingerprint ? { systemFingerprint } : {}),
+    fingerprint,
+    maxLength,
+  };
+  log(`${label}: ${findings.join('; ')}`);
+
+  const served: ServedModel = {
+    config,
+    tokenizer: { ...tokenizer, maxLength },
+    probe,
+    stats,
+    async score(ids) {
+      if (scoring === null) throw new Error(`${label} cannot score prompts`);
+      if (ids.length < 2) return new Float32Array(0);
+      const form = scoring;
+      const c = await call('a scoring request', () => (form === 'echo' ? echoRequest(ids) : promptLogprobsRequest(ids)), completion);
+      account(c);
+      const r = form === 'echo' ? fromEcho(c, ids) : fromPromptLogprobs(c, ids);
+      if (r instanceof Error) throw new InputError(`${label} answered a scoring request, but ${r.message}`, where);
+      return r;
+    },
+    async generate(ids, maxNewTokens, seed) {
+      let out: number[];
+      if (generation === 'completions') {
+        const c = await call(
+          'a generation request',
+          () =>
+            client.completions.create({
+              model: config.model,
+              prompt: ids,
+              max_tokens: maxNewTokens,
+              temperature: 0,
+              top_p: 1,
+              seed,
+              return_token_ids: true,
+            } as OpenAI.CompletionCreateParamsNonStreaming),
+          completion,
+        );
+        account(c);
+        const ch = c.choices[0]!;
+        // vLLM returns the generated ids; otherwise the text is tokenised locally (what a vendor gives).
+        out = ch.token_ids ?? tokenizer.encode(ch.text).slice(tokenizer.leading);
+      } else if (generation === 'chat') {
+        const c = await call(
+          'a chat request',
+          () => client.chat.completions.create({ model: config.model, messages: [{ role: 'user', content: tokenizer.decode(ids.slice(tokenizer.leading)) }], max_tokens: maxNewTokens, temperature: 0, seed }),
+          chatCompletion,
+        );
+        account(c);
+        out = tokenizer.encode(c.choices[0]!.message.content ?? '').slice(tokenizer.leading);
+      } else throw new Error(`${label} cannot generate`);
+      const end = tokenizer.eosId === undefined ? -1 : out.indexOf(tokenizer.eosId);
+      return (end < 0 ? out : out.slice(0, end)).slice(0, maxNewTokens);
+    },
+  };
+  return served;
+}
