@@ -267,3 +267,140 @@ async function greedyGenerate(lm: CausalLM, prompts: number[][], maxNewTokens: n
   const [, total] = out.dims as [number, number];
   return prompts.map((_, b) => Array.from(data.subarray(b * total + width, (b + 1) * total), Number));
 }
+
+/**
+ * The tokenizer operations a served-model double needs beyond `Tokenizer`: encoding with or without
+ * the special tokens, decoding with them kept (how vLLM names a single token: `decode([id])` with
+ * its default `skip_special_tokens=False`), and the raw vocabulary pieces (`convert_ids_to_tokens`).
+ */
+export interface ServingTokenizer extends Tokenizer {
+  encodeWith(text: string, addSpecialTokens: boolean): number[];
+  /** Decode keeping special tokens (`<|endoftext|>` stays in the text). */
+  decodeRaw(ids: readonly number[]): string;
+  /** The raw vocabulary piece of a token (byte-level `Ġ` for a space), as `convert_ids_to_tokens`. */
+  piece(id: number): string;
+  readonly vocabSize: number;
+}
+
+export async function loadServingTokenizer(dir: string): Promise<ServingTokenizer> {
+  const base = await loadTokenizer(dir);
+  const tok: PreTrainedTokenizer = await AutoTokenizer.from_pretrained(path.resolve(dir), { local_files_only: true });
+  // transformers.js keeps the tokenizers.js object private; id_to_token is the only way to the raw piece.
+  const inner = (tok as unknown as { _tokenizer?: { id_to_token?(id: number): string | undefined; get_vocab?(): Record<string, number> } })._tokenizer;
+  const vocab = inner?.get_vocab?.() ?? {};
+  const vocabSize = Math.max(Object.keys(vocab).length, ...Object.values(vocab).map((v) => v + 1), ...[...base.specialIds].map((v) => v + 1));
+  return {
+    ...base,
+    encodeWith: (text, add) => tok.encode(text, { add_special_tokens: add }),
+    decodeRaw: (ids) => (ids.length === 0 ? '' : tok.decode([...ids], { skip_special_tokens: false })),
+    piece: (id) => inner?.id_to_token?.(id) ?? tok.decode([id], { skip_special_tokens: false }),
+    vocabSize,
+  };
+}
+
+/**
+ * Per-position log-softmax over the whole vocabulary, from the same forward pass as `scoreBatch`
+ * (one right-padded row, teacher forcing) so that `at(t)[ids[t + 1]]` equals scoreBatch's
+ * `logprobs[t]` before its float32 rounding. Rows are computed lazily: a real vocabulary × a long
+ * sequence in float64 would be large.
+ */
+export interface Distributions {
+  /** Positions with a next-token distribution: ids.length (the last one predicts past the end). */
+  readonly length: number;
+  readonly vocab: number;
+  /** log p(· | ids[0..t]) in float64. */
+  at(t: number): Float64Array;
+}
+
+export async function distributionsOf(lm: CausalLM, ids: number[]): Promise<Distributions> {
+  const width = ids.length;
+  const out = (await lm.model({
+    input_ids: int64([ids], width, lm.padId, false),
+    attention_mask: mask([ids], width, false),
+  })) as { logits: Tensor };
+  const logits = out.logits.data as Float32Array;
+  const vocab = (out.logits.dims as number[])[2]!;
+  const cache = new Map<number, Float64Array>();
+  return {
+    length: width,
+    vocab,
+    at(t) {
+      let row = cache.get(t);
+      if (row) return row;
+      const base = t * vocab;
+      // The same arithmetic as scoreBatch: max, Σ exp(l − max), logZ = max + log Σ.
+      let max = -Infinity;
+      for (let v = 0; v < vocab; v++) max = Math.max(max, logits[base + v]!);
+      let sum = 0;
+      for (let v = 0; v < vocab; v++) sum += Math.exp(logits[base + v]! - max);
+      const logZ = max + Math.log(sum);
+      row = new Float64Array(vocab);
+      for (let v = 0; v < vocab; v++) row[v] = logits[base + v]! - logZ;
+      cache.set(t, row);
+      return row;
+    },
+  };
+}
+
+/**
+ * Token-by-token continuation of one prompt where `pick` chooses each next token from the raw
+ * next-token logits (argmax for greedy, a seeded draw for sampling). Stops after an end-of-sequence
+ * token, which is kept (servers count and return it). On a plain decoder-with-cache graph this is the
+ * same arithmetic as `greedyBatch` on a batch of one; other graphs re-run the whole prefix per step.
+ */
+export async function decodeWith(
+  lm: CausalLM,
+  prompt: number[],
+  maxNewTokens: number,
+  pick: (logits: Float32Array, step: number) => number,
+): Promise<number[]> {
+  const out: number[] = [];
+  const plain = plainDecoder(lm);
+  if (!plain) {
+    const ids = [...prompt];
+    for (let step = 0; step < maxNewTokens; step++) {
+      const r = (await lm.model({ input_ids: int64([ids], ids.length, lm.padId, false), attention_mask: mask([ids], ids.length, false) })) as { logits: Tensor };
+      const V = (r.logits.dims as number[])[2]!;
+      const next = pick((r.logits.data as Float32Array).slice((ids.length - 1) * V, ids.length * V), step);
+      out.push(next);
+      ids.push(next);
+      if (next === lm.eosId) break;
+    }
+    return out;
+  }
+  const d = plain;
+  const usesPositions = d.session.inputNames.includes('position_ids');
+  const past: Record<string, unknown> = {};
+  for (let l = 0; l < d.layers; l++)
+    for (const kv of ['key', 'value'])
+      past[`past_key_values.${l}.${kv}`] = new Tensor('float32', new Float32Array(0), [1, d.heads, 0, d.headDim]);
+  let input = int64([prompt], prompt.length, lm.padId, true);
+  let len = prompt.length;
+  for (let step = 0; step < maxNewTokens; step++) {
+    const q = input.dims[1]!;
+    const feeds: Record<string, unknown> = { input_ids: input, attention_mask: new Tensor('int64', new BigInt64Array(len).fill(1n), [1, len]), ...past };
+    if (usesPositions) {
+      const pos = new BigInt64Array(q);
+      for (let i = 0; i < q; i++) pos[i] = BigInt(len - q + i);
+      feeds.position_ids = new Tensor('int64', pos, [1, q]);
+    }
+    const r = await d.session.run(feeds);
+    const logits = r.logits!.data as Float32Array;
+    const [, T, V] = r.logits!.dims as [number, number, number];
+    const next = pick(logits.subarray((T - 1) * V, T * V), step);
+    out.push(next);
+    if (next === lm.eosId) break;
+    for (let l = 0; l < d.layers; l++)
+      for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`];
+    input = new Tensor('int64', BigInt64Array.of(BigInt(next)), [1, 1]);
+    len++;
+  }
+  return out;
+}
+
+/** The index of the largest logit, the first one on ties (as argmax and greedyBatch). */
+export function argmax(logits: ArrayLike<number>): number {
+  let best = 0;
+  for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
+  return best;
+}
