@@ -16,7 +16,8 @@ export interface LmEvidence {
 /**
  * Every LM membership attack asks for the vocabulary statistics too (Min-K%++ needs them): one
  * request shape means one scoring pass per model, shared by all of them through the cache, for the
- * price of one more pass over the logits in the worker.
+ * price of one more pass over the logits in the worker. A model without them (served over HTTP) is
+ * asked for the log-probabilities alone.
  */
 export async function collectTokenSignals<O>(ctx: CollectContext<O>, stats = true): Promise<LmEvidence> {
   const models: LmEvidence['models'] = [];
@@ -28,7 +29,8 @@ export async function collectTokenSignals<O>(ctx: CollectContext<O>, stats = tru
       splits[split] = await ctx.signals.tokenSignals(
         model,
         records.map((r) => r.text),
-        { stats },
+        // A served model has no statistics to give (its endpoint returns the top few alternatives only).
+        { stats: stats && model.capabilities.has('tokenStats') },
       );
     }
     models.push({ role: model.role, splits });

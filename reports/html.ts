@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
-import type { AuditResult, RunInfo } from '../src/result/types.ts';
+import { SERVED_REPEAT_TOLERANCE, type AuditResult, type RunInfo } from '../src/result/types.ts';
 import { fmt, fmtEstimate, fmtP, jsonVisible, pct, visible } from './format.ts';
 import { resultDigest } from './json.ts';
 import { extractionPlot, histogramPlots, rocPlots } from './plots.ts';
@@ -57,6 +57,60 @@ function coverage(result: AuditResult) {
   });
 }
 
+const SCORING: Record<string, string> = {
+  echo: 'yes (completions, echo + logprobs)',
+  'prompt-logprobs': 'yes (vLLM prompt_logprobs)',
+};
+const GENERATION: Record<string, string> = {
+  completions: 'greedy completions',
+  chat: 'chat only: the prefix is sent as a user message, so extraction is a lower bound',
+};
+const TOKENIZER: Record<string, string> = {
+  'tokenize-endpoint': "checked against the server's /tokenize",
+  'echoed-tokens': "checked against the server's echo",
+  'not-checked': 'not checked (no /tokenize, no echo)',
+};
+
+/** The served endpoints of the run: what the probe found, and what this run sent (when known). */
+function servedRows(result: AuditResult, run?: RunInfo) {
+  return result.models.flatMap((m) => {
+    const s = m.served;
+    if (!s) return [];
+    const sent = run?.served?.[m.role];
+    return [
+      {
+        role: m.role,
+        model: s.model,
+        root: s.served.root,
+        fingerprint: s.fingerprint,
+        scoring: s.scoring ? SCORING[s.scoring] : 'no: membership attacks that need them are not applicable',
+        generation: s.generation ? GENERATION[s.generation] : 'no',
+        tokenizer: `${TOKENIZER[s.tokenizerCheck]}${s.tokenizerFrom ? ` (tokenizer of ${s.tokenizerFrom})` : ''}`,
+        context: s.context,
+        runNote: sent
+          ? `${sent.requests} requests (${sent.attempts - sent.requests} retries), ${sent.promptTokens + sent.completionTokens} tokens${sent.repeated.requests > 0 ? `; ${sent.repeated.requests} sent twice, largest difference ${sent.repeated.maxAbsDiff.toExponential(1)}` : ''}`
+          : 'served from the cache or not recorded',
+      },
+    ];
+  });
+}
+
+/** What a reader must know of the served endpoints' answers in this run (drift between repeats, clamped values). */
+export function servedWarnings(result: AuditResult, run?: RunInfo): string[] {
+  const out: string[] = [];
+  for (const m of result.models) {
+    const sent = m.served ? run?.served?.[m.role] : undefined;
+    if (!sent) continue;
+    if (sent.repeated.maxAbsDiff > SERVED_REPEAT_TOLERANCE)
+      out.push(
+        `${m.role}: the same scoring request answered twice differed by up to ${sent.repeated.maxAbsDiff.toFixed(4)} nats (${sent.repeated.requests} requests repeated); the server is not deterministic (prefix caching or batch-variant kernels: start vLLM with --no-enable-prefix-caching), and scores near a threshold may move between runs.`,
+      );
+    if (sent.clamped > 0) out.push(`${m.role}: ${sent.clamped} token log-probabilities came back clamped to −9999 (−∞ on the server) and were kept at −9999; a record's mean can be dominated by one such token.`);
+    if (sent.cachedTokens > 0) out.push(`${m.role}: the server reported ${sent.cachedTokens} prompt tokens served from its prefix cache; its scores may be cache-affected.`);
+  }
+  return out;
+}
+
 /** What the run's attacks assume of an adversary: the config's `report.threatModel`, or derived. */
 function threatModel(result: AuditResult): string[] {
   const given = (result.config as { report?: { threatModel?: string | string[] } } | null)?.report?.threatModel;
@@ -75,6 +129,8 @@ function threatModel(result: AuditResult): string[] {
         (ids.has('rmia') ? '; population records also serve as RMIA’s reference points' : '') +
         '.',
     );
+  if (result.models.some((m) => m.served))
+    lines.push('Access: the model as it is served (an OpenAI-compatible HTTP endpoint), with what that endpoint returns: prompt log-probabilities only where it gives them, at most its top-k alternatives per token.');
   if (ids.has('prefix-extraction') || ids.has('pii-extraction'))
     lines.push('Access: greedy text generation from a prompt (extraction attacks); one continuation per prompt, no sampling.');
   if (ids.has('prefix-extraction')) lines.push('Knowledge: the first tokens of a training record (a prefix).');
@@ -189,6 +245,8 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     histograms: await histogramPlots(result),
     extractionChart: await extractionPlot(result),
     coverage: coverage(result),
+    servedRows: servedRows(result, run),
+    servedWarnings: servedWarnings(result, run),
     deletion: (result.config as { deletion?: Record<string, string> } | null)?.deletion,
     threat: threatModel(result),
     claims: claims(result),

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { attackIds, getAttack } from '../attacks/index.ts';
 import { loadConfig } from './config/load.ts';
-import { InputError, isInputError } from './errors.ts';
+import { InputError, isInputError, isServedUnavailable } from './errors.ts';
 import { PRESETS, type AssertConfig } from './assert/index.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
 import { checkOutputDir, isOutputError, writeOutputs, writePdfOutput, type OutputName } from './outputs.ts';
@@ -18,6 +18,7 @@ import { keyFileIsShared, loadPseudonymKey } from './pseudonym.ts';
 import { defaultWorkers } from './pool/index.ts';
 import { SCHEMA_VERSION, type AuditResult } from './result/types.ts';
 import { renderJson } from '../reports/json.ts';
+import { servedWarnings } from '../reports/html.ts';
 import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
 import { TOOL } from './version.ts';
 import { workersProblem } from './config/limits.ts';
@@ -40,7 +41,9 @@ Commands:
                           people) or unlearning (after = gradient-ascent unlearning, next to the
                           retrained model as the gold standard); --scenario tabular: a
                           Purchase-100-like classifier trained here (before) and retrained without
-                          the forget customers (after), audited with shadow models
+                          the forget customers (after), audited with shadow models; --scenario api:
+                          the support-desk models behind local vLLM-shaped OpenAI-compatible
+                          servers, audited over HTTP only
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
                           id, score, member[, model, subject]; higher score = more likely member).
                           With a split column (forget, retain, holdout) and model roles (before,
@@ -143,6 +146,8 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     throw e;
   }
   log(`done in ${(run.durationMs / 1000).toFixed(1)} s (cache: ${run.cache.hits} hits, ${run.cache.misses} misses)`);
+  for (const [role, s] of Object.entries(run.served ?? {})) log(`${role}: ${s.requests} requests sent (${s.attempts - s.requests} retries), ${s.promptTokens + s.completionTokens} tokens`);
+  for (const w of servedWarnings(result, run)) log(`warning: ${w}`);
   printSummary(result, out);
   const failed = result.attacks.filter((a) => a.status === 'error');
   if (failed.length > 0) {
@@ -272,8 +277,19 @@ export async function main(argv: string[]): Promise<number> {
           const config = await prepareTabularDemo(path.join(out, 'demo-inputs'), flags.workers ?? defaultWorkers(), (s) => process.stderr.write(`${s}\n`));
           return await runConfig(config, { ...flags, out }, cmdline);
         }
+        if (values.scenario === 'api') {
+          const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          await checkOutputDir(out);
+          const { startApiDemo } = await import('./demo/api.ts');
+          const demo = await startApiDemo(path.join(out, 'demo-inputs'), (s) => process.stderr.write(`${s}\n`));
+          try {
+            return await runConfig(demo.config, { ...flags, out }, cmdline);
+          } finally {
+            await demo.close();
+          }
+        }
         const file = files[values.scenario];
-        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular'].join(', ')}, got "${values.scenario}"`);
+        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular', 'api'].join(', ')}, got "${values.scenario}"`);
         const config = fileURLToPath(new URL(`../fixtures/support-desk/${file}`, import.meta.url));
         return await runConfig(config, { ...flags, out: flags.out ?? 'privacy-audit-report' }, cmdline);
       }
@@ -399,7 +415,7 @@ export async function main(argv: string[]): Promise<number> {
       return 3;
     }
     // A runtime failure: say what broke; the cache keeps every finished batch for the next run.
-    if (isWorkerDied(e)) {
+    if (isWorkerDied(e) || isServedUnavailable(e)) {
       process.stderr.write(`privacy-audit: runtime failure: ${visible(e.message)}\n`);
       return 3;
     }

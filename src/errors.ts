@@ -30,3 +30,12 @@ export class InputError extends Error {
 }
 
 export const isInputError = (e: unknown): e is InputError => e instanceof InputError;
+
+/** A served model can no longer be reached (retries exhausted, connection lost): exit 3, resumable. */
+export class ServedUnavailableError extends Error {
+  constructor(message: string) {
+    super(`${message}; finished requests are cached: run again to resume`);
+    this.name = 'ServedUnavailableError';
+  }
+}
+export const isServedUnavailable = (e: unknown): e is ServedUnavailableError => e instanceof ServedUnavailableError;

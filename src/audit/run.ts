@@ -22,16 +22,16 @@ import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
 import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
 import { loadTokenizer } from '../models/hf.ts';
 import { validateCausalLM, validateTextTokenizer, type CausalLMInfo } from '../models/validate.ts';
-import { isServedUnavailable, openServedModel, type ServedModel } from '../models/served.ts';
+import { openServedModel, type ServedModel } from '../models/served.ts';
 import { checkBudgets, type BudgetModel } from './budgets.ts';
 import { describeSource, recordSource, setRecordSource, whereOf } from '../data/records.ts';
 import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
-import { InputError, isInputError } from '../errors.ts';
+import { InputError, isInputError, isServedUnavailable } from '../errors.ts';
 import { redaction } from '../pseudonym.ts';
 import { quantile } from '../metrics/index.ts';
 import { createPool, isWorkerDied } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
-import type { AuditResult, InputFile, RunInfo, SubjectVerdict } from '../result/types.ts';
+import type { AuditResult, InputFile, RunInfo, ServedModelInfo, SubjectVerdict } from '../result/types.ts';
 import { SCHEMA_VERSION } from '../result/types.ts';
 import type { DataRecord, ModelRole } from '../types.ts';
 import { dependencyVersions, TOOL } from '../version.ts';
@@ -92,6 +92,23 @@ export function maskValue(value: string): string {
   }
   if (value.length <= 2) return star(value);
   return `${value[0]}${star(value.slice(1, -1))}${value.slice(-1)}`;
+}
+
+function servedInfo(s: ServedModel): ServedModelInfo {
+  const p = s.probe;
+  return {
+    baseURL: s.config.baseURL,
+    model: s.config.model,
+    scoring: p.scoring,
+    generation: p.generation,
+    tokenizerCheck: p.tokenizerCheck,
+    ...(s.config.tokenizerFrom ? { tokenizerFrom: s.config.tokenizerFrom } : {}),
+    served: p.servedModel,
+    ...(p.systemFingerprint ? { systemFingerprint: p.systemFingerprint } : {}),
+    fingerprint: p.fingerprint,
+    context: p.maxLength,
+    probe: p.findings,
+  };
 }
 
 export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string }> {
@@ -173,10 +190,12 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     const files = cfg.inputs.filter((i) => i.role === `model:${role}`).map((i) => i.sha256);
     const srv = served.get(role);
     if (srv) {
-      // A served model's identity: where it is, its tokenizer files, and what its weights answer to
-      // the probe (a redeployment under the same name gets a new identity, so no stale cache hits).
+      // A served model's identity: its name, its tokenizer files, how it is queried, and what its
+      // weights answer to the probe (a redeployment under the same name gets a new identity, so no
+      // stale cache hits). Not its URL: the same deployment behind another address is the same model.
       const capabilities: Capability[] = [...(srv.probe.scoring ? (['tokenLogprobs'] as const) : []), ...(srv.probe.generation ? (['generate'] as const) : [])];
-      return { role, sha256: sha256(['served', ref.served!.baseURL, ref.served!.model, ...files, srv.probe.fingerprint].join('\n')), capabilities: new Set(capabilities) };
+      const identity = ['served/v1', ref.served!.model, srv.probe.scoring ?? '-', srv.probe.generation ?? '-', ...files, srv.probe.fingerprint];
+      return { role, sha256: sha256(identity.join('\n')), capabilities: new Set(capabilities) };
     }
     if (ref.kind === 'openai') throw new Error(`served model ${role} was not opened`);
     specs.set(
@@ -325,7 +344,11 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       retain: count(splits.retain),
       holdout: count(splits.holdout),
     },
-    models: [...models, ...(reference ? [reference] : [])].map((m) => ({ role: m.role, ref: redact ? redact.text(cfg.models[m.role]!.raw) : cfg.models[m.role]!.raw })),
+    models: [...models, ...(reference ? [reference] : [])].map((m) => {
+      const ref = cfg.models[m.role]!;
+      const s = served.get(m.role);
+      return { role: m.role, ref: redact ? redact.text(ref.raw) : ref.raw, ...(s && ref.served ? { served: servedInfo(s) } : {}) };
+    }),
     attacks,
     findings,
     extraction,
@@ -347,6 +370,13 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     argv: redact ? (opts.argv ?? []).map(redact.text) : (opts.argv ?? []),
     cache: { hits: cache.hits, misses: cache.misses, rejected: cache.rejected },
     tokensScored: signals.tokensScored,
+    ...(served.size > 0
+      ? {
+          served: Object.fromEntries(
+            [...served].map(([role, s]) => [role, { ...s.stats, repeated: signals.repeatChecks.get(role) ?? { requests: 0, maxAbsDiff: 0 } }]),
+          ),
+        }
+      : {}),
     shadowsTrained: signals.shadowsTrained,
     timings,
   };

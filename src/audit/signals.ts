@@ -111,8 +111,6 @@ function decodeSignals(v: unknown, b: number[][], stats: boolean): TokenSignals[
  */
 const REPEAT_EVERY = 20;
 const repeatThis = (ids: number[]) => parseInt(sha256(ids.join(',')).slice(0, 8), 16) % REPEAT_EVERY === 0;
-/** Differences above this between two answers to the same request are reported. */
-export const REPEAT_TOLERANCE = 1e-3;
 
 const chunks = <T>(xs: T[], n: number): T[][] =>
   Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));

@@ -56,6 +56,10 @@ export interface ServedModelOptions {
   mode?: ServeMode;
   /** vLLM's --max-logprobs (default 20; −1 = the vocabulary size). */
   maxLogprobs?: number;
+  /** vLLM's --max-model-len: a context shorter than the model's (default its n_positions). */
+  maxModelLen?: number;
+  /** Whether GET /v1/models lists max_model_len (vLLM does; vendors do not). Default true. */
+  listMaxModelLen?: boolean;
   faults?: Faults;
 }
 
@@ -257,7 +261,7 @@ export async function startServedModel(o: ServedModelOptions): Promise<ServedMod
   const servedName = o.servedName ?? path.basename(modelDir);
   const mode: ServeMode = o.mode ?? 'vllm';
   const [lm, tok] = await Promise.all([loadCausalLM(modelDir, 1), loadServingTokenizer(modelDir)]);
-  const maxModelLen = tok.maxLength;
+  const maxModelLen = Math.min(o.maxModelLen ?? tok.maxLength, tok.maxLength);
   const vocab = lm.vocabSize || tok.vocabSize;
   const maxLogprobs = (o.maxLogprobs ?? 20) === -1 ? vocab : (o.maxLogprobs ?? 20);
   const started = Math.floor(Date.now() / 1000);
@@ -433,7 +437,7 @@ export async function startServedModel(o: ServedModelOptions): Promise<ServedMod
         owned_by: 'vllm',
         root: modelDir,
         parent: null,
-        max_model_len: maxModelLen,
+        ...(o.listMaxModelLen === false ? {} : { max_model_len: maxModelLen }),
         permission: [
           {
             id: `modelperm-${randomUUID().replace(/-/g, '')}`,

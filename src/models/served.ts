@@ -27,7 +27,7 @@ import OpenAI, { APIConnectionError, APIError } from 'openai';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import type { ServedConfig } from '../config/load.ts';
-import { InputError, type Where } from '../errors.ts';
+import { InputError, ServedUnavailableError, type Where } from '../errors.ts';
 import { loadTokenizer, type Tokenizer } from './hf.ts';
 
 /** What vLLM (and OpenAI) send for a log-probability of −inf. */
@@ -35,14 +35,6 @@ export const CLAMPED_LOGPROB = -9999;
 /** The probe's text: plain ASCII words, tokenised the same by any byte-level BPE of the family. */
 export const PROBE_TEXT = 'Hello, my order number is 4417 and the parcel has not arrived yet.';
 
-/** A served model can no longer be reached (retries exhausted, connection lost): exit 3, resumable. */
-export class ServedUnavailableError extends Error {
-  constructor(message: string) {
-    super(`${message}; finished requests are cached: run again to resume`);
-    this.name = 'ServedUnavailableError';
-  }
-}
-export const isServedUnavailable = (e: unknown): e is ServedUnavailableError => e instanceof ServedUnavailableError;
 
 export interface ServedProbe {
   /** How a given text is scored; null when the endpoint cannot return prompt log-probabilities. */

@@ -53,7 +53,7 @@ export interface AuditResult {
    */
   evidence?: { cache: CacheEvidence };
   data: Record<string, { records: number; subjects: number }>;
-  models: { role: string; ref: string }[];
+  models: { role: string; ref: string; served?: ServedModelInfo }[];
   attacks: (AttackStatus & {
     title: string;
     options: unknown;
@@ -84,6 +84,47 @@ export interface AuditResult {
   config: unknown;
 }
 
+/** What the capability probe of a served model found (src/models/served.ts): the same on every run against the same deployment. */
+export interface ServedModelInfo {
+  baseURL: string;
+  model: string;
+  /** How prompt log-probabilities are obtained; null: the endpoint returns none (membership attacks not applicable). */
+  scoring: 'echo' | 'prompt-logprobs' | null;
+  /** How greedy continuations are obtained; `chat` wraps the prefix in the chat template (weaker). */
+  generation: 'completions' | 'chat' | null;
+  /** How the local tokenizer was checked against the server's tokenisation. */
+  tokenizerCheck: 'tokenize-endpoint' | 'echoed-tokens' | 'not-checked';
+  /** Which config role's tokenizer was borrowed (short form), when the config named none. */
+  tokenizerFrom?: string;
+  /** What GET /models says of the model. */
+  served: { id: string; root?: string; ownedBy?: string; maxModelLen?: number };
+  systemFingerprint?: string;
+  /** SHA-256 over the probe's answers: a redeployment under the same name changes it. */
+  fingerprint: string;
+  /** Tokens of context used (the smaller of the tokenizer's config and max_model_len). */
+  context: number;
+  /** One line per protocol tried by the probe. */
+  probe: string[];
+}
+
+/** Two answers to the same scoring request differing by more than this (nats) are reported. */
+export const SERVED_REPEAT_TOLERANCE = 1e-3;
+
+/** What a served model was sent in one run (a run served from the cache sends nothing). */
+export interface ServedRunStats {
+  requests: number;
+  /** HTTP attempts, retries included. */
+  attempts: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Log-probabilities the server clamped to −9999 (−inf): kept at −9999. */
+  clamped: number;
+  /** Prompt tokens the server reported as served from its prefix cache. */
+  cachedTokens: number;
+  /** Scoring requests sent twice on purpose, and the largest |difference| between the two answers. */
+  repeated: { requests: number; maxAbsDiff: number };
+}
+
 /** What varies from run to run; kept out of result.json on purpose. */
 export interface RunInfo {
   /** The run id shared by every output of the run: the SHA-256 of its result.json (src/outputs.ts). */
@@ -100,6 +141,8 @@ export interface RunInfo {
   /** Cache entries read and verified, computed (missing or rejected), and rejected by verification. */
   cache: { hits: number; misses: number; rejected?: number };
   tokensScored: number;
+  /** Per served model role: requests and tokens sent in this run, retries, repeat checks. */
+  served?: Record<string, ServedRunStats>;
   /** Shadow models trained in this run (0 when all came from the cache). */
   shadowsTrained?: number;
   timings: Record<string, number>;
