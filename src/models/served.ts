@@ -33,7 +33,7 @@ import { loadTokenizer, type Tokenizer } from './hf.ts';
 /** What vLLM (and OpenAI) send for a log-probability of −inf. */
 export const CLAMPED_LOGPROB = -9999;
 /** The probe's text: plain ASCII words, tokenised the same by any byte-level BPE of the family. */
-export const PROBE_TEXT = 'Hello, my order number is 4417 and the parcel has not arrived yet.';
+export const PROBE_TEXT = 'Hello, my parcel 4417 is late.';
 
 
 export interface ServedProbe {
@@ -322,8 +322,8 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
     }
   }
   if (tokenizerCheck === 'not-checked') findings.push('tokenisation not checked: no /tokenize and no echo of a text prompt');
-  stats.requests = 0;
-  stats.attempts = 0;
+  // What the audit sends is counted from here; the probe's own requests are not part of it.
+  Object.assign(stats, { requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, clamped: 0, cachedTokens: 0 });
 
   const fingerprint = createHash('sha256')
     .update(JSON.stringify([servedModel, systemFingerprint ?? null, probeLogprobs ? Array.from(probeLogprobs, (v) => v.toFixed(2)) : null]))
