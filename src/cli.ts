@@ -64,6 +64,8 @@ Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
   --workers N             worker threads (default: config's workers, else min(cores, 4))
   --no-cache              recompute everything (the cache lives in <out>/.cache)
+  --dry-run               run: print the requests and tokens each served model (openai-compatible)
+                          would be sent, without probing or sending anything; writes no output
   --cache-dir DIR         keep the cache elsewhere (default: the config's cache.dir, else
                           <out>/.cache), e.g. shared by several configs on the same models; it
                           holds data derived from the training data: keep it private
@@ -112,6 +114,20 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     knownAttacks: attackIds(),
     attackFamily: (id) => getAttack(id)?.meta.family,
   });
+  if (flags.dryRun) {
+    // Nothing is probed or sent, and no output is written: the plan goes to stdout.
+    const { planAudit } = await import('./audit/run.ts');
+    const plan = await planAudit(cfg, { log: (s) => process.stderr.write(`${visible(s)}\n`) });
+    const roles = Object.entries(plan);
+    process.stdout.write(
+      roles.length === 0
+        ? 'dry run: no served model in this config; nothing would be sent over HTTP\n'
+        : `dry run: nothing was sent. A cold run (no cache) would send:\n${roles
+            .map(([role, p]) => `  ${role}: ${p.requests} requests, ${p.tokens} tokens (${p.scoring} scoring, ${p.generation} generation; tokens = prompt + at most the continuation asked for)`)
+            .join('\n')}\n`,
+    );
+    return 0;
+  }
   const out = flags.out ? path.resolve(flags.out) : cfg.outputDir;
   // Before any model work: a folder that cannot take the outputs, a bad key or no chromium is exit 2 now.
   await checkOutputDir(out);
@@ -160,6 +176,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
 }
 
 interface Flags {
+  dryRun?: boolean;
   inconclusive?: 'fail' | 'pass';
   preset?: AssertConfig['preset'];
   pdf: boolean;
@@ -212,6 +229,7 @@ export async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         json: { type: 'boolean', default: false },
         pdf: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
         reveal: { type: 'boolean', default: false },
         inconclusive: { type: 'string' },
         preset: { type: 'string' },
@@ -260,6 +278,7 @@ export async function main(argv: string[]): Promise<number> {
       seed,
       json: values.json,
       pdf: values.pdf,
+      dryRun: values['dry-run'],
       reveal: values.reveal,
       scores: values.scores,
       ...(values['sign-key'] !== undefined ? { signKey: values['sign-key'] } : {}),

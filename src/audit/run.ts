@@ -14,7 +14,7 @@ import {
   type MembershipObservation,
   type ModelUnderTest,
 } from '../../attacks/types.ts';
-import { diskCache, sha256 } from '../cache.ts';
+import { diskCache, sha256, type Cache } from '../cache.ts';
 import { cacheEvidence, recordingCache, renderCacheManifest } from '../evidence.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
@@ -22,14 +22,14 @@ import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
 import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
 import { loadTokenizer } from '../models/hf.ts';
 import { validateCausalLM, validateTextTokenizer, type CausalLMInfo } from '../models/validate.ts';
-import { openServedModel, type ServedModel } from '../models/served.ts';
+import { assumedServedModel, openServedModel, type ServedModel } from '../models/served.ts';
 import { checkBudgets, type BudgetModel } from './budgets.ts';
 import { describeSource, recordSource, setRecordSource, whereOf } from '../data/records.ts';
 import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
 import { InputError, isInputError, isServedUnavailable } from '../errors.ts';
 import { redaction } from '../pseudonym.ts';
 import { quantile } from '../metrics/index.ts';
-import { createPool, isWorkerDied } from '../pool/index.ts';
+import { createPool, isWorkerDied, type Pool } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
 import type { AuditResult, InputFile, RunInfo, ServedModelInfo, SubjectVerdict } from '../result/types.ts';
 import { SCHEMA_VERSION } from '../result/types.ts';
@@ -111,8 +111,112 @@ function servedInfo(s: ServedModel): ServedModelInfo {
   };
 }
 
-export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string }> {
-  if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
+/** Per served model role: what a run would send it (after the cache, when one is given). */
+export type RequestPlan = Record<string, { requests: number; tokens: number; scoring: number; generation: number }>;
+
+/**
+ * Runs every applicable attack's collect stage with stand-ins for the served models that count
+ * instead of sending, and with local models not run: the requests and tokens (prompt + at most the
+ * continuation asked for) each served model would be sent. The repeat checks are counted too: the
+ * stand-ins go through the same code as the real ones. A cache hit is not counted (nothing is sent).
+ */
+async function planRequests(cfg: LoadedConfig, p: Pick<Prepared, 'served' | 'specs' | 'models' | 'reference' | 'auditSplits' | 'notApplicable'>, cache: Cache): Promise<RequestPlan> {
+  const plan: RequestPlan = {};
+  const standIns = new Map<string, ServedModel>();
+  for (const [role, s] of p.served) {
+    const tally = (plan[role] = { requests: 0, tokens: 0, scoring: 0, generation: 0 });
+    standIns.set(role, {
+      ...s,
+      score: async (ids) => {
+        tally.requests++;
+        tally.scoring++;
+        tally.tokens += ids.length;
+        return new Float32Array(Math.max(ids.length - 1, 0));
+      },
+      generate: async (ids, maxNewTokens) => {
+        tally.requests++;
+        tally.generation++;
+        tally.tokens += ids.length + maxNewTokens;
+        return [];
+      },
+    });
+  }
+  const readOnly: Cache = {
+    get hits() {
+      return cache.hits;
+    },
+    get misses() {
+      return cache.misses;
+    },
+    get rejected() {
+      return cache.rejected;
+    },
+    get rejections() {
+      return cache.rejections;
+    },
+    get: (key, kind, parse) => cache.get(key, kind, parse),
+    // Planning answers are zeros: never stored.
+    set: async () => {},
+  };
+  const noPool: Pool = {
+    threads: 0,
+    run: () => Promise.reject(new Error('planning runs no model')),
+    close: async () => {},
+  };
+  const signals = createSignals({ pool: noPool, cache: readOnly, specs: p.specs, served: standIns, seed: cfg.seed, planning: true });
+  for (const [id, options] of Object.entries(cfg.attacks)) {
+    if (p.notApplicable(id) !== undefined) continue;
+    signals.setAttack(id);
+    await getAttack(id)!.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: p.models, ...(p.reference ? { reference: p.reference } : {}), signals });
+  }
+  return plan;
+}
+
+/** Exit 2 when a run would send a served model more than its budget allows. */
+function checkServedBudgets(plan: RequestPlan, served: ReadonlyMap<ModelRole, ServedModel>, cfg: LoadedConfig): void {
+  for (const [role, s] of served) {
+    const b = s.config.budget;
+    const planned = plan[role];
+    if (!b || !planned) continue;
+    const over = [
+      b.requests !== undefined && planned.requests > b.requests ? `${b.requests} requests` : undefined,
+      b.tokens !== undefined && planned.tokens > b.tokens ? `${b.tokens} tokens` : undefined,
+    ].filter((x): x is string => x !== undefined);
+    if (over.length === 0) continue;
+    throw new InputError(
+      `this run would send models.${role} (${s.config.model}) ${planned.requests} requests (${planned.scoring} scoring, ${planned.generation} generation) and up to ${planned.tokens} tokens, over its budget of ${over.join(' and ')}; nothing was sent: raise models.${role}.budget, narrow the attacks or the data, or see the plan with --dry-run`,
+      { ...(cfg.configPath ? { file: cfg.configPath } : {}), ...(cfg.origin?.lines[`models.${role}.budget`] !== undefined ? { line: cfg.origin.lines[`models.${role}.budget`] } : {}), field: `models.${role}.budget` },
+    );
+  }
+}
+
+/** `--dry-run`: what an audit would send each served model, without probing or sending anything. */
+export async function planAudit(cfg: LoadedConfig, opts: Pick<RunOptions, 'log'> = {}): Promise<RequestPlan> {
+  const p = await prepare(cfg, { workers: 1, cacheDir: undefined, reveal: true, ...opts }, false);
+  return planRequests(cfg, p, diskCache(undefined));
+}
+
+/** Everything an audit knows before it queries a model: splits, models and what each can do. */
+interface Prepared {
+  started: number;
+  timings: Record<string, number>;
+  log: (line: string) => void;
+  splits: Splits;
+  inputs: InputFile[];
+  specs: Map<string, ModelSpec>;
+  served: Map<ModelRole, ServedModel>;
+  models: ModelUnderTest[];
+  reference: ModelUnderTest | undefined;
+  shadow: (() => Promise<ShadowSetup>) | undefined;
+  auditSplits: AuditSplits;
+  notApplicable: (id: string) => string | undefined;
+}
+
+/**
+ * Loads the data and opens every model. Served models are probed (`probe`), or, for a dry run that
+ * must send nothing, assumed to score and generate (src/models/served.ts, assumedServedModel).
+ */
+async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Promise<Prepared> {
   const started = Date.now();
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
@@ -143,7 +247,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       // The reference model's context limits only the records it scores (windowed, counted).
       if (role !== 'reference') budgetModels.push({ label: `models.${role}`, info: await info, tokenizer: await loadTokenizer(ref.path) });
     } else if (ref?.served) {
-      const s = await openServedModel(ref.served, where(role), log);
+      const s = probe ? await openServedModel(ref.served, where(role), log) : await assumedServedModel(ref.served);
       served.set(role, s);
       const info: CausalLMInfo = {
         dir: ref.served.tokenizer,
@@ -238,6 +342,18 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       `no configured attack can run: models.before is ${kind}, and ${configured.map((id) => `${id} ${notApplicable(id)}`).join('; ')}`,
       { ...(cfg.configPath ? { file: cfg.configPath } : {}), ...(cfg.origin?.lines[`attacks.${first}`] !== undefined ? { line: cfg.origin.lines[`attacks.${first}`] } : {}), field: `attacks.${first}` },
     );
+  }
+  return { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable };
+}
+
+export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string }> {
+  if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
+  const { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable } = await prepare(cfg, opts, true);
+  // A budget on a served model is checked against what this run would send (after the cache) before
+  // any audit request goes out.
+  if ([...served.values()].some((s) => s.config.budget)) {
+    const plan = await planRequests(cfg, { served, specs, models, reference, auditSplits, notApplicable }, diskCache(opts.cacheDir, { warn: log }));
+    checkServedBudgets(plan, served, cfg);
   }
   const pool = createPool(opts.workers);
   // Every cache entry used is recorded, so the report names what it rests on (src/evidence.ts).

@@ -112,6 +112,17 @@ function decodeSignals(v: unknown, b: number[][], stats: boolean): TokenSignals[
 const REPEAT_EVERY = 20;
 const repeatThis = (ids: number[]) => parseInt(sha256(ids.join(',')).slice(0, 8), 16) % REPEAT_EVERY === 0;
 
+/**
+ * Promise.all that waits for every request to settle before rejecting: an answer that arrives after
+ * another request failed is still cached, so the next run does not send it again.
+ */
+async function settleAll<T>(ps: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(ps);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 const chunks = <T>(xs: T[], n: number): T[][] =>
   Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
 
@@ -124,6 +135,11 @@ export function createSignals(opts: {
   /** The audit's seed (sent with generation requests to servers that take one). */
   seed?: number;
   progress?: Progress;
+  /**
+   * Planning (--dry-run, served budgets): local models are not run (their signals are zeros, their
+   * continuations empty), so only what the served models are asked is counted (by their stand-ins).
+   */
+  planning?: boolean;
   /** Built on first use (a loss-only audit never builds the pool's bag-of-tokens vectors). */
   shadow?: () => Promise<ShadowSetup>;
 }): Signals & {
@@ -260,7 +276,7 @@ export function createSignals(opts: {
   async function servedSignals(m: ModelUnderTest, served: ServedModel, ids: number[][], stats: boolean): Promise<TokenSignals[]> {
     if (stats) throw new Error(`model ${m.role} is served over HTTP: its endpoint cannot return the whole next-token distribution`);
     let done = 0;
-    return Promise.all(
+    return settleAll(
       ids.map(async (x) => {
         const key = sha256(JSON.stringify(['served-score/v1', m.sha256, x]));
         const { value, cached } = await batch(
@@ -269,18 +285,19 @@ export function createSignals(opts: {
           async () => {
             const logprobs = await served.score(x);
             tokensScored += x.length;
-            if (repeatThis(x)) {
-              const again = await served.score(x);
-              const c = repeatChecks.get(m.role) ?? { requests: 0, maxAbsDiff: 0 };
-              c.requests++;
-              for (let t = 0; t < logprobs.length; t++) c.maxAbsDiff = Math.max(c.maxAbsDiff, Math.abs(logprobs[t]! - again[t]!));
-              repeatChecks.set(m.role, c);
-            }
             return [{ logprobs }];
           },
           encodeSignals,
           (v) => decodeSignals(v, [x], false),
         );
+        // The repeat is sent after the first answer is cached: a server lost in between costs no answer.
+        if (!cached && repeatThis(x)) {
+          const again = await served.score(x);
+          const c = repeatChecks.get(m.role) ?? { requests: 0, maxAbsDiff: 0 };
+          c.requests++;
+          for (let t = 0; t < value[0]!.logprobs.length; t++) c.maxAbsDiff = Math.max(c.maxAbsDiff, Math.abs(value[0]!.logprobs[t]! - again[t]!));
+          repeatChecks.set(m.role, c);
+        }
         opts.progress?.({ op: 'score', model: m.role, done: ++done, total: ids.length, cached });
         return value[0]!;
       }),
@@ -289,7 +306,7 @@ export function createSignals(opts: {
 
   async function servedGenerate(m: ModelUnderTest, served: ServedModel, prompts: number[][], maxNewTokens: number): Promise<number[][]> {
     let done = 0;
-    return Promise.all(
+    return settleAll(
       prompts.map(async (p) => {
         const key = sha256(JSON.stringify(['served-generate/v1', m.sha256, maxNewTokens, p]));
         const { value, cached } = await batch(
@@ -343,6 +360,7 @@ export function createSignals(opts: {
       const ids = encoded.map((x) => (x.length > tok.maxLength ? x.slice(0, tok.maxLength) : x));
       const served = opts.served?.get(m.role);
       if (served) return servedSignals(m, served, ids, stats);
+      if (opts.planning) return ids.map((x) => ({ logprobs: new Float32Array(Math.max(x.length - 1, 0)) }));
       const parts = chunks(ids, SCORE_BATCH);
       let done = 0;
       const results = await Promise.all(
@@ -378,6 +396,7 @@ export function createSignals(opts: {
       // positions come from the attention mask, so padding does not change a continuation.
       const served = opts.served?.get(m.role);
       if (served) return servedGenerate(m, served, prompts, maxNewTokens);
+      if (opts.planning) return prompts.map(() => []);
       const order = prompts.map((p, i) => i).sort((a, b) => prompts[a]!.length - prompts[b]!.length || a - b);
       const parts = chunks(order, GENERATE_BATCH);
       const out: number[][] = new Array(prompts.length);

@@ -150,11 +150,15 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
     logLevel: 'off',
   });
   const limit = pLimit(config.maxConcurrency);
+  let unavailable: ServedUnavailableError | undefined;
   const tokenizer = await loadTokenizer(config.tokenizer);
 
   /** A request, limited and counted; HTTP failures become an input error or "unavailable". */
   async function call<T>(what: string, send: () => Promise<unknown>, shape: z.ZodType<T>, probe = false): Promise<T> {
     return limit(async () => {
+      // Once the server is given up on, queued requests fail at once instead of each waiting out
+      // its retries: the audit stops soon, with every answered request cached.
+      if (unavailable) throw unavailable;
       stats.requests++;
       let raw: unknown;
       try {
@@ -162,7 +166,7 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
       } catch (e) {
         if (probe) throw e;
         if (isRequestError(e)) throw new InputError(`${label} refused ${what}: ${describeFailure(e)}`, where);
-        throw new ServedUnavailableError(`${label} failed ${what} after ${config.maxRetries} retries: ${describeFailure(e)}`);
+        throw (unavailable ??= new ServedUnavailableError(`${label} failed ${what} after ${config.maxRetries} retries: ${describeFailure(e)}`));
       }
       const r = shape.safeParse(raw);
       if (!r.success) {
@@ -390,4 +394,32 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
     },
   };
   return served;
+}
+
+/**
+ * A served model as a dry run assumes it, without sending anything: it scores and generates, in the
+ * context its tokenizer's config gives. Only its requests are counted (src/audit/run.ts); it never
+ * answers one.
+ */
+export async function assumedServedModel(config: ServedConfig): Promise<ServedModel> {
+  const tokenizer = await loadTokenizer(config.tokenizer);
+  const refuse = (): never => {
+    throw new Error('a dry run sends nothing');
+  };
+  return {
+    config,
+    tokenizer,
+    probe: {
+      scoring: 'echo',
+      generation: 'completions',
+      findings: ['dry run: not probed; prompt log-probabilities and generation assumed'],
+      tokenizerCheck: 'not-checked',
+      servedModel: { id: config.model },
+      fingerprint: 'dry-run',
+      maxLength: tokenizer.maxLength,
+    },
+    stats: { requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, clamped: 0, cachedTokens: 0 },
+    score: async () => refuse(),
+    generate: async () => refuse(),
+  };
 }
