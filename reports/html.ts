@@ -9,7 +9,6 @@ import Handlebars from 'handlebars';
 import { SERVED_REPEAT_TOLERANCE, type AuditResult, type RunInfo } from '../src/result/types.ts';
 import { fmt, fmtEstimate, fmtP, jsonVisible, pct, visible } from './format.ts';
 import { resultDigest } from './json.ts';
-import { extractionPlot, histogramPlots, rocPlots } from './plots.ts';
 
 const template = (name: string) => readFileSync(new URL(`../templates/${name}`, import.meta.url), 'utf8');
 
@@ -192,6 +191,8 @@ export function aucForest(findings: AuditResult['findings']): string {
 }
 
 export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<string> {
+  // vega and vega-lite take ~0.5 s to import: only when a report is rendered, not at every start.
+  const { extractionPlot, histogramPlots, rocPlots } = await import('./plots.ts');
   compiled ??= hb.compile(template('report.hbs'), { strict: false });
   // A gate's family is its attack's: the attack id is one of the dot-separated parts of the gate id.
   const familyOf = (id: string) => result.attacks.find((a) => id.split('.').includes(a.id))?.family;

@@ -7,7 +7,7 @@ import type { FitRequest, ModelUnderTest, Signals } from '../../attacks/types.ts
 import { sha256, type Cache } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { whereOf } from '../data/records.ts';
-import { loadTokenizer, type Tokenizer, type TokenSignals } from '../models/hf.ts';
+import type { Tokenizer, TokenSignals } from '../models/hf.ts';
 import type { ClassifierSpec } from '../models/classifier.ts';
 import type { ServedModel } from '../models/served.ts';
 import type { Pool } from '../pool/index.ts';
@@ -345,7 +345,8 @@ export function createSignals(opts: {
       if (served) return Promise.resolve(served.tokenizer);
       let t = tokenizers.get(m.role);
       if (!t) {
-        t = loadTokenizer(hfSpec(m).path);
+        // Loaded on first use: transformers.js takes a while to import, and `cache verify` never needs it.
+        t = import('../models/hf.ts').then((hf) => hf.loadTokenizer(hfSpec(m).path));
         tokenizers.set(m.role, t);
       }
       return t;
