@@ -5,7 +5,7 @@
  * the rerun resumes from the cache without sending any answered request again; --dry-run prints the
  * plan and sends nothing; a budget smaller than the plan is exit 2 before anything is sent.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -84,7 +84,10 @@ describe('served models through the CLI', () => {
     const hf = await cli(['run', config('local', `hf:${path.join(MODELS, 'before')}`, `hf:${path.join(MODELS, 'after-retrained')}`), '--bootstrap', '200', '--no-cache']);
     expect([0, 1, 4], hf.stderr).toContain(hf.code);
     const [b, a] = [await serve('before'), await serve('after-retrained')];
-    const file = config('http', served(b, 'before'), served(a, 'after-retrained'));
+    // A key from the environment: sent as the Authorization header, written nowhere.
+    const KEY = 'sk-served-test-7f3a9c1e5b';
+    process.env.PA_SERVED_TEST_KEY = KEY;
+    const file = config('http', served(b, 'before', ', apiKeyEnv: PA_SERVED_TEST_KEY'), served(a, 'after-retrained'));
     // --dry-run first: the plan, and nothing sent, not even the probe.
     const dry = await cli(['run', file, '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
@@ -117,6 +120,11 @@ describe('served models through the CLI', () => {
     expect(sv).toMatchObject({ model: 'before', scoring: 'echo', generation: 'completions', tokenizerCheck: 'tokenize-endpoint' });
     const html = readFileSync(path.join(dir, 'http', 'report.html'), 'utf8');
     expect(html).toContain('Served endpoints');
+    expect(b.requests.filter((x) => x.path.startsWith('/v1/')).every((x) => x.headers.authorization)).toBe(true);
+    for (const f of readdirSync(path.join(dir, 'http'))) {
+      if (statSync(path.join(dir, 'http', f)).isFile()) expect(readFileSync(path.join(dir, 'http', f), 'utf8'), f).not.toContain(KEY);
+    }
+    expect(r.stderr + r.stdout).not.toContain(KEY);
   });
 
   it('a server that dies mid-run: exit 3; the rerun resumes from the cache and sends no answered request again', async () => {
