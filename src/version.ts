@@ -1,6 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+
+/**
+ * The package's root folder. This file sits one folder below it both in src/ and in the dist/ bundle
+ * (scripts/build.mjs), so code deeper in src/ finds the repo's files from here, not from its own URL.
+ */
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const TOOL = { name: pkg.name, version: pkg.version } as const;
 

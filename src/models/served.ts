@@ -27,6 +27,7 @@ import OpenAI, { APIConnectionError, APIError } from 'openai';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import type { ServedConfig } from '../config/load.ts';
+import type { ServedRunStats } from '../result/types.ts';
 import { InputError, ServedUnavailableError, type Where } from '../errors.ts';
 import { loadTokenizer, type Tokenizer } from './hf.ts';
 
@@ -53,18 +54,8 @@ export interface ServedProbe {
   maxLength: number;
 }
 
-export interface ServedStats {
-  /** Requests the audit made (a retried request counts once). */
-  requests: number;
-  /** HTTP attempts, retries included. */
-  attempts: number;
-  promptTokens: number;
-  completionTokens: number;
-  /** Log-probabilities the server clamped to −9999. */
-  clamped: number;
-  /** Prompt tokens the server said it served from its prefix cache (vLLM with prompt-token details). */
-  cachedTokens: number;
-}
+/** What the audit sent a served model (the probe's requests not included); see ServedRunStats. */
+export type ServedStats = Omit<ServedRunStats, 'repeated'>;
 
 export interface ServedModel {
   readonly config: ServedConfig;

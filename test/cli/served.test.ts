@@ -159,4 +159,15 @@ describe('served models through the CLI', () => {
     expect(auditPosts(b.requests)).toEqual([]);
     expect(auditPosts(a.requests)).toEqual([]);
   });
+
+  it('demo --scenario api starts its servers and writes its config (checked with --dry-run: the plan, nothing sent)', async () => {
+    const out = path.join(dir, 'demo-api');
+    const r = await cli(['demo', '--scenario', 'api', '--out', out, '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/serving support-desk-before at http:\/\/127\.0\.0\.1:\d+\/v1/);
+    expect(r.stdout).toMatch(/before: \d+ requests, \d+ tokens/);
+    expect(r.stdout).toMatch(/after: \d+ requests, \d+ tokens/);
+    const cfg = readFileSync(path.join(out, 'demo-inputs', 'api.yml'), 'utf8');
+    expect(cfg).toContain('kind: openai-compatible');
+  });
 });
