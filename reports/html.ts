@@ -59,14 +59,18 @@ function coverage(result: AuditResult) {
 const SCORING: Record<string, string> = {
   echo: 'yes (completions, echo + logprobs)',
   'prompt-logprobs': 'yes (vLLM prompt_logprobs)',
+  sglang: "yes (SGLang's native /generate)",
+  tgi: "yes (TGI's native /generate, prefill log-probabilities)",
 };
 const GENERATION: Record<string, string> = {
   completions: 'greedy completions',
+  tgi: "greedy, TGI's native /generate",
   chat: 'chat only: the prefix is sent as a user message, so extraction is a lower bound',
 };
 const TOKENIZER: Record<string, string> = {
   'tokenize-endpoint': "checked against the server's /tokenize",
   'echoed-tokens': "checked against the server's echo",
+  'prompt-token-count': "checked against the server's prompt token count",
   'not-checked': 'not checked (no /tokenize, no echo)',
 };
 

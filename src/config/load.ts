@@ -52,7 +52,7 @@ export interface ServedConfig {
   /** Where the tokenizer came from when the config did not name one (`models.reference`). */
   tokenizerFrom?: string;
   apiKeyEnv?: string;
-  protocol: 'auto' | 'echo' | 'prompt-logprobs' | 'chat';
+  protocol: 'auto' | 'echo' | 'prompt-logprobs' | 'sglang' | 'tgi' | 'chat';
   maxConcurrency: number;
   timeoutMs: number;
   maxRetries: number;

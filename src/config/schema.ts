@@ -107,8 +107,11 @@ export const servedModelSchema = strict(
       .meta({ description: 'environment variable holding the API key (never the key itself: keys appear in no file or output)' })
       .optional(),
     protocol: z
-      .enum(['auto', 'echo', 'prompt-logprobs', 'chat'], { error: 'expected "auto", "echo", "prompt-logprobs" or "chat"' })
-      .meta({ description: 'how prompts are scored: "auto" probes the server (echo + logprobs, then vLLM prompt_logprobs, else chat only); default "auto"' })
+      .enum(['auto', 'echo', 'prompt-logprobs', 'sglang', 'tgi', 'chat'], { error: 'expected "auto", "echo", "prompt-logprobs", "sglang", "tgi" or "chat"' })
+      .meta({
+        description:
+          'how prompts are scored: "auto" probes the server (completions echo + logprobs, vLLM prompt_logprobs, SGLang\'s native /generate, TGI\'s native /generate, else none); "chat" scores nothing and generates through chat; default "auto"',
+      })
       .optional(),
     maxConcurrency: z.int({ error: 'expected an integer' }).min(1, 'expected at least 1').max(256, 'expected at most 256').meta({ description: 'requests in flight at once (default 4)' }).optional(),
     timeoutSeconds: z.number({ error: 'expected a number of seconds' }).positive('expected a positive number').max(3600, 'expected at most 3600').meta({ description: 'timeout of one request attempt, in seconds (default 60)' }).optional(),

@@ -44,7 +44,16 @@ export interface Faults {
   jitter?: number;
 }
 
-export type ServeMode = 'vllm' | 'chat-only' | 'no-prompt-logprobs';
+/**
+ * `sglang`: SGLang's server — native `POST /generate` (input_ids, `return_logprob`,
+ * `logprob_start_len`: research note §2) scores prompts; its OpenAI route ignores `echo` with
+ * `logprobs` (generated tokens only) and there is no /tokenize. `tgi`: Text Generation Inference ≥ 3
+ * — native `POST /generate` (`inputs` text, `details`, `decoder_input_details`: §3) whose
+ * `details.prefill` is `[]` (HTTP 200) unless the server was launched with
+ * `--enable-prefill-logprobs` (option `prefillLogprobs`), `POST /tokenize`, and an OpenAI route that
+ * is chat only (the Messages API).
+ */
+export type ServeMode = 'vllm' | 'chat-only' | 'no-prompt-logprobs' | 'sglang' | 'tgi';
 
 export interface ServedModelOptions {
   /** An hf-format folder (config.json, tokenizer.json, onnx/model.onnx). */
@@ -60,6 +69,8 @@ export interface ServedModelOptions {
   maxModelLen?: number;
   /** Whether GET /v1/models lists max_model_len (vLLM does; vendors do not). Default true. */
   listMaxModelLen?: boolean;
+  /** Mode 'tgi': the launcher flag --enable-prefill-logprobs (default off, as in TGI 3). */
+  prefillLogprobs?: boolean;
   faults?: Faults;
 }
 
@@ -110,6 +121,8 @@ export const PROTOCOL_NOTES = [
   'Chat: messages → the contents (text parts joined) joined with "\\n", tokenized like a completions prompt (with BOS); no chat template. max_completion_tokens ?? max_tokens ?? the rest of the context. logprobs.content lists generated tokens; top_logprobs takes the first top_logprobs entries of the same dictionary (so a sampled non-argmax token comes first, as in vLLM). echo is refused (400).',
   'Mode no-prompt-logprobs (llama.cpp/Ollama-like): /v1/completions ignores echo and prompt_logprobs, answers 200 with text = completion only and logprobs for generated tokens only (max_tokens 0 allowed: empty arrays), and leaves out vLLM\'s extension keys (prompt_logprobs, prompt_token_ids, token_ids); no logprob cap.',
   'Mode chat-only: /v1/completions, /tokenize and /detokenize answer 404 {"detail":"Not Found"} (a route that does not exist).',
+  'Mode sglang: POST /generate takes text or input_ids, sampling_params {max_new_tokens (0 allowed: score only), temperature, seed}, return_logprob, logprob_start_len (-1: no prompt positions), return_text_in_logprobs; answers {text, output_ids, meta_info {input_token_logprobs: [[logprob|null, id, text|null], ...] from logprob_start_len, output_token_logprobs: [], prompt_tokens, completion_tokens, cached_tokens, finish_reason}}. Its /v1/completions ignores echo with logprobs (generated tokens only); no /tokenize (404).',
+  'Mode tgi: POST /generate takes inputs (text, tokenised with special tokens) and parameters {max_new_tokens, do_sample, temperature, seed, details, decoder_input_details}; details.prefill is [] unless prefillLogprobs (--enable-prefill-logprobs) is on, then [{id, text, logprob}] with the first logprob null; details.tokens lists the generated ids. POST /tokenize {inputs} answers [{id, text, special, start, stop}]. The OpenAI route is chat only (/v1/completions 404); validation errors are 422 {error, error_type}.',
   'Faults: each POST under /v1/ takes the next ordinal on arrival (1-based); then slowMs applies (every request); then, in this order, hangEvery, rateLimit, serverError decide by ordinal % every === 0; otherwise the request is served. dieAfter counts 2xx answers to /v1 POSTs and kills the server right after sending the n-th. setFaults restarts both counts.',
 ] as const;
 
@@ -459,7 +472,8 @@ export async function startServedModel(o: ServedModelOptions): Promise<ServedMod
   });
 
   const completions = async (b: Body) => {
-    const degraded = mode === 'no-prompt-logprobs';
+    // SGLang's OpenAI route logs "Echo is not compatible with logprobs" and returns generated tokens only.
+    const degraded = mode === 'no-prompt-logprobs' || mode === 'sglang';
     const maxTokensRaw = 'max_tokens' in b ? optInt(b, 'max_tokens') : 16;
     const maxTokens = maxTokensRaw === undefined ? 16 : maxTokensRaw;
     const echo = !degraded && (optBool(b, 'echo') ?? false);
@@ -664,8 +678,82 @@ export async function startServedModel(o: ServedModelOptions): Promise<ServedMod
     return { prompt: tok.decodeRaw(t as number[]) };
   };
 
+  /** Log-probabilities of every prompt position but the first (which has no conditional). */
+  const promptLogprobs = async (ids: number[]): Promise<number[]> => {
+    const dists = await exclusive(() => distributionsOf(lm, ids));
+    const noise = noiser();
+    return ids.slice(1).map((id, i) => noise(i + 1, id, dists.at(i)[id]!));
+  };
+
+  /** SGLang's native /generate (io_struct.GenerateReqInput): one request, `text` or `input_ids`. */
+  const sglangGenerate = async (b: Body) => {
+    const sp = (b.sampling_params ?? {}) as Body;
+    const ids = Array.isArray(b.input_ids) ? (b.input_ids as number[]) : typeof b.text === 'string' ? tok.encodeWith(b.text, true) : undefined;
+    if (!ids || ids.length === 0) throw new HttpError(400, { error: { message: 'Either text or input_ids should be provided.', code: 400 } });
+    checkIds(ids);
+    const maxNew = typeof sp.max_new_tokens === 'number' ? sp.max_new_tokens : 128;
+    const temperature = typeof sp.temperature === 'number' ? sp.temperature : 1;
+    if (ids.length + maxNew > maxModelLen)
+      throw new HttpError(400, { error: { message: `Input length (${ids.length} tokens) exceeds the maximum allowed length (${maxModelLen - maxNew} tokens).`, code: 400 } });
+    const g = maxNew > 0 ? await exclusive(() => generate(ids, maxNew, { temperature, topP: 1, topK: -1, seed: typeof sp.seed === 'number' ? sp.seed : undefined }, 0, [])) : { tokens: [], text: '', finishReason: 'length', stopReason: null };
+    const meta: Record<string, unknown> = {
+      id: randomUUID().replace(/-/g, ''),
+      finish_reason: { type: g.finishReason === 'stop' ? 'stop' : 'length', ...(g.finishReason === 'length' ? { length: maxNew } : { matched: lm.eosId ?? null }) },
+      prompt_tokens: ids.length,
+      completion_tokens: g.tokens.length,
+      cached_tokens: 0,
+    };
+    if (b.return_logprob === true) {
+      const start = typeof b.logprob_start_len === 'number' ? b.logprob_start_len : -1;
+      if (start >= 0) {
+        const lps = await promptLogprobs(ids);
+        // [logprob, token_id, text]; the first element's logprob is null (test_srt_endpoint).
+        meta.input_token_logprobs = ids.slice(start).map((id, i) => [start + i === 0 ? null : lps[start + i - 1]!, id, b.return_text_in_logprobs ? tok.decodeRaw([id]) : null]);
+      } else meta.input_token_logprobs = [];
+      meta.output_token_logprobs = [];
+    }
+    return { text: g.text, output_ids: g.tokens, meta_info: meta };
+  };
+
+  /** TGI's native /generate (router/src/lib.rs GenerateRequest): `inputs` is text. */
+  const tgiGenerate = async (b: Body) => {
+    if (typeof b.inputs !== 'string' || b.inputs === '') throw new HttpError(422, { error: 'Input validation error: `inputs` cannot be empty', error_type: 'validation' });
+    const pa = (b.parameters ?? {}) as Body;
+    const ids = tok.encodeWith(b.inputs, true);
+    const maxNew = typeof pa.max_new_tokens === 'number' ? pa.max_new_tokens : 100;
+    if (ids.length + maxNew > maxModelLen)
+      throw new HttpError(422, { error: `Input validation error: \`inputs\` tokens + \`max_new_tokens\` must be <= ${maxModelLen}. Given: ${ids.length} \`inputs\` tokens and ${maxNew} \`max_new_tokens\``, error_type: 'validation' });
+    const sample = pa.do_sample === true;
+    const g = await exclusive(() => generate(ids, maxNew, { temperature: sample ? (typeof pa.temperature === 'number' ? pa.temperature : 1) : 0, topP: 1, topK: -1, seed: typeof pa.seed === 'number' ? pa.seed : undefined }, 0, []));
+    const out: Record<string, unknown> = { generated_text: g.text };
+    if (pa.details === true) {
+      // Without --enable-prefill-logprobs TGI 3 answers 200 with an empty prefill (TGI#3070).
+      const prefill =
+        pa.decoder_input_details === true && o.prefillLogprobs === true
+          ? await promptLogprobs(ids).then((lps) => ids.map((id, i) => ({ id, text: tok.decodeRaw([id]), logprob: i === 0 ? null : lps[i - 1]! })))
+          : [];
+      out.details = {
+        finish_reason: g.finishReason === 'stop' ? 'eos_token' : 'length',
+        generated_tokens: g.tokens.length,
+        seed: null,
+        prefill,
+        tokens: g.tokens.map((id) => ({ id, text: tok.decodeRaw([id]), logprob: null, special: id === lm.eosId })),
+      };
+    }
+    return out;
+  };
+
   const route = async (method: string, url: string, body: Body): Promise<unknown> => {
-    const chatOnly = mode === 'chat-only';
+    const chatOnly = mode === 'chat-only' || mode === 'tgi';
+    if (url === '/generate' && (mode === 'sglang' || mode === 'tgi')) {
+      if (method !== 'POST') throw new HttpError(405, { detail: 'Method Not Allowed' });
+      return mode === 'sglang' ? sglangGenerate(body) : tgiGenerate(body);
+    }
+    if (url === '/tokenize' && mode === 'tgi') {
+      if (typeof body.inputs !== 'string') throw new HttpError(422, { error: 'Input validation error: `inputs` must be a string', error_type: 'validation' });
+      return tok.encodeWith(body.inputs, body.add_special_tokens !== false).map((id) => ({ id, text: tok.decodeRaw([id]), special: false, start: null, stop: null }));
+    }
+    if (url === '/tokenize' && mode === 'sglang') throw notFoundRoute();
     const post = (fn: () => unknown | Promise<unknown>) => {
       if (method !== 'POST') throw new HttpError(405, { detail: 'Method Not Allowed' });
       return fn();

@@ -30,6 +30,7 @@ import type { ServedConfig } from '../config/load.ts';
 import type { ServedRunStats } from '../result/types.ts';
 import { InputError, ServedUnavailableError, type Where } from '../errors.ts';
 import { loadTokenizer, type Tokenizer } from './hf.ts';
+import { fromSglang, fromTgi, sglangScoreBody, tgiGenerateBody, tgiGenerated, tgiScoreBody, tgiTokenize } from './served-native.ts';
 
 /** What vLLM (and OpenAI) send for a log-probability of −inf. */
 export const CLAMPED_LOGPROB = -9999;
@@ -37,15 +38,21 @@ export const CLAMPED_LOGPROB = -9999;
 export const PROBE_TEXT = 'Hello, my parcel 4417 is late.';
 
 
+/**
+ * How a given text is scored: OpenAI completions with echo + logprobs; vLLM's prompt_logprobs;
+ * SGLang's native /generate; TGI's native /generate (src/models/served-native.ts).
+ */
+export type ScoringForm = 'echo' | 'prompt-logprobs' | 'sglang' | 'tgi';
+
 export interface ServedProbe {
   /** How a given text is scored; null when the endpoint cannot return prompt log-probabilities. */
-  scoring: 'echo' | 'prompt-logprobs' | null;
+  scoring: ScoringForm | null;
   /** Greedy continuation: legacy completions, or a chat message (weaker), or none. */
-  generation: 'completions' | 'chat' | null;
+  generation: 'completions' | 'tgi' | 'chat' | null;
   /** What the probe found, one line per protocol tried (for the report's coverage section). */
   findings: string[];
   /** How the local tokenizer was checked against the server's. */
-  tokenizerCheck: 'tokenize-endpoint' | 'echoed-tokens' | 'not-checked';
+  tokenizerCheck: 'tokenize-endpoint' | 'echoed-tokens' | 'prompt-token-count' | 'not-checked';
   servedModel: { id: string; root?: string; ownedBy?: string; maxModelLen?: number };
   systemFingerprint?: string;
   /** Hash of the probe's log-probabilities (2 decimals): redeployed weights under the same name change it. */
@@ -212,6 +219,23 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
     return out;
   }
 
+  const root = serverRoot(config.baseURL);
+  let systemFingerprint: string | undefined;
+  /** One scoring request in `form`: the answer's log-probabilities of tokens 1..n−1, or what is wrong with it. */
+  async function scoreWith(form: ScoringForm, ids: number[], send: <T>(what: string, go: () => Promise<unknown>, shape: z.ZodType<T>) => Promise<T>): Promise<Float32Array | Error> {
+    if (form === 'echo' || form === 'prompt-logprobs') {
+      const c = await send('a scoring request', () => (form === 'echo' ? echoRequest(ids) : promptLogprobsRequest(ids)), completion);
+      account(c);
+      if (c.system_fingerprint) systemFingerprint ??= c.system_fingerprint;
+      return form === 'echo' ? fromEcho(c, ids) : fromPromptLogprobs(c, ids);
+    }
+    // The native routes sit beside /v1, at the server's root.
+    const raw = await send('a scoring request', () => client.post(`${root}/generate`, { body: form === 'sglang' ? sglangScoreBody(ids) : tgiScoreBody(tokenizer.decode(ids.slice(tokenizer.leading))) }), z.unknown());
+    const r = form === 'sglang' ? fromSglang(raw, ids) : fromTgi(raw, ids);
+    return r instanceof Error ? r : values(r, ids.length);
+  }
+  const direct = <T>(_what: string, go: () => Promise<unknown>, shape: z.ZodType<T>) => go().then((v) => shape.parse(v));
+
   // ---- The probe: a few small requests that say what this endpoint can do. ----
   const findings: string[] = [];
   let servedModel: ServedProbe['servedModel'] = { id: config.model };
@@ -239,18 +263,15 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
 
   let scoring: ServedProbe['scoring'] = null;
   let probeLogprobs: Float32Array | undefined;
-  let systemFingerprint: string | undefined;
-  const tryScoring = async (form: 'echo' | 'prompt-logprobs') => {
+  const tryScoring = async (form: ScoringForm) => {
     try {
-      const c = completion.parse(await (form === 'echo' ? echoRequest(probeIds) : promptLogprobsRequest(probeIds)));
-      const r = form === 'echo' ? fromEcho(c, probeIds) : fromPromptLogprobs(c, probeIds);
+      const r = await scoreWith(form, probeIds, direct);
       if (r instanceof Error) {
         findings.push(`${form}: answered, but ${r.message}`);
         return;
       }
       scoring = form;
       probeLogprobs = r;
-      if (c.system_fingerprint) systemFingerprint = c.system_fingerprint;
       findings.push(`${form}: prompt log-probabilities returned`);
     } catch (e) {
       if (e instanceof z.ZodError) findings.push(`${form}: answered with an unexpected shape`);
@@ -258,14 +279,33 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
       else throw new InputError(`${label} failed the capability probe: ${describeFailure(e)}`, where);
     }
   };
-  if (config.protocol === 'auto' || config.protocol === 'echo') await tryScoring('echo');
-  if (scoring === null && (config.protocol === 'auto' || config.protocol === 'prompt-logprobs')) await tryScoring('prompt-logprobs');
-  if (scoring === null && (config.protocol === 'echo' || config.protocol === 'prompt-logprobs')) {
+  // The OpenAI route first (what vLLM and vendors speak), then the native routes of SGLang and TGI.
+  for (const form of ['echo', 'prompt-logprobs', 'sglang', 'tgi'] as const) {
+    if (scoring === null && (config.protocol === 'auto' || config.protocol === form)) await tryScoring(form);
+  }
+  if (scoring === null && config.protocol !== 'auto' && config.protocol !== 'chat') {
     throw new InputError(`${label} was configured with protocol "${config.protocol}" but cannot score a prompt that way: ${findings.join('; ')}`, where);
   }
 
   let generation: ServedProbe['generation'] = null;
-  if (config.protocol !== 'chat') {
+  // A TGI that scores natively also generates natively (its OpenAI route is chat only: no template here).
+  if (scoring === 'tgi') {
+    generation = 'tgi';
+    findings.push('tgi: greedy generation through /generate');
+  }
+  if (generation === null && (config.protocol === 'auto' || config.protocol === 'tgi')) {
+    // TGI without --enable-prefill-logprobs still generates on its native route.
+    try {
+      const r = tgiGenerated(await client.post(`${root}/generate`, { body: tgiGenerateBody(PROBE_TEXT, 1, 0) }));
+      if (!(r instanceof Error)) {
+        generation = 'tgi';
+        findings.push('tgi: greedy generation through /generate');
+      }
+    } catch (e) {
+      if (!isRequestError(e)) throw new InputError(`${label} failed the capability probe: ${describeFailure(e)}`, where);
+    }
+  }
+  if (generation === null && config.protocol !== 'chat') {
     try {
       const c = completion.parse(await client.completions.create({ model: config.model, prompt: probeIds, max_tokens: 1, temperature: 0 }));
       if (typeof c.choices[0]!.text === 'string') generation = 'completions';
@@ -295,11 +335,14 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
       where,
     );
   try {
-    const r = await client.post(`${serverRoot(config.baseURL)}/tokenize`, { body: { model: config.model, prompt: PROBE_TEXT, add_special_tokens: true } });
-    const t = tokenizeResponse.safeParse(r);
-    if (t.success) {
+    // vLLM and llama.cpp take `prompt`, TGI takes `inputs` and answers a list of {id, text, ...}.
+    const r = await client.post(`${root}/tokenize`, { body: { model: config.model, prompt: PROBE_TEXT, inputs: PROBE_TEXT, add_special_tokens: true } });
+    const v = tokenizeResponse.safeParse(r);
+    const t = tgiTokenize.safeParse(r);
+    const theirs = v.success ? v.data.tokens : t.success ? t.data.map((x) => x.id) : undefined;
+    if (theirs) {
       tokenizerCheck = 'tokenize-endpoint';
-      if (t.data.tokens.join(',') !== probeIds.join(',')) throw mismatch(`${t.data.tokens.length} tokens (${t.data.tokens.slice(0, 8).join(' ')}${t.data.tokens.length > 8 ? ' …' : ''})`);
+      if (theirs.join(',') !== probeIds.join(',')) throw mismatch(`${theirs.length} tokens (${theirs.slice(0, 8).join(' ')}${theirs.length > 8 ? ' …' : ''})`);
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
@@ -316,7 +359,20 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
       if (e instanceof InputError) throw e;
     }
   }
-  if (tokenizerCheck === 'not-checked') findings.push('tokenisation not checked: no /tokenize and no echo of a text prompt');
+  if (tokenizerCheck === 'not-checked' && generation === 'completions') {
+    // Any completions route counts the prompt tokens it tokenised itself (usage.prompt_tokens).
+    try {
+      const c = completion.parse(await client.completions.create({ model: config.model, prompt: PROBE_TEXT, max_tokens: 1, temperature: 0 }));
+      const n = c.usage?.prompt_tokens;
+      if (typeof n === 'number') {
+        tokenizerCheck = 'prompt-token-count';
+        if (n !== probeIds.length) throw mismatch(`${n} tokens (usage.prompt_tokens)`);
+      }
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+    }
+  }
+  if (tokenizerCheck === 'not-checked') findings.push('tokenisation not checked: no /tokenize, no echo and no prompt token count');
   // What the audit sends is counted from here; the probe's own requests are not part of it.
   Object.assign(stats, { requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, clamped: 0, cachedTokens: 0 });
 
@@ -343,16 +399,18 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
     async score(ids) {
       if (scoring === null) throw new Error(`${label} cannot score prompts`);
       if (ids.length < 2) return new Float32Array(0);
-      const form = scoring;
-      const c = await call('a scoring request', () => (form === 'echo' ? echoRequest(ids) : promptLogprobsRequest(ids)), completion);
-      account(c);
-      const r = form === 'echo' ? fromEcho(c, ids) : fromPromptLogprobs(c, ids);
+      const r = await scoreWith(scoring, ids, call);
       if (r instanceof Error) throw new InputError(`${label} answered a scoring request, but ${r.message}`, where);
       return r;
     },
     async generate(ids, maxNewTokens, seed) {
       let out: number[];
-      if (generation === 'completions') {
+      if (generation === 'tgi') {
+        const raw = await call('a generation request', () => client.post(`${root}/generate`, { body: tgiGenerateBody(tokenizer.decode(ids.slice(tokenizer.leading)), maxNewTokens, seed) }), z.unknown());
+        const g = tgiGenerated(raw);
+        if (g instanceof Error) throw new InputError(`${label} answered a generation request, but ${g.message}`, where);
+        out = g;
+      } else if (generation === 'completions') {
         const c = await call(
           'a generation request',
           () =>

@@ -89,11 +89,11 @@ export interface ServedModelInfo {
   baseURL: string;
   model: string;
   /** How prompt log-probabilities are obtained; null: the endpoint returns none (membership attacks not applicable). */
-  scoring: 'echo' | 'prompt-logprobs' | null;
+  scoring: 'echo' | 'prompt-logprobs' | 'sglang' | 'tgi' | null;
   /** How greedy continuations are obtained; `chat` wraps the prefix in the chat template (weaker). */
-  generation: 'completions' | 'chat' | null;
+  generation: 'completions' | 'tgi' | 'chat' | null;
   /** How the local tokenizer was checked against the server's tokenisation. */
-  tokenizerCheck: 'tokenize-endpoint' | 'echoed-tokens' | 'not-checked';
+  tokenizerCheck: 'tokenize-endpoint' | 'echoed-tokens' | 'prompt-token-count' | 'not-checked';
   /** Which config role's tokenizer was borrowed (short form), when the config named none. */
   tokenizerFrom?: string;
   /** What GET /models says of the model. */

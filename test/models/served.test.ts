@@ -113,6 +113,39 @@ describe('served model: probe and parity with the local model', () => {
     expect(auditRequests(s).at(-1)!.path).toBe('/v1/chat/completions');
   });
 
+  it("SGLang: its OpenAI route gives no prompt log-probabilities, its native /generate does: the same scores", async () => {
+    const s = await serve({ mode: 'sglang' });
+    const m = await openServedModel(config(s), where);
+    expect(m.probe.scoring).toBe('sglang');
+    expect(m.probe.findings.join('\n')).toMatch(/echo: answered, but/);
+    expect(m.probe.generation).toBe('completions');
+    expect(m.probe.tokenizerCheck).toBe('prompt-token-count');
+    const ids = texts.slice(0, 3).map((t) => tok.encode(t));
+    const local = await scoreBatch(lm, ids);
+    const remote = await Promise.all(ids.map((x) => m.score(x)));
+    remote.forEach((r, i) => r.forEach((v, t) => expect(Math.abs(v - local[i]!.logprobs[t]!)).toBeLessThan(1e-4)));
+    const native = s.requests.filter((r) => r.path === '/generate').map((r) => r.body);
+    expect(native).toContainEqual(expect.objectContaining({ input_ids: ids[0], return_logprob: true, logprob_start_len: 0 }));
+  });
+
+  it('TGI: without --enable-prefill-logprobs the prefill is empty (HTTP 200) and found so; with it, the same scores; greedy on /generate', async () => {
+    const off = await serve({ mode: 'tgi' });
+    const m0 = await openServedModel(config(off), where);
+    expect(m0.probe.scoring).toBeNull();
+    expect(m0.probe.findings.join('\n')).toMatch(/tgi: answered, but details\.prefill is empty \(TGI 3 returns prompt log-probabilities only when launched with --enable-prefill-logprobs\)/);
+    expect(m0.probe.generation).toBe('tgi');
+    const on = await serve({ mode: 'tgi', prefillLogprobs: true });
+    const m = await openServedModel(config(on), where);
+    expect(m.probe.scoring).toBe('tgi');
+    expect(m.probe.tokenizerCheck).toBe('tokenize-endpoint');
+    const ids = texts.slice(0, 3).map((t) => tok.encode(t));
+    const local = await scoreBatch(lm, ids);
+    const remote = await Promise.all(ids.map((x) => m.score(x)));
+    remote.forEach((r, i) => r.forEach((v, t) => expect(Math.abs(v - local[i]!.logprobs[t]!)).toBeLessThan(1e-4)));
+    const prompts = ids.map((x) => x.slice(0, 20));
+    expect(await Promise.all(prompts.map((p) => m.generate(p, 12, 1)))).toEqual(await greedyBatch(lm, prompts, 12));
+  });
+
   it('a tokenizer that does not tokenise like the server is an input error naming both counts', async () => {
     const s = await serve();
     // The same vocabulary with two byte tokens swapped: same sizes, other ids.
