@@ -200,8 +200,30 @@ describe('loadConfig: bad input names file, line and field', () => {
     await expectInputError(
       loadConfig(file, opts),
       { file, line: 4, field: 'models.before' },
-      /required field "before" is missing \(expected a model ref string \(hf:<folder>, onnx:<file.onnx> or tfjs:<model.json>\)/,
+      /required field "before" is missing \(expected a model ref string \(hf:<folder>, onnx:<file.onnx>, tfjs:<model.json> or openai:<baseURL>#<served model id>\)/,
     );
+  });
+
+  it('a served model: the object form with defaults, the short form borrowing a local tokenizer, and their mistakes', async () => {
+    const served = await loadConfig(
+      await writeConfig(yamlConfig(replace(6, '  after: { kind: openai-compatible, baseURL: "http://127.0.0.1:8000/v1/", model: ft, tokenizer: ./models/before, apiKeyEnv: VLLM_KEY }'))),
+      opts,
+    );
+    expect(served.models.after).toMatchObject({ kind: 'openai', path: 'http://127.0.0.1:8000/v1', raw: 'openai:http://127.0.0.1:8000/v1/#ft' });
+    expect(served.models.after!.served).toMatchObject({ baseURL: 'http://127.0.0.1:8000/v1', model: 'ft', tokenizer: path.join(dir, 'models/before'), apiKeyEnv: 'VLLM_KEY', protocol: 'auto', maxConcurrency: 4, timeoutMs: 60_000, maxRetries: 4 });
+    // The tokenizer's files are the served model's local inputs (hashed, verified like any input).
+    expect(served.inputs.filter((i) => i.role === 'model:after').map((i) => path.basename(i.path)).sort()).toEqual(['config.json', 'tokenizer.json', 'tokenizer_config.json']);
+    const short = await loadConfig(await writeConfig(yamlConfig(replace(6, '  after: openai:http://10.0.0.7:8001/v1#ft-2026'))), opts);
+    expect(short.models.after!.served).toMatchObject({ baseURL: 'http://10.0.0.7:8001/v1', model: 'ft-2026', tokenizer: path.join(dir, 'models/before'), tokenizerFrom: 'models.before' });
+    const file = await writeConfig(yamlConfig(replace(6, '  after: { kind: openai-compatible, baseURL: "ftp://x", model: ft }')));
+    await expectInputError(loadConfig(file, opts), { file, line: 6, field: 'models.after.baseURL' }, /expected an http\(s\) URL/);
+    const file2 = await writeConfig(yamlConfig(replace(6, '  after: { kind: openai-compatible, baseURL: "http://x/v1", model: ft, apiKey: sk-123 }')));
+    await expectInputError(loadConfig(file2, opts), { file: file2, line: 6, field: 'models.after.apiKey' }, /unknown key "apiKey"; allowed keys: kind, baseURL, model, tokenizer, apiKeyEnv/);
+    const file3 = await writeConfig(yamlConfig(replace(6, '  after: openai:http://x/v1')));
+    await expectInputError(loadConfig(file3, opts), { file: file3, line: 6, field: 'models.after' }, /must read openai:<baseURL>#<served model id>/);
+    // Only served models and classifiers: no local causal LM to borrow a tokenizer from.
+    const file4 = await writeConfig(yamlConfig((l) => replace(5, '  before: openai:http://x/v1#ft')(l).filter((_, i) => i !== 5)));
+    await expectInputError(loadConfig(file4, opts), { file: file4, field: 'models.before' }, /needs a tokenizer: give \{ kind: openai-compatible/);
   });
 
   it('bad model ref prefix names the accepted prefixes', async () => {
@@ -209,7 +231,7 @@ describe('loadConfig: bad input names file, line and field', () => {
     await expectInputError(
       loadConfig(file, opts),
       { file, line: 6, field: 'models.after' },
-      /unknown model ref "s3:\/\/bucket\/model": expected a prefix, one of hf:<folder>, onnx:<file.onnx> or tfjs:<model.json>/,
+      /unknown model ref "s3:\/\/bucket\/model": expected a prefix, one of hf:<folder>, onnx:<file.onnx>, tfjs:<model.json> or openai:<baseURL>#<served model id>/,
     );
   });
 

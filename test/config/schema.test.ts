@@ -15,7 +15,7 @@ describe('config schema', () => {
     expect(s.properties.data.additionalProperties).toBe(false);
     expect(s.properties.attacks.type).toBe('object');
     expect(s.properties.attacks.additionalProperties.anyOf[0].type).toBe('object');
-    expect(s.properties.models.properties.before.anyOf[0].pattern).toBe('^(hf|onnx|tfjs):.*\\S');
+    expect(s.properties.models.properties.before.anyOf[0].pattern).toBe('^(hf|onnx|tfjs|openai):.*\\S');
   });
 
   it('applies defaults', () => {
