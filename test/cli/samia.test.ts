@@ -83,7 +83,6 @@ describe("attack 'samia' on a chat-only endpoint, through the CLI", () => {
     expect(posts[0]!.body).toMatchObject({ n: 4, temperature: 1, max_tokens: TOKENS });
     expect(typeof (posts[0]!.body as { seed?: unknown }).seed).toBe('number');
     const auc = (pos: string) => r.findings.find((f) => f.attack === 'samia' && f.model === 'before' && f.positive === pos && f.negative === 'holdout')!.auc.value;
-    console.log(`samia AUC on the chat-only endpoint: forget ${auc('forget')}, retain ${auc('retain')}`);
     // Seen with seed 5: forget 0.861, retain 0.899 (12 records a side; loss on the same records: ~1).
     expect(auc('forget')).toBeGreaterThan(0.75);
     expect(auc('retain')).toBeGreaterThan(0.75);
@@ -111,7 +110,6 @@ describe("attack 'samia' on a chat-only endpoint, through the CLI", () => {
     expect(a.attacks.find((x) => x.id === 'samia')!.warnings).toBeUndefined();
     expect(samiaFindings(b)).toEqual(samiaFindings(a));
     const auc = a.findings.find((f) => f.attack === 'samia' && f.positive === 'forget')!.auc.value;
-    console.log(`samia AUC locally: forget ${auc}`);
     // Seen with seed 5: 0.882 (the local sampler draws other random numbers than the server).
     expect(auc).toBeGreaterThan(0.75);
   }, 120_000);
