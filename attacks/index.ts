@@ -11,11 +11,12 @@ import { piiExtraction } from './pii-extraction/index.ts';
 import { prefixExtraction } from './prefix-extraction/index.ts';
 import { reference } from './reference/index.ts';
 import { rmia } from './rmia/index.ts';
+import { samia } from './samia/index.ts';
 import { shadow } from './shadow/index.ts';
 import type { Attack } from './types.ts';
 import { zlib } from './zlib/index.ts';
 
-export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, minKPlusPlus, reference, shadow, lira, rmia, prefixExtraction, piiExtraction, canaryExposure];
+export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, minKPlusPlus, reference, shadow, lira, rmia, samia, prefixExtraction, piiExtraction, canaryExposure];
 
 export const attackIds = (): string[] => ATTACKS.map((a) => a.meta.id);
 

@@ -15,7 +15,9 @@ export type Capability =
   | 'generate'
   | 'probabilities'
   /** A classifier that takes feature vectors (not text): its queries send `features`. */
-  | 'featureVectors';
+  | 'featureVectors'
+  /** Seeded sampling of several continuations per prompt at a temperature (SaMIA): hf:, or a served model that generates. */
+  | 'sample';
 
 export type Family = 'membership' | 'extraction';
 
@@ -41,6 +43,12 @@ export interface ModelUnderTest {
   /** Content hash of the model's files: part of every cache key. */
   sha256: string;
   capabilities: ReadonlySet<Capability>;
+  /**
+   * How a served model generates (absent for a local model): `chat` when only chat completions work,
+   * so a prefix reaches the model as a user message inside its chat template, with no prompt
+   * likelihoods either (a weaker threat model an attack may need to state).
+   */
+  generation?: 'completions' | 'chat';
 }
 
 export type SplitName = 'forget' | 'retain' | 'holdout';
@@ -67,6 +75,12 @@ export interface Signals {
   tokenSignals(model: ModelUnderTest, texts: string[], opts?: { stats?: boolean }): Promise<TokenSignals[]>;
   /** Greedy continuation of each prompt (token ids), at most `maxNewTokens` new tokens. */
   generate(model: ModelUnderTest, prompts: number[][], maxNewTokens: number): Promise<number[][]>;
+  /**
+   * `n` sampled continuations of each prompt (token ids, at most `maxNewTokens` each, cut before
+   * end-of-sequence) at `temperature`. Deterministic for a seed: the same request gives the same
+   * samples whatever the number of workers or the concurrency.
+   */
+  sample(model: ModelUnderTest, prompts: number[][], o: SampleOptions): Promise<number[][][]>;
   /** A classifier's class probabilities on records with `features`, one vector per record. */
   probabilities(model: ModelUnderTest, records: DataRecord[]): Promise<Float32Array[]>;
   /**
@@ -79,6 +93,15 @@ export interface Signals {
 }
 
 export type FitRequest = Omit<TrainTask, 'op'>;
+
+export interface SampleOptions {
+  /** Continuations per prompt. */
+  n: number;
+  maxNewTokens: number;
+  /** > 0: softmax(logits / temperature) over the whole vocabulary. */
+  temperature: number;
+  seed: number;
+}
 
 export interface CollectContext<O> {
   options: O;

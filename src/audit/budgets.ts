@@ -8,10 +8,11 @@
  * - scored records (loss, zlib, min-k, min-k-plus-plus, reference, canary candidates): the first
  *   `context` tokens (the model's start token included);
  * - pii-extraction prompts: the start token, then the last `context − maxNewTokens − start` tokens
- *   of the text before the PII value (the words nearest the value).
+ *   of the text before the PII value (the words nearest the value); samia prefixes likewise.
  */
 import type { PiiExtractionOptions } from '../../attacks/pii-extraction/index.ts';
 import type { PrefixExtractionOptions } from '../../attacks/prefix-extraction/index.ts';
+import type { SamiaOptions } from '../../attacks/samia/index.ts';
 import type { CanaryExposureOptions } from '../../attacks/canary-exposure/index.ts';
 import type { ConfigOrigin } from '../config/load.ts';
 import { InputError, type Where } from '../errors.ts';
@@ -55,14 +56,14 @@ export function checkBudgets(attacks: Record<string, unknown>, models: BudgetMod
             whereIn(origin, id, 'prefixTokens'),
           );
         }
-      } else if (id === 'pii-extraction') {
-        const { maxNewTokens } = options as PiiExtractionOptions;
+      } else if (id === 'pii-extraction' || id === 'samia') {
+        const { maxNewTokens } = options as PiiExtractionOptions | SamiaOptions;
         // At least half of the context stays for the text before the value: with less, prompts are cut
         // to a few tokens and the attack cannot find what the model memorised.
         const most = Math.floor((ctx - lead) / 2);
         if (maxNewTokens > most) {
           throw new InputError(
-            `maxNewTokens ${maxNewTokens} leaves ${Math.max(0, ctx - lead - maxNewTokens)} of the ${ctx} tokens of ${ctxOf(m)} for the prompt${start(m) ? ` (after the start token)` : ''}; pii-extraction keeps at least half the context for the text before the value, so maxNewTokens must be at most ${most}`,
+            `maxNewTokens ${maxNewTokens} leaves ${Math.max(0, ctx - lead - maxNewTokens)} of the ${ctx} tokens of ${ctxOf(m)} for the prompt${start(m) ? ` (after the start token)` : ''}; ${id} keeps at least half the context for the ${id === 'samia' ? 'prefix' : 'text before the value'}, so maxNewTokens must be at most ${most}`,
             whereIn(origin, id, 'maxNewTokens'),
           );
         }

@@ -51,13 +51,14 @@ import { subjectMeans } from './subjects.ts';
 
 /** Roles that are attacked; `reference` only calibrates other attacks. */
 const TARGET_ROLES: ModelRole[] = ['before', 'after', 'retrained'];
-const HF_CAPABILITIES: Capability[] = ['tokenLogprobs', 'tokenStats', 'generate'];
+const HF_CAPABILITIES: Capability[] = ['tokenLogprobs', 'tokenStats', 'generate', 'sample'];
 const CLASSIFIER_CAPABILITIES: Capability[] = ['probabilities'];
 /** How a missing capability reads in a not-applicable reason. */
 const CAPABILITY_HELP: Record<string, string> = {
   tokenLogprobs: "per-token log-probabilities of a given text (a causal LM, hf:, or a served model whose endpoint returns prompt log-probabilities; the probe's findings are in result.json models[].served)",
   tokenStats: 'vocabulary statistics per token (a local causal LM, hf:; a served endpoint returns at most the top 5–20 alternatives, not the whole distribution)',
   generate: 'text generation (a causal LM, hf:, or a served model with a completions or chat endpoint)',
+  sample: 'seeded sampling of several continuations per prompt (a causal LM, hf:, or a served model with a completions or chat endpoint that takes n, temperature and seed)',
   probabilities: 'class probabilities (a classifier, onnx: or tfjs:)',
   'tokenLogprobs or probabilities': 'per-token log-probabilities (hf:) or class probabilities (onnx:, tfjs:)',
 };
@@ -138,6 +139,12 @@ async function planRequests(cfg: LoadedConfig, p: Pick<Prepared, 'served' | 'spe
         tally.generation++;
         tally.tokens += ids.length + maxNewTokens;
         return [];
+      },
+      sample: async (ids, { n, maxNewTokens }) => {
+        tally.requests++;
+        tally.generation++;
+        tally.tokens += ids.length + n * maxNewTokens;
+        return Array.from({ length: n }, () => []);
       },
     });
   }
@@ -297,9 +304,9 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
       // A served model's identity: its name, its tokenizer files, how it is queried, and what its
       // weights answer to the probe (a redeployment under the same name gets a new identity, so no
       // stale cache hits). Not its URL: the same deployment behind another address is the same model.
-      const capabilities: Capability[] = [...(srv.probe.scoring ? (['tokenLogprobs'] as const) : []), ...(srv.probe.generation ? (['generate'] as const) : [])];
+      const capabilities: Capability[] = [...(srv.probe.scoring ? (['tokenLogprobs'] as const) : []), ...(srv.probe.generation ? (['generate', 'sample'] as const) : [])];
       const identity = ['served/v1', ref.served!.model, srv.probe.scoring ?? '-', srv.probe.generation ?? '-', ...files, srv.probe.fingerprint];
-      return { role, sha256: sha256(identity.join('\n')), capabilities: new Set(capabilities) };
+      return { role, sha256: sha256(identity.join('\n')), capabilities: new Set(capabilities), ...(srv.probe.generation ? { generation: srv.probe.generation === 'chat' ? 'chat' : 'completions' } : {}) };
     }
     if (ref.kind === 'openai') throw new Error(`served model ${role} was not opened`);
     specs.set(

@@ -3,7 +3,7 @@
  * identical requests across attacks, serves finished batches from the cache and runs the rest on the
  * pool. Batches depend only on the request, never on the number of workers.
  */
-import type { FitRequest, ModelUnderTest, Signals } from '../../attacks/types.ts';
+import type { FitRequest, ModelUnderTest, SampleOptions, Signals } from '../../attacks/types.ts';
 import { sha256, type Cache } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { whereOf } from '../data/records.ts';
@@ -31,7 +31,7 @@ export const GENERATE_BATCH = 32;
 export const CLASSIFY_BATCH = 256;
 
 export interface Progress {
-  (event: { op: 'score' | 'generate' | 'classify' | 'train'; model: string; done: number; total: number; cached: boolean }): void;
+  (event: { op: 'score' | 'generate' | 'sample' | 'classify' | 'train'; model: string; done: number; total: number; cached: boolean }): void;
 }
 
 /** The shadow bank's inputs: the pool, its feature width, how to train, and which target fixes the class count. */
@@ -58,6 +58,8 @@ const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-
 export const STORED = {
   score: z.array(z.strictObject({ logprobs: base64, mu: base64.optional(), sigma: base64.optional() })),
   generate: z.array(z.array(z.int().min(0))),
+  /** One prompt's samples: n continuations of token ids. */
+  sample: z.array(z.array(z.int().min(0))),
   classify: z.strictObject({ classes: z.int().min(1), probs: base64 }),
   shadow: z.strictObject({ probs: base64, weights: z.array(z.strictObject({ shape: z.array(z.int().min(0)), values: base64 })) }),
   fit: base64,
@@ -121,6 +123,27 @@ async function settleAll<T>(ps: Promise<T>[]): Promise<T[]> {
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/**
+ * The seed a prompt's samples are drawn with: the request's seed and the prompt's token ids hashed to
+ * 32 bits, so prompts do not share one random stream and the draw depends on nothing but the request.
+ */
+export const promptSeed = (seed: number, prompt: number[]): number => parseInt(sha256(JSON.stringify(['sample-seed/v1', seed, prompt])).slice(0, 8), 16);
+
+function checkSampleOptions(o: SampleOptions): void {
+  if (!Number.isInteger(o.n) || o.n < 1) throw new Error(`sample: n must be an integer ≥ 1, got ${o.n}`);
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) throw new Error(`sample: maxNewTokens must be an integer ≥ 1, got ${o.maxNewTokens}`);
+  if (!(o.temperature > 0) || !Number.isFinite(o.temperature)) throw new Error(`sample: temperature must be > 0, got ${o.temperature}`);
+  if (!Number.isSafeInteger(o.seed)) throw new Error(`sample: seed must be a safe integer, got ${o.seed}`);
+}
+
+/** Stored samples checked against the request: n continuations of at most maxNewTokens tokens. */
+function decodeSamples(v: unknown, o: SampleOptions): number[][] {
+  const t = stored('sample', v);
+  check(t.length === o.n, `${t.length} samples, expected ${o.n}`);
+  t.forEach((c, j) => check(c.length <= o.maxNewTokens, `sample ${j}: ${c.length} tokens, at most ${o.maxNewTokens} expected`));
+  return t;
 }
 
 const chunks = <T>(xs: T[], n: number): T[][] =>
@@ -327,6 +350,37 @@ export function createSignals(opts: {
     );
   }
 
+  /** A served model's samples: one request (with `n`) and one cache entry per prompt. */
+  async function servedSample(m: ModelUnderTest, served: ServedModel, prompts: number[][], o: SampleOptions): Promise<number[][][]> {
+    let done = 0;
+    return settleAll(
+      prompts.map(async (p) => {
+        const key = sha256(JSON.stringify(['served-sample/v1', m.sha256, o.n, o.maxNewTokens, o.temperature, o.seed, p]));
+        const { value, cached } = await batch(
+          key,
+          'sample',
+          () => served.sample(p, { n: o.n, maxNewTokens: o.maxNewTokens, temperature: o.temperature, seed: promptSeed(o.seed, p) }),
+          (t) => t,
+          (v) => decodeSamples(v, o),
+        );
+        opts.progress?.({ op: 'sample', model: m.role, done: ++done, total: prompts.length, cached });
+        return value;
+      }),
+    );
+  }
+
+  /**
+   * Prompts that fit the context with `maxNewTokens` after them: a longer prompt keeps its start
+   * token(s) and its last tokens, the ones nearest what the model is asked to continue (counted).
+   */
+  async function fitPrompts(m: ModelUnderTest, promptsIn: number[][], maxNewTokens: number, what: string): Promise<number[][]> {
+    const tok = await api.tokenizer(m);
+    const room = tok.maxLength - maxNewTokens;
+    if (room <= tok.leading) throw new Error(`${what}: ${maxNewTokens} new tokens leave no room for a prompt in the ${tok.maxLength}-token context of ${m.role}`);
+    countTruncated(m.role, promptsIn.filter((p) => p.length > room).length);
+    return promptsIn.map((p) => (p.length > room ? [...p.slice(0, tok.leading), ...p.slice(p.length - (room - tok.leading))] : p));
+  }
+
   const api = {
     get tokensScored() {
       return tokensScored;
@@ -386,13 +440,8 @@ export function createSignals(opts: {
     },
 
     async generate(m: ModelUnderTest, promptsIn: number[][], maxNewTokens: number): Promise<number[][]> {
-      // A prompt plus its continuation must fit the context: a longer prompt keeps its start token(s)
-      // and its last tokens, the ones nearest what the model is asked to continue (counted).
-      const tok = await api.tokenizer(m);
-      const room = tok.maxLength - maxNewTokens;
-      if (room <= tok.leading) throw new Error(`generate: ${maxNewTokens} new tokens leave no room for a prompt in the ${tok.maxLength}-token context of ${m.role}`);
-      countTruncated(m.role, promptsIn.filter((p) => p.length > room).length);
-      const prompts = promptsIn.map((p) => (p.length > room ? [...p.slice(0, tok.leading), ...p.slice(p.length - (room - tok.leading))] : p));
+      // A prompt plus its continuation must fit the context.
+      const prompts = await fitPrompts(m, promptsIn, maxNewTokens, 'generate');
       // Prompts are sorted by length before cutting batches, so left padding stays short. The model's
       // positions come from the attention mask, so padding does not change a continuation.
       const served = opts.served?.get(m.role);
@@ -426,6 +475,36 @@ export function createSignals(opts: {
         }),
       );
       return out;
+    },
+
+    async sample(m: ModelUnderTest, promptsIn: number[][], o: SampleOptions): Promise<number[][][]> {
+      checkSampleOptions(o);
+      const prompts = await fitPrompts(m, promptsIn, o.maxNewTokens, 'sample');
+      const served = opts.served?.get(m.role);
+      if (served) return servedSample(m, served, prompts, o);
+      if (opts.planning) return prompts.map(() => Array.from({ length: o.n }, () => []));
+      // One pool task and one cache entry per prompt: its n samples are decoded one after another
+      // in a worker (decodeWith), each from its own seeded generator, so the answer depends only on
+      // the request, never on which worker ran it or what ran beside it.
+      let done = 0;
+      return Promise.all(
+        prompts.map(async (p, i) => {
+          const key = sha256(JSON.stringify(['sample/v1', m.sha256, o.n, o.maxNewTokens, o.temperature, o.seed, p]));
+          const { value, cached } = await batch(
+            key,
+            'sample',
+            async () => {
+              const label = `sampling prompt ${i + 1}/${prompts.length} on model "${m.role}"${context()}`;
+              const task = { op: 'sample' as const, model: hfSpec(m), prompt: p, n: o.n, maxNewTokens: o.maxNewTokens, temperature: o.temperature, seed: promptSeed(o.seed, p) };
+              return (await opts.pool.run(task, label)).samples;
+            },
+            (t) => t,
+            (v) => decodeSamples(v, o),
+          );
+          opts.progress?.({ op: 'sample', model: m.role, done: ++done, total: prompts.length, cached });
+          return value;
+        }),
+      );
     },
 
     async probabilities(m: ModelUnderTest, records: DataRecord[]): Promise<Float32Array[]> {

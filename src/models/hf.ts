@@ -12,6 +12,7 @@ import {
   Tensor,
   env,
 } from '@huggingface/transformers';
+import { xoroshiro128plus, type RandomGenerator } from 'pure-rand';
 
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
@@ -403,4 +404,58 @@ export function argmax(logits: ArrayLike<number>): number {
   let best = 0;
   for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
   return best;
+}
+
+/** A uniform draw in [0, 1) with 53 random bits from two 32-bit outputs of a pure-rand generator. */
+function uniform01(rng: RandomGenerator): number {
+  const a = rng.unsafeNext() >>> 5; // 27 bits
+  const b = rng.unsafeNext() >>> 6; // 26 bits
+  return (a * 67108864 + b) / 9007199254740992;
+}
+
+/**
+ * A chooser that draws the next token from softmax(logits / temperature) over the whole vocabulary
+ * (no top-k, no top-p), in float64, by inverting the cumulative distribution at one uniform draw.
+ */
+export function temperatureChooser(rng: RandomGenerator, temperature: number): (logits: Float32Array) => number {
+  if (!(temperature > 0)) throw new Error(`temperature must be > 0, got ${temperature}`);
+  return (logits) => {
+    const V = logits.length;
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) max = Math.max(max, logits[v]! / temperature);
+    const w = new Float64Array(V);
+    let total = 0;
+    for (let v = 0; v < V; v++) total += w[v] = Math.exp(logits[v]! / temperature - max);
+    let u = uniform01(rng) * total;
+    for (let v = 0; v < V; v++) {
+      u -= w[v]!;
+      if (u < 0) return v;
+    }
+    // Rounding left u ≥ 0 past the end: the last token with any mass.
+    for (let v = V - 1; v > 0; v--) if (w[v]! > 0) return v;
+    return 0;
+  };
+}
+
+/**
+ * `n` sampled continuations of one prompt at `temperature`, each cut before its first
+ * end-of-sequence token. Sample j draws from its own xoroshiro128+ generator seeded with
+ * (seed, j), so a sample does not depend on how many tokens the others drew, and the first k of n
+ * samples are the k samples of a request for k.
+ */
+export async function sampleContinuations(
+  lm: CausalLM,
+  prompt: number[],
+  o: { n: number; maxNewTokens: number; temperature: number; seed: number },
+): Promise<number[][]> {
+  const out: number[][] = [];
+  for (let j = 0; j < o.n; j++) {
+    const rng = xoroshiro128plus.fromState([o.seed | 0, j | 0, ~o.seed | 0, ~j | 0]);
+    // Decorrelate neighbouring seeds: the first outputs of xoroshiro128+ from close states are close.
+    for (let k = 0; k < 8; k++) rng.unsafeNext();
+    const gen = await decodeWith(lm, prompt, o.maxNewTokens, temperatureChooser(rng, o.temperature));
+    const end = lm.eosId === undefined ? -1 : gen.indexOf(lm.eosId);
+    out.push(end < 0 ? gen : gen.slice(0, end));
+  }
+  return out;
 }

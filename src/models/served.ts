@@ -73,6 +73,11 @@ export interface ServedModel {
   score(ids: number[]): Promise<Float32Array>;
   /** Greedy continuation of `ids`: at most `maxNewTokens` new token ids, cut at end-of-sequence. */
   generate(ids: number[], maxNewTokens: number, seed: number): Promise<number[]>;
+  /**
+   * `o.n` sampled continuations of `ids` at `o.temperature` with `o.seed`, in one request (the `n`
+   * parameter): token ids, at most `maxNewTokens` each, cut at end-of-sequence.
+   */
+  sample(ids: number[], o: { n: number; maxNewTokens: number; temperature: number; seed: number }): Promise<number[][]>;
 }
 
 // Response shapes, checked: the SDK's types describe OpenAI, not the servers' extensions (§9).
@@ -82,6 +87,7 @@ const echoLogprobs = z.object({
   top_logprobs: z.array(z.record(z.string(), z.number()).nullable()).nullable().optional(),
 });
 const completionChoice = z.object({
+  index: z.int().optional(),
   text: z.string().default(''),
   logprobs: echoLogprobs.nullable().optional(),
   finish_reason: z.string().nullable().optional(),
@@ -102,7 +108,7 @@ const completion = z.object({
     .optional(),
 });
 const chatCompletion = z.object({
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullable() }) })).min(1),
+  choices: z.array(z.object({ index: z.int().optional(), message: z.object({ content: z.string().nullable() }) })).min(1),
   usage: z.object({ prompt_tokens: z.number().optional(), completion_tokens: z.number().optional() }).nullable().optional(),
 });
 const modelList = z.object({ data: z.array(z.object({ id: z.string(), root: z.string().nullish(), owned_by: z.string().nullish(), max_model_len: z.number().nullish() }).passthrough()) });
@@ -235,6 +241,12 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
     return r instanceof Error ? r : values(r, ids.length);
   }
   const direct = <T>(_what: string, go: () => Promise<unknown>, shape: z.ZodType<T>) => go().then((v) => shape.parse(v));
+
+  /** A continuation cut before its first end-of-sequence token, at most `max` tokens. */
+  const cut = (out: number[], max: number): number[] => {
+    const end = tokenizer.eosId === undefined ? -1 : out.indexOf(tokenizer.eosId);
+    return (end < 0 ? out : out.slice(0, end)).slice(0, max);
+  };
 
   // ---- The probe: a few small requests that say what this endpoint can do. ----
   const findings: string[] = [];
@@ -438,8 +450,62 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
         account(c);
         out = tokenizer.encode(c.choices[0]!.message.content ?? '').slice(tokenizer.leading);
       } else throw new Error(`${label} cannot generate`);
-      const end = tokenizer.eosId === undefined ? -1 : out.indexOf(tokenizer.eosId);
-      return (end < 0 ? out : out.slice(0, end)).slice(0, maxNewTokens);
+      return cut(out, maxNewTokens);
+    },
+    async sample(ids, { n, maxNewTokens, temperature, seed }) {
+      let texts: { index: number | undefined; ids: number[] }[];
+      if (generation === 'tgi') {
+        // TGI's /generate draws one sample per request: n requests, seeds seed, seed + 1, ….
+        const prefix = tokenizer.decode(ids.slice(tokenizer.leading));
+        texts = await Promise.all(
+          Array.from({ length: n }, async (_, j) => {
+            const raw = await call('a sampling request', () => client.post(`${root}/generate`, { body: { inputs: prefix, parameters: { max_new_tokens: maxNewTokens, do_sample: true, temperature, seed: seed + j, details: true } } }), z.unknown());
+            const g = tgiGenerated(raw);
+            if (g instanceof Error) throw new InputError(`${label} answered a sampling request, but ${g.message}`, where);
+            return { index: j, ids: g };
+          }),
+        );
+      } else if (generation === 'completions') {
+        const c = await call(
+          'a sampling request',
+          () =>
+            client.completions.create({
+              model: config.model,
+              prompt: ids,
+              n,
+              max_tokens: maxNewTokens,
+              temperature,
+              top_p: 1,
+              seed,
+              return_token_ids: true,
+            } as OpenAI.CompletionCreateParamsNonStreaming),
+          completion,
+        );
+        account(c);
+        texts = c.choices.map((ch) => ({ index: ch.index, ids: ch.token_ids ?? tokenizer.encode(ch.text).slice(tokenizer.leading) }));
+      } else if (generation === 'chat') {
+        const c = await call(
+          'a chat sampling request',
+          () =>
+            client.chat.completions.create({
+              model: config.model,
+              messages: [{ role: 'user', content: tokenizer.decode(ids.slice(tokenizer.leading)) }],
+              n,
+              max_tokens: maxNewTokens,
+              temperature,
+              top_p: 1,
+              seed,
+            }),
+          chatCompletion,
+        );
+        account(c);
+        // A chat endpoint gives text only: the continuations are tokenised locally.
+        texts = c.choices.map((ch) => ({ index: ch.index, ids: tokenizer.encode(ch.message.content ?? '').slice(tokenizer.leading) }));
+      } else throw new Error(`${label} cannot generate`);
+      if (texts.length !== n) throw new InputError(`${label} answered a sampling request for n = ${n} continuations with ${texts.length}; the endpoint may not support n > 1`, where);
+      // In the order of their index, where the server numbers them (choice j was drawn with seed + j on vLLM).
+      if (texts.every((t) => t.index !== undefined)) texts.sort((a, b) => a.index! - b.index!);
+      return texts.map((t) => cut(t.ids, maxNewTokens));
     },
   };
   return served;
@@ -470,5 +536,6 @@ export async function assumedServedModel(config: ServedConfig): Promise<ServedMo
     stats: { requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, clamped: 0, cachedTokens: 0 },
     score: async () => refuse(),
     generate: async () => refuse(),
+    sample: async () => refuse(),
   };
 }

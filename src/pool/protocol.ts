@@ -26,6 +26,8 @@ export interface TrainTask {
 export type WorkerTask = (
   | { op: 'score'; model: { kind: 'hf'; path: string }; batch: number[][]; stats: boolean }
   | { op: 'generate'; model: { kind: 'hf'; path: string }; prompts: number[][]; maxNewTokens: number }
+  /** `n` seeded samples of one prompt at a temperature (hf.ts sampleContinuations). */
+  | { op: 'sample'; model: { kind: 'hf'; path: string }; prompt: number[]; n: number; maxNewTokens: number; temperature: number; seed: number }
   | { op: 'classify'; model: ClassifierSpec; features: Float32Array; n: number; dim: number }
   | { op: 'classify-text'; model: ClassifierSpec; texts: string[] }
   | TrainTask
@@ -34,6 +36,7 @@ export type WorkerTask = (
 export type WorkerResult =
   | { op: 'score'; signals: TokenSignals[] }
   | { op: 'generate'; tokens: number[][] }
+  | { op: 'sample'; samples: number[][] }
   | { op: 'classify'; probs: Float32Array; classes: number }
   | { op: 'classify-text'; probs: Float32Array; classes: number }
   | { op: 'train'; probs: Float32Array; weights: SerializedWeight[] }

@@ -2,7 +2,7 @@
  * Pool worker: the only code that runs or trains a model. Each worker loads a model once and keeps
  * it for every later batch (models are small next to the cost of re-creating a session per batch).
  */
-import { greedyBatch, loadCausalLM, scoreBatch, type CausalLM } from '../models/hf.ts';
+import { greedyBatch, loadCausalLM, sampleContinuations, scoreBatch, type CausalLM } from '../models/hf.ts';
 import { loadClassifier, type Classifier } from '../models/classifier.ts';
 import { trainTask } from '../shadow/train.ts';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -76,6 +76,11 @@ async function runTask(task: WorkerTask): Promise<WorkerResult> {
     case 'generate': {
       const lm = await once(lms, task.model.path, () => loadCausalLM(task.model.path, 1));
       return { op: 'generate', tokens: await greedyBatch(lm, task.prompts, task.maxNewTokens) };
+    }
+    case 'sample': {
+      const lm = await once(lms, task.model.path, () => loadCausalLM(task.model.path, 1));
+      const { n, maxNewTokens, temperature, seed } = task;
+      return { op: 'sample', samples: await sampleContinuations(lm, task.prompt, { n, maxNewTokens, temperature, seed }) };
     }
     case 'classify':
     case 'classify-text': {

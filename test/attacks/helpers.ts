@@ -65,6 +65,7 @@ export function memorisingSignals(tok: Tokenizer, corpus: string[], fallback: nu
         return fallback.slice(0, maxNewTokens);
       });
     },
+    sample: notUsed,
     probabilities: notUsed,
     shadows: notUsed,
     fit: notUsed,
@@ -137,6 +138,7 @@ export function classifierSignals(opts: {
     tokenizer: notUsed,
     tokenSignals: notUsed,
     generate: notUsed,
+    sample: notUsed,
     probabilities: async (m, records) => {
       calls.probabilities.push({ role: m.role, records });
       const p = opts.probs[m.role];

@@ -13,7 +13,7 @@ const ATTACKS_DIR = fileURLToPath(new URL('../../attacks/', import.meta.url));
 const TESTS_DIR = fileURLToPath(new URL('./', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
 
-const CAPABILITIES: readonly Capability[] = ['tokenLogprobs', 'tokenStats', 'generate', 'probabilities', 'featureVectors'];
+const CAPABILITIES: readonly Capability[] = ['tokenLogprobs', 'tokenStats', 'generate', 'probabilities', 'featureVectors', 'sample'];
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 /** Every *.test.ts under test/attacks except this one, with its contents. */
