@@ -27,7 +27,9 @@ import {
   type CausalLM,
   type Distributions,
   type ServingTokenizer,
+  uniform01,
 } from '../models/hf.ts';
+import { xoroshiro128plus } from 'pure-rand';
 
 export interface Faults {
   /** Every n-th /v1 POST (1-based) answers 429 with these headers and an OpenAI-style body. */
@@ -202,16 +204,12 @@ function pyDict(pairs: [string, unknown][]): Ordered {
 // ---------------------------------------------------------------------------------------------
 // sampling
 
-/** mulberry32: small, fast, and enough for reproducible draws. */
+/** Seeded uniform draws in [0, 1): pure-rand's xoroshiro128+, as the local sampler uses. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = xoroshiro128plus(seed >>> 0);
+  // The first outputs from neighbouring seeds (seed + choice index) are close: skip them.
+  for (let k = 0; k < 8; k++) g.unsafeNext();
+  return () => uniform01(g);
 }
 /** A 64-bit-ish seed folded to 32 bits (vLLM accepts any int). */
 const fold = (x: number): number => ((x >>> 0) ^ Math.imul(Math.floor(x / 4294967296) >>> 0, 0x9e3779b1)) >>> 0;

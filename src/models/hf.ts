@@ -407,7 +407,7 @@ export function argmax(logits: ArrayLike<number>): number {
 }
 
 /** A uniform draw in [0, 1) with 53 random bits from two 32-bit outputs of a pure-rand generator. */
-function uniform01(rng: RandomGenerator): number {
+export function uniform01(rng: RandomGenerator): number {
   const a = rng.unsafeNext() >>> 5; // 27 bits
   const b = rng.unsafeNext() >>> 6; // 26 bits
   return (a * 67108864 + b) / 9007199254740992;
