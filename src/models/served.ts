@@ -403,6 +403,50 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
   };
   log(`${label}: ${findings.join('; ')}`);
 
+  /**
+   * `o.n` continuations of `ids`, greedy at temperature 0 (then n = 1), sampled otherwise, as token
+   * ids cut before end-of-sequence. Completions get the ids and give ids back where the server
+   * returns them (vLLM's return_token_ids); chat and TGI take and give text, tokenised locally.
+   */
+  async function continuations(ids: number[], { n, maxNewTokens, temperature, seed }: { n: number; maxNewTokens: number; temperature: number; seed: number }): Promise<number[][]> {
+    const what = temperature === 0 ? 'a generation request' : 'a sampling request';
+    const prefix = () => tokenizer.decode(ids.slice(tokenizer.leading));
+    let texts: { index: number | undefined; ids: number[] }[];
+    if (generation === 'tgi') {
+      // TGI's /generate draws one continuation per request (greedy: do_sample false; it refuses
+      // temperature 0): n requests with seeds seed, seed + 1, ….
+      texts = await Promise.all(
+        Array.from({ length: n }, async (_, j) => {
+          const body = temperature === 0 ? tgiGenerateBody(prefix(), maxNewTokens, seed) : { inputs: prefix(), parameters: { max_new_tokens: maxNewTokens, do_sample: true, temperature, seed: seed + j, details: true } };
+          const g = tgiGenerated(await call(what, () => client.post(`${root}/generate`, { body }), z.unknown()));
+          if (g instanceof Error) throw new InputError(`${label} answered ${what}, but ${g.message}`, where);
+          return { index: j, ids: g };
+        }),
+      );
+    } else if (generation === 'completions') {
+      const c = await call(
+        what,
+        () => client.completions.create({ model: config.model, prompt: ids, n, max_tokens: maxNewTokens, temperature, top_p: 1, seed, return_token_ids: true } as OpenAI.CompletionCreateParamsNonStreaming),
+        completion,
+      );
+      account(c);
+      texts = c.choices.map((ch) => ({ index: ch.index, ids: ch.token_ids ?? tokenizer.encode(ch.text).slice(tokenizer.leading) }));
+    } else if (generation === 'chat') {
+      const c = await call(
+        what,
+        () => client.chat.completions.create({ model: config.model, messages: [{ role: 'user', content: prefix() }], n, max_tokens: maxNewTokens, temperature, top_p: 1, seed }),
+        chatCompletion,
+      );
+      account(c);
+      // A chat endpoint gives text only: the continuations are tokenised locally.
+      texts = c.choices.map((ch) => ({ index: ch.index, ids: tokenizer.encode(ch.message.content ?? '').slice(tokenizer.leading) }));
+    } else throw new Error(`${label} cannot generate`);
+    if (texts.length !== n) throw new InputError(`${label} answered ${what} for n = ${n} continuations with ${texts.length}; the endpoint may not support n > 1`, where);
+    // In the order of their index, where the server numbers them (choice j was drawn with seed + j on vLLM).
+    if (texts.every((t) => t.index !== undefined)) texts.sort((a, b) => a.index! - b.index!);
+    return texts.map((t) => cut(t.ids, maxNewTokens));
+  }
+
   const served: ServedModel = {
     config,
     tokenizer: { ...tokenizer, maxLength },
@@ -416,97 +460,9 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
       return r;
     },
     async generate(ids, maxNewTokens, seed) {
-      let out: number[];
-      if (generation === 'tgi') {
-        const raw = await call('a generation request', () => client.post(`${root}/generate`, { body: tgiGenerateBody(tokenizer.decode(ids.slice(tokenizer.leading)), maxNewTokens, seed) }), z.unknown());
-        const g = tgiGenerated(raw);
-        if (g instanceof Error) throw new InputError(`${label} answered a generation request, but ${g.message}`, where);
-        out = g;
-      } else if (generation === 'completions') {
-        const c = await call(
-          'a generation request',
-          () =>
-            client.completions.create({
-              model: config.model,
-              prompt: ids,
-              max_tokens: maxNewTokens,
-              temperature: 0,
-              top_p: 1,
-              seed,
-              return_token_ids: true,
-            } as OpenAI.CompletionCreateParamsNonStreaming),
-          completion,
-        );
-        account(c);
-        const ch = c.choices[0]!;
-        // vLLM returns the generated ids; otherwise the text is tokenised locally (what a vendor gives).
-        out = ch.token_ids ?? tokenizer.encode(ch.text).slice(tokenizer.leading);
-      } else if (generation === 'chat') {
-        const c = await call(
-          'a chat request',
-          () => client.chat.completions.create({ model: config.model, messages: [{ role: 'user', content: tokenizer.decode(ids.slice(tokenizer.leading)) }], max_tokens: maxNewTokens, temperature: 0, seed }),
-          chatCompletion,
-        );
-        account(c);
-        out = tokenizer.encode(c.choices[0]!.message.content ?? '').slice(tokenizer.leading);
-      } else throw new Error(`${label} cannot generate`);
-      return cut(out, maxNewTokens);
+      return (await continuations(ids, { n: 1, maxNewTokens, temperature: 0, seed }))[0]!;
     },
-    async sample(ids, { n, maxNewTokens, temperature, seed }) {
-      let texts: { index: number | undefined; ids: number[] }[];
-      if (generation === 'tgi') {
-        // TGI's /generate draws one sample per request: n requests, seeds seed, seed + 1, ….
-        const prefix = tokenizer.decode(ids.slice(tokenizer.leading));
-        texts = await Promise.all(
-          Array.from({ length: n }, async (_, j) => {
-            const raw = await call('a sampling request', () => client.post(`${root}/generate`, { body: { inputs: prefix, parameters: { max_new_tokens: maxNewTokens, do_sample: true, temperature, seed: seed + j, details: true } } }), z.unknown());
-            const g = tgiGenerated(raw);
-            if (g instanceof Error) throw new InputError(`${label} answered a sampling request, but ${g.message}`, where);
-            return { index: j, ids: g };
-          }),
-        );
-      } else if (generation === 'completions') {
-        const c = await call(
-          'a sampling request',
-          () =>
-            client.completions.create({
-              model: config.model,
-              prompt: ids,
-              n,
-              max_tokens: maxNewTokens,
-              temperature,
-              top_p: 1,
-              seed,
-              return_token_ids: true,
-            } as OpenAI.CompletionCreateParamsNonStreaming),
-          completion,
-        );
-        account(c);
-        texts = c.choices.map((ch) => ({ index: ch.index, ids: ch.token_ids ?? tokenizer.encode(ch.text).slice(tokenizer.leading) }));
-      } else if (generation === 'chat') {
-        const c = await call(
-          'a chat sampling request',
-          () =>
-            client.chat.completions.create({
-              model: config.model,
-              messages: [{ role: 'user', content: tokenizer.decode(ids.slice(tokenizer.leading)) }],
-              n,
-              max_tokens: maxNewTokens,
-              temperature,
-              top_p: 1,
-              seed,
-            }),
-          chatCompletion,
-        );
-        account(c);
-        // A chat endpoint gives text only: the continuations are tokenised locally.
-        texts = c.choices.map((ch) => ({ index: ch.index, ids: tokenizer.encode(ch.message.content ?? '').slice(tokenizer.leading) }));
-      } else throw new Error(`${label} cannot generate`);
-      if (texts.length !== n) throw new InputError(`${label} answered a sampling request for n = ${n} continuations with ${texts.length}; the endpoint may not support n > 1`, where);
-      // In the order of their index, where the server numbers them (choice j was drawn with seed + j on vLLM).
-      if (texts.every((t) => t.index !== undefined)) texts.sort((a, b) => a.index! - b.index!);
-      return texts.map((t) => cut(t.ids, maxNewTokens));
-    },
+    sample: (ids, o) => continuations(ids, o),
   };
   return served;
 }
