@@ -158,7 +158,7 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
   const tokenizer = await loadTokenizer(config.tokenizer);
 
   /** A request, limited and counted; HTTP failures become an input error or "unavailable". */
-  async function call<T>(what: string, send: () => Promise<unknown>, shape: z.ZodType<T>, probe = false): Promise<T> {
+  async function call<T>(what: string, send: () => Promise<unknown>, shape: z.ZodType<T>): Promise<T> {
     return limit(async () => {
       // Once the server is given up on, queued requests fail at once instead of each waiting out
       // its retries: the audit stops soon, with every answered request cached.
@@ -168,7 +168,6 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
       try {
         raw = await send();
       } catch (e) {
-        if (probe) throw e;
         if (isRequestError(e)) throw new InputError(`${label} refused ${what}: ${describeFailure(e)}`, where);
         throw (unavailable ??= new ServedUnavailableError(`${label} failed ${what} after ${config.maxRetries} retries: ${describeFailure(e)}`));
       }
