@@ -583,12 +583,27 @@ function subjectVerdicts(
       }
     }
   }
+  // Each observation's forget hits grouped by person once (not filtered again for every person).
+  const hitsOf = new Map<ExtractionObservation, Map<string, ExtractionObservation['trials']>>();
+  for (const list of extraction.values()) {
+    for (const o of list) {
+      const by = new Map<string, ExtractionObservation['trials']>();
+      for (const t of o.trials) {
+        if (t.split !== 'forget' || !t.hit) continue;
+        const key = t.subject ?? t.recordId;
+        let g = by.get(key);
+        if (!g) by.set(key, (g = []));
+        g.push(t);
+      }
+      hitsOf.set(o, by);
+    }
+  }
   const out = [...bySubject].map(([subject, records]) => {
     const leakedBy: Record<string, string[]> = {};
     const emitted: Record<string, { type: string; value: string }[]> = {};
     for (const [attack, list] of extraction) {
       for (const o of list) {
-        const hits = o.trials.filter((t) => t.split === 'forget' && t.hit && (t.subject ?? t.recordId) === subject);
+        const hits = hitsOf.get(o)!.get(subject) ?? [];
         leakedBy[o.model] ??= [];
         if (hits.length > 0) leakedBy[o.model]!.push(attack);
         for (const t of hits) {
