@@ -64,6 +64,10 @@ Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
   --workers N             worker threads (default: config's workers, else min(cores, 4))
   --no-cache              recompute everything (the cache lives in <out>/.cache)
+  --shard i/N             run: compute shard i of N of the model work (0-based) into the cache, which
+                          the shards share; no outputs (examples/ has CI and Kubernetes recipes)
+  --merge                 run: every shard has finished on this cache: compute the statistics and
+                          write the outputs, byte-identical to a run on one machine
   --dry-run               run: print the requests and tokens each served model (openai-compatible)
                           would be sent, without probing or sending anything; writes no output
   --cache-dir DIR         keep the cache elsewhere (default: the config's cache.dir, else
@@ -108,7 +112,18 @@ function printSummary(r: AuditResult, out?: string): void {
   e(`verdict: ${r.verdict.toUpperCase()}${out ? ` (report: ${path.join(out, 'report.html')})` : ''}`);
 }
 
+/** `--shard i/N`: shard i (0-based) of N. */
+function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || count > 1024 || index >= count) throw new InputError(`--shard expects i/N with 0 <= i < N <= 1024 (e.g. --shard 0/4), got "${v}"`);
+  return { index, count };
+}
+
 async function runConfig(configPath: string, flags: Flags, argv: string[]): Promise<number> {
+  const modes = [flags.shard ? '--shard' : '', flags.merge ? '--merge' : '', flags.dryRun ? '--dry-run' : ''].filter(Boolean);
+  if (modes.length > 1) throw new InputError(`${modes.join(' and ')} cannot be combined`);
   const cfg = await loadConfig(configPath, {
     attackOptions: (id) => getAttack(id)?.options,
     knownAttacks: attackIds(),
@@ -136,15 +151,28 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   const workers = flags.workers ?? cfg.workers ?? defaultWorkers();
   const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
+  const cacheDir = flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : (cfg.cacheDir ?? path.join(out, '.cache'))) : undefined;
+  if (flags.shard) {
+    // A shard writes model work into the cache and nothing else: no outputs, no pseudonym key.
+    const { index, count } = flags.shard;
+    const { runShard } = await import('./audit/run.ts');
+    const bar = createProgress(log);
+    const c = await runShard(cfg, { workers, cacheDir, log, progress: bar.progress, reveal: true }, flags.shard).finally(() => bar.stop());
+    log(
+      `shard ${index}/${count} finished: ${c.computed} batch(es) of model work computed, ${c.fromCache} already in the cache, ${c.others} left to the other shards; ` +
+        `when all ${count} have finished on this cache (${cacheDir}), run again with --merge for the outputs`,
+    );
+    return 0;
+  }
   const pseudonymKey = flags.reveal ? undefined : await loadPseudonymKey(out);
   if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
   if (pseudonymKey?.file && (await keyFileIsShared(pseudonymKey.file))) log(`warning: ${pseudonymKey.file} is readable by other users; chmod 600 it`);
   const bar = createProgress(log);
-  const cacheDir = flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : (cfg.cacheDir ?? path.join(out, '.cache'))) : undefined;
   // Imported here, not at the top: the model libraries it pulls in take seconds to load, and a
   // config mistake should be reported without waiting for them.
   const { runAudit } = await import('./audit/run.ts');
   const { result, run, cacheManifest } = await runAudit(cfg, {
+    merge: flags.merge ?? false,
     workers,
     cacheDir,
     bootstrap: flags.bootstrap,
@@ -177,6 +205,8 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
 
 interface Flags {
   dryRun?: boolean;
+  shard?: { index: number; count: number };
+  merge?: boolean;
   inconclusive?: 'fail' | 'pass';
   preset?: AssertConfig['preset'];
   pdf: boolean;
@@ -230,6 +260,8 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         pdf: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
+        shard: { type: 'string' },
+        merge: { type: 'boolean', default: false },
         reveal: { type: 'boolean', default: false },
         inconclusive: { type: 'string' },
         preset: { type: 'string' },
@@ -279,6 +311,8 @@ export async function main(argv: string[]): Promise<number> {
       json: values.json,
       pdf: values.pdf,
       dryRun: values['dry-run'],
+      ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
+      merge: values.merge,
       reveal: values.reveal,
       scores: values.scores,
       ...(values['sign-key'] !== undefined ? { signKey: values['sign-key'] } : {}),

@@ -46,7 +46,7 @@ import {
   type ExtractionSummary,
   type Finding,
 } from './measure.ts';
-import { createSignals, type Progress, type ShadowSetup } from './signals.ts';
+import { createSignals, STORED, type Progress, type ShadowSetup } from './signals.ts';
 import { subjectMeans } from './subjects.ts';
 
 /** Roles that are attacked; `reference` only calibrates other attacks. */
@@ -75,6 +75,63 @@ export interface RunOptions {
   pseudonymKey?: Uint8Array;
   log?: (line: string) => void;
   progress?: Progress;
+  /**
+   * `run --merge`: the statistics and outputs of an audit whose model work was done by `--shard i/N`
+   * runs into this cache; every shard must have finished, and no model work is computed again.
+   */
+  merge?: boolean;
+}
+
+/** Which audit a shard's work belongs to: its seed, attacks, shadow recipe and every input's digest. */
+function shardPlanKey(cfg: LoadedConfig): string {
+  return sha256(JSON.stringify(['shard-plan/v1', cfg.seed, cfg.attacks, cfg.shadow, cfg.inputs.map((i) => [i.role, i.sha256])]));
+}
+const shardKey = (cfg: LoadedConfig, index: number, count: number) => sha256(JSON.stringify(['shard/v1', shardPlanKey(cfg), index, count]));
+
+/**
+ * `run --shard i/N`: the model work of shard i (batches of scoring, generation, sampling and shadow
+ * training whose key falls to it, src/audit/signals.ts) computed into the cache, which the shards
+ * share (one folder on a shared volume, or folders combined before the merge). No statistics and no
+ * outputs: `run --merge` makes those, byte-identical to a run on one machine.
+ */
+export async function runShard(cfg: LoadedConfig, opts: RunOptions, shard: { index: number; count: number }): Promise<{ computed: number; fromCache: number; others: number }> {
+  if (!opts.cacheDir) throw new InputError('--shard needs the cache: the shards and the merge meet there (drop --no-cache)');
+  const p = await prepare(cfg, opts, true);
+  const pool = createPool(opts.workers);
+  const cache = diskCache(opts.cacheDir, { warn: p.log });
+  const signals = createSignals({ pool, cache, specs: p.specs, served: p.served, seed: cfg.seed, progress: opts.progress, shard, ...(p.shadow ? { shadow: p.shadow } : {}) });
+  try {
+    for (const [id, options] of Object.entries(cfg.attacks)) {
+      if (p.notApplicable(id) !== undefined) continue;
+      p.log(`${id}: collecting shard ${shard.index}/${shard.count}`);
+      signals.setAttack(id);
+      await getAttack(id)!.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: p.models, ...(p.reference ? { reference: p.reference } : {}), signals });
+    }
+  } finally {
+    await pool.close();
+  }
+  const counts = { ...signals.shardCounts };
+  // Written last: its presence says this shard finished.
+  await cache.set(shardKey(cfg, shard.index, shard.count), 'shard', { index: shard.index, count: shard.count, ...counts });
+  await cache.set(shardPlanKey(cfg), 'shard-plan', { count: shard.count });
+  return counts;
+}
+
+/** `--merge`: how many shards the audit was cut into; exit 2 naming every shard that has not finished. */
+async function checkShards(cfg: LoadedConfig, cacheDir: string | undefined, log: (line: string) => void): Promise<number> {
+  if (!cacheDir) throw new InputError('--merge needs the cache the shards wrote (drop --no-cache)');
+  // Not the recording cache: the merged result's evidence must be a single run's.
+  const cache = diskCache(cacheDir, { warn: log });
+  const plan = await cache.get(shardPlanKey(cfg), 'shard-plan', (v) => STORED['shard-plan'].parse(v));
+  if (!plan) throw new InputError(`--merge: no shard of this audit has finished in ${cacheDir} (same config, inputs and seed); run --shard i/N first`);
+  const missing: number[] = [];
+  for (let i = 0; i < plan.count; i++) {
+    if (!(await cache.get(shardKey(cfg, i, plan.count), 'shard', (v) => STORED.shard.parse(v)))) missing.push(i);
+  }
+  if (missing.length > 0) {
+    throw new InputError(`--merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${plan.count}`).join(', ')} of this audit ${missing.length > 1 ? 'have' : 'has'} not finished in ${cacheDir}; run ${missing.length > 1 ? 'them' : 'it'} (--shard ${missing[0]}/${plan.count}), then --merge`);
+  }
+  return plan.count;
 }
 
 /**
@@ -362,11 +419,21 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     const plan = await planRequests(cfg, { served, specs, models, reference, auditSplits, notApplicable }, diskCache(opts.cacheDir, { warn: log }));
     checkServedBudgets(plan, served, cfg);
   }
+  const shards = opts.merge ? await checkShards(cfg, opts.cacheDir, log) : undefined;
   const pool = createPool(opts.workers);
   // Every cache entry used is recorded, so the report names what it rests on (src/evidence.ts).
   const recorded = recordingCache(diskCache(opts.cacheDir, { warn: log }));
   const cache = recorded.cache;
-  const signals = createSignals({ pool, cache, specs, served, seed: cfg.seed, progress: opts.progress, ...(shadow ? { shadow } : {}) });
+  const signals = createSignals({
+    pool,
+    cache,
+    specs,
+    served,
+    seed: cfg.seed,
+    progress: opts.progress,
+    ...(shards ? { merge: true, mergeCount: shards } : {}),
+    ...(shadow ? { shadow } : {}),
+  });
   const bootstrap = opts.bootstrap ?? 1000;
 
   const attacks: AuditResult['attacks'] = [];

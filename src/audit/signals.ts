@@ -63,6 +63,10 @@ export const STORED = {
   classify: z.strictObject({ classes: z.int().min(1), probs: base64 }),
   shadow: z.strictObject({ probs: base64, weights: z.array(z.strictObject({ shape: z.array(z.int().min(0)), values: base64 })) }),
   fit: base64,
+  /** What one `run --shard i/N` computed (written when it finished; `--merge` checks every i). */
+  shard: z.strictObject({ index: z.int().min(0), count: z.int().min(1), computed: z.int().min(0), fromCache: z.int().min(0), others: z.int().min(0) }),
+  /** How many shards an audit was cut into (every shard writes the same). */
+  'shard-plan': z.strictObject({ count: z.int().min(1) }),
 } satisfies Record<string, z.ZodType>;
 export type EntryKind = keyof typeof STORED;
 
@@ -83,6 +87,12 @@ function floats(b64: string, n: number, what: string): Float32Array {
   check(b64.length % 4 === 0 && (b64.length / 4) * 3 - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0) === n * 4, `${what}: not ${n} float32 values`);
   return base64ToF32(b64);
 }
+
+/** Zero signals of a sequence of n tokens: what a shard stands in for another shard's batch. */
+const zeroSignals = (n: number, stats: boolean): TokenSignals => {
+  const z = () => new Float32Array(Math.max(n - 1, 0));
+  return stats ? { logprobs: z(), mu: z(), sigma: z() } : { logprobs: z() };
+};
 
 const encodeSignals = (sig: TokenSignals[]): StoredSignals[] =>
   sig.map((s) => ({
@@ -146,6 +156,9 @@ function decodeSamples(v: unknown, o: SampleOptions): number[][] {
   return t;
 }
 
+/** The shard a batch of work belongs to: its key (a SHA-256) modulo the number of shards. */
+export const shardOf = (key: string, count: number): number => parseInt(key.slice(0, 12), 16) % count;
+
 const chunks = <T>(xs: T[], n: number): T[][] =>
   Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
 
@@ -158,6 +171,17 @@ export function createSignals(opts: {
   /** The audit's seed (sent with generation requests to servers that take one). */
   seed?: number;
   progress?: Progress;
+  /**
+   * `run --shard i/N`: compute only the batches of model work (scoring, generation, sampling, shadow
+   * training) whose key falls to shard i, and stand zeros in for the others (never stored); attack
+   * models (`fit`) are left to `--merge`. Classifier outputs are computed by every shard: they are
+   * cheap, and the class count depends on them.
+   */
+  shard?: { index: number; count: number };
+  /** `run --merge`: every batch of sharded work must come from the cache (verified); none is computed. */
+  merge?: boolean;
+  /** With `merge`: the number of shards (named in the message about missing work). */
+  mergeCount?: number;
   /**
    * Planning (--dry-run, served budgets): local models are not run (their signals are zeros, their
    * continuations empty), so only what the served models are asked is counted (by their stand-ins).
@@ -173,6 +197,8 @@ export function createSignals(opts: {
   repeatChecks: ReadonlyMap<string, { requests: number; maxAbsDiff: number }>;
   /** Names the attack now collecting, for the one line that reports a worker's death. */
   setAttack(id: string | undefined): void;
+  /** Batches of sharded work this run computed, took from the cache, and left to other shards. */
+  shardCounts: { computed: number; fromCache: number; others: number };
 } {
   const tokenizers = new Map<string, Promise<Tokenizer>>();
   // Records or prompts longer than a model's context, by model role (see budgets.ts for the windows).
@@ -182,6 +208,8 @@ export function createSignals(opts: {
   };
   const inflight = new Map<string, Promise<unknown>>();
   const repeatChecks = new Map<string, { requests: number; maxAbsDiff: number }>();
+  const shardCounts = { computed: 0, fromCache: 0, others: 0 };
+  const othersSeen = new Set<string>();
   let tokensScored = 0;
   let shadowsTrained = 0;
   let attack: string | undefined;
@@ -214,14 +242,34 @@ export function createSignals(opts: {
     encode: (t: T) => unknown,
     /** Checks a stored value against this request and decodes it; throws when it does not fit. */
     decode: (s: unknown) => T,
+    /** Zeros of the right shape, for work another shard does (model work and attack models only). */
+    placeholder?: () => T,
   ): Promise<{ value: T; cached: boolean }> {
+    const sharded = placeholder !== undefined && kind !== 'fit';
+    if (opts.shard && placeholder && (kind === 'fit' || shardOf(key, opts.shard.count) !== opts.shard.index)) {
+      // Counted once per batch, however many attacks ask for it.
+      if (sharded && !othersSeen.has(key)) {
+        othersSeen.add(key);
+        shardCounts.others++;
+      }
+      return { value: placeholder(), cached: true };
+    }
     let cached = true;
     let p = inflight.get(key) as Promise<T> | undefined;
     if (!p) {
       p = (async () => {
         const hit = await opts.cache.get(key, kind, decode);
-        if (hit !== undefined) return hit;
+        if (hit !== undefined) {
+          if (sharded) shardCounts.fromCache++;
+          return hit;
+        }
+        if (opts.merge && sharded) {
+          throw new InputError(
+            `--merge: a batch of ${kind} work is missing from the cache or failed verification (key ${key.slice(0, 12)}…, shard ${shardOf(key, opts.mergeCount ?? 1)}${opts.mergeCount ? `/${opts.mergeCount}` : ''}); run that shard again with the same config and cache, then --merge`,
+          );
+        }
         cached = false;
+        if (sharded) shardCounts.computed++;
         const value = await compute();
         await opts.cache.set(key, kind, encode(value));
         return value;
@@ -288,6 +336,7 @@ export function createSignals(opts: {
           weights: v.weights.map((w, i) => ({ shape: w.shape, values: Array.from(floats(w.values, w.shape.reduce((a, b) => a * b, 1), `weights.${i}`)) })),
         };
       },
+      () => ({ op: 'train' as const, probs: new Float32Array(setup.pool.length * classes), weights: [] }),
     );
     return { shadow: { inside, probs: value.probs }, cached };
   }
@@ -312,6 +361,7 @@ export function createSignals(opts: {
           },
           encodeSignals,
           (v) => decodeSignals(v, [x], false),
+          () => [{ logprobs: new Float32Array(Math.max(x.length - 1, 0)) }],
         );
         // The repeat is sent after the first answer is cached: a server lost in between costs no answer.
         if (!cached && repeatThis(x)) {
@@ -343,6 +393,7 @@ export function createSignals(opts: {
             check(t[0]!.length <= maxNewTokens, `continuation: ${t[0]!.length} tokens, at most ${maxNewTokens} expected`);
             return t;
           },
+          () => [[]],
         );
         opts.progress?.({ op: 'generate', model: m.role, done: ++done, total: prompts.length, cached });
         return value[0]!;
@@ -362,6 +413,7 @@ export function createSignals(opts: {
           () => served.sample(p, { n: o.n, maxNewTokens: o.maxNewTokens, temperature: o.temperature, seed: promptSeed(o.seed, p) }),
           (t) => t,
           (v) => decodeSamples(v, o),
+          () => Array.from({ length: o.n }, () => []),
         );
         opts.progress?.({ op: 'sample', model: m.role, done: ++done, total: prompts.length, cached });
         return value;
@@ -391,6 +443,7 @@ export function createSignals(opts: {
     /** Running count of texts cut to the context window, by model role (callers take differences). */
     truncated,
     repeatChecks,
+    shardCounts,
     setAttack(id: string | undefined) {
       attack = id;
     },
@@ -431,6 +484,7 @@ export function createSignals(opts: {
             },
             encodeSignals,
             (v) => decodeSignals(v, b, stats),
+            () => b.map((x) => zeroSignals(x.length, stats)),
           );
           opts.progress?.({ op: 'score', model: m.role, done: ++done, total: parts.length, cached });
           return r;
@@ -469,6 +523,7 @@ export function createSignals(opts: {
               t.forEach((c, j) => check(c.length <= maxNewTokens, `continuation ${j}: ${c.length} tokens, at most ${maxNewTokens} expected`));
               return t;
             },
+            () => b.map(() => []),
           );
           idx.forEach((i, j) => (out[i] = r[j]!));
           opts.progress?.({ op: 'generate', model: m.role, done: ++done, total: parts.length, cached });
@@ -500,6 +555,7 @@ export function createSignals(opts: {
             },
             (t) => t,
             (v) => decodeSamples(v, o),
+            () => Array.from({ length: o.n }, () => []),
           );
           opts.progress?.({ op: 'sample', model: m.role, done: ++done, total: prompts.length, cached });
           return value;
@@ -573,6 +629,7 @@ export function createSignals(opts: {
           async () => (await opts.pool.run({ op: 'train', ...req }, `training an attack model${context()}`)).probs,
           f32ToBase64,
           (v) => floats(stored('fit', v), rows * req.classes, 'probs'),
+          () => new Float32Array(rows * req.classes),
         )
       ).value;
     },
