@@ -9,14 +9,16 @@ import { lstat, readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { attackIds, getAttack } from '../attacks/index.ts';
 import { STORED, type EntryKind } from './audit/signals.ts';
-import { checkEntry, SECRET_FILE, TAG_FILE } from './cache.ts';
+import { cacheSecret, checkEntry, prepareCacheDir, SECRET_FILE, TAG_FILE } from './cache.ts';
 import { loadConfig } from './config/load.ts';
 import { InputError } from './errors.ts';
 
-export const CACHE_USAGE = `  cache verify|prune|clear [config.yml]
+export const CACHE_USAGE = `  cache verify|prune|clear|init [config.yml]
                           check every cache entry (exit 0 all good, 1 some bad), remove bad entries
-                          and abandoned temporary files, or delete the cache; the cache is
-                          --cache-dir, else the config's cache.dir, else <--out or output.dir>/.cache`;
+                          and abandoned temporary files, delete the cache, or create an empty one
+                          with its secret (to hand to the machines of a sharded run: examples/);
+                          the cache is --cache-dir, else the config's cache.dir, else
+                          <--out or output.dir>/.cache`;
 
 const PREFIX = /^[0-9a-f]{2}$/;
 const ENTRY = /^([0-9a-f]{64})\.json$/;
@@ -124,12 +126,20 @@ async function locate(flags: { cacheDir?: string; out?: string }, configArg: str
 
 export async function cacheCommand(args: string[], flags: { cacheDir?: string; out?: string }): Promise<number> {
   const [action, configArg, ...extra] = args;
-  if (action !== 'verify' && action !== 'prune' && action !== 'clear') {
-    throw new InputError(`cache expects verify, prune or clear${action ? `, got "${action}"` : ''}`);
+  if (action !== 'verify' && action !== 'prune' && action !== 'clear' && action !== 'init') {
+    throw new InputError(`cache expects verify, prune, clear or init${action ? `, got "${action}"` : ''}`);
   }
   if (extra.length > 0) throw new InputError(`cache ${action} takes at most one config file, got also "${extra.join(' ')}"`);
   const dir = await locate(flags, configArg);
   const say = (s: string) => process.stdout.write(`${s}\n`);
+  if (action === 'init') {
+    // The folder, its CACHEDIR.TAG and its secret: entries written on any machine that starts from
+    // this folder verify on every other one, so shards' folders can be combined for --merge.
+    await prepareCacheDir(dir);
+    await cacheSecret(dir);
+    say(`cache ${dir}: ready (${SECRET_FILE} signs its entries; keep it private, hand it only to the machines of one audit)`);
+    return 0;
+  }
   let st;
   try {
     st = await lstat(dir);

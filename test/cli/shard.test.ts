@@ -58,9 +58,13 @@ describe('run --shard i/N and --merge', () => {
 
   it('shards on separate machines: separate cache folders sharing the secret, combined, then --merge gives the same result.json', async () => {
     const [c0, c1, all] = ['cache-0', 'cache-1', 'cache-all'].map((d) => path.join(dir, d)) as [string, string, string];
+    // `cache init` makes the folder and its secret, which every machine of the audit starts from
+    // (examples/: a repository secret written as secret.key, or an init container on a shared volume).
+    const init = await cli(['cache', 'init', '--cache-dir', c0]);
+    expect(init.code, init.stderr).toBe(0);
+    expect(readFileSync(path.join(c0, 'secret.key'), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
     const a = await run('--shard', '0/2', '--cache-dir', c0);
     expect(a.code, a.stderr).toBe(0);
-    // The second machine starts from the first one's secret (examples/: a setup job hands it out).
     mkdirSync(c1, { recursive: true });
     copyFileSync(path.join(c0, 'secret.key'), path.join(c1, 'secret.key'));
     const b = await run('--shard', '1/2', '--cache-dir', c1);
