@@ -3,6 +3,7 @@
  * identical requests across attacks, serves finished batches from the cache and runs the rest on the
  * pool. Batches depend only on the request, never on the number of workers.
  */
+import { createHash } from 'node:crypto';
 import type { FitRequest, ModelUnderTest, SampleOptions, Signals } from '../../attacks/types.ts';
 import { sha256, type Cache } from '../cache.ts';
 import { InputError } from '../errors.ts';
@@ -156,6 +157,13 @@ function decodeSamples(v: unknown, o: SampleOptions): number[][] {
   return t;
 }
 
+/** What a tokenSignals request is: the model role, whether statistics were asked, and every text. */
+function textsKey(role: string, stats: boolean, texts: readonly string[]): string {
+  const h = createHash('sha256').update(`${role}\0${stats}\0${texts.length}\0`);
+  for (const t of texts) h.update(`${t.length}\0`).update(t);
+  return h.digest('hex');
+}
+
 /** The shard a batch of work belongs to: its key (a SHA-256) modulo the number of shards. */
 export const shardOf = (key: string, count: number): number => parseInt(key.slice(0, 12), 16) % count;
 
@@ -208,6 +216,7 @@ export function createSignals(opts: {
   };
   const inflight = new Map<string, Promise<unknown>>();
   const repeatChecks = new Map<string, { requests: number; maxAbsDiff: number }>();
+  const signalMemo = new Map<string, { result: Promise<TokenSignals[]>; truncated: number }>();
   const shardCounts = { computed: 0, fromCache: 0, others: 0 };
   const othersSeen = new Set<string>();
   let tokensScored = 0;
@@ -433,6 +442,40 @@ export function createSignals(opts: {
     return promptsIn.map((p) => (p.length > room ? [...p.slice(0, tok.leading), ...p.slice(p.length - (room - tok.leading))] : p));
   }
 
+  /** The signals of `texts` on model `m` (tokenSignals without its memo). */
+  async function scoreTexts(m: ModelUnderTest, texts: string[], stats: boolean): Promise<TokenSignals[]> {
+    const tok = await api.tokenizer(m);
+    // Texts longer than the context window are scored on their first maxLength tokens (counted).
+    const encoded = texts.map((t) => tok.encode(t));
+    countTruncated(m.role, encoded.filter((x) => x.length > tok.maxLength).length);
+    const ids = encoded.map((x) => (x.length > tok.maxLength ? x.slice(0, tok.maxLength) : x));
+    const served = opts.served?.get(m.role);
+    if (served) return servedSignals(m, served, ids, stats);
+    if (opts.planning) return ids.map((x) => ({ logprobs: new Float32Array(Math.max(x.length - 1, 0)) }));
+    const parts = chunks(ids, SCORE_BATCH);
+    let done = 0;
+    const results = await Promise.all(
+      parts.map(async (b, i) => {
+        const key = sha256(JSON.stringify(['score/v3', m.sha256, stats, b]));
+        const { value: r, cached } = await batch(
+          key,
+          'score',
+          async () => {
+            const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats }, `scoring batch ${i + 1}/${parts.length} on model "${m.role}"${context()}`);
+            tokensScored += b.reduce((s, x) => s + x.length, 0);
+            return res.signals;
+          },
+          encodeSignals,
+          (v) => decodeSignals(v, b, stats),
+          () => b.map((x) => zeroSignals(x.length, stats)),
+        );
+        opts.progress?.({ op: 'score', model: m.role, done: ++done, total: parts.length, cached });
+        return r;
+      }),
+    );
+    return results.flat();
+    }
+
   const api = {
     get tokensScored() {
       return tokensScored;
@@ -460,39 +503,22 @@ export function createSignals(opts: {
     },
 
     async tokenSignals(m: ModelUnderTest, texts: string[], o: { stats?: boolean } = {}): Promise<TokenSignals[]> {
-      const tok = await api.tokenizer(m);
       const stats = o.stats ?? false;
-      // Texts longer than the context window are scored on their first maxLength tokens (counted).
-      const encoded = texts.map((t) => tok.encode(t));
-      countTruncated(m.role, encoded.filter((x) => x.length > tok.maxLength).length);
-      const ids = encoded.map((x) => (x.length > tok.maxLength ? x.slice(0, tok.maxLength) : x));
-      const served = opts.served?.get(m.role);
-      if (served) return servedSignals(m, served, ids, stats);
-      if (opts.planning) return ids.map((x) => ({ logprobs: new Float32Array(Math.max(x.length - 1, 0)) }));
-      const parts = chunks(ids, SCORE_BATCH);
-      let done = 0;
-      const results = await Promise.all(
-        parts.map(async (b, i) => {
-          const key = sha256(JSON.stringify(['score/v3', m.sha256, stats, b]));
-          const { value: r, cached } = await batch(
-            key,
-            'score',
-            async () => {
-              const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats }, `scoring batch ${i + 1}/${parts.length} on model "${m.role}"${context()}`);
-              tokensScored += b.reduce((s, x) => s + x.length, 0);
-              return res.signals;
-            },
-            encodeSignals,
-            (v) => decodeSignals(v, b, stats),
-            () => b.map((x) => zeroSignals(x.length, stats)),
-          );
-          opts.progress?.({ op: 'score', model: m.role, done: ++done, total: parts.length, cached });
-          return r;
-        }),
-      );
-      return results.flat();
+      // Every LM membership attack asks for the same texts: tokenised, keyed and gathered once per
+      // audit (its truncation count is still reported for each attack that asked).
+      const memoKey = textsKey(m.role, stats, texts);
+      const memo = signalMemo.get(memoKey);
+      if (memo) {
+        countTruncated(m.role, memo.truncated);
+        return memo.result;
+      }
+      const truncatedBefore = truncated.get(m.role) ?? 0;
+      const result = scoreTexts(m, texts, stats);
+      signalMemo.set(memoKey, { result, truncated: 0 });
+      const value = await result;
+      signalMemo.get(memoKey)!.truncated = (truncated.get(m.role) ?? 0) - truncatedBefore;
+      return value;
     },
-
     async generate(m: ModelUnderTest, promptsIn: number[][], maxNewTokens: number): Promise<number[][]> {
       // A prompt plus its continuation must fit the context.
       const prompts = await fitPrompts(m, promptsIn, maxNewTokens, 'generate');
