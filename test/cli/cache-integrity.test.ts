@@ -230,7 +230,7 @@ describe('privacy-audit cache verify | prune | clear', () => {
     expect(none.stdout).toContain('no cache at');
     const bad = await cli(['cache', 'vacuum', '--cache-dir', cache]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('cache expects verify, prune or clear, got "vacuum"');
+    expect(bad.stderr).toContain('cache expects verify, prune, clear or init, got "vacuum"');
   }, 300_000);
 
   it("the config's cache.dir is where run keeps the cache and where cache verify looks", async () => {
