@@ -4,12 +4,13 @@
  * or input error (a message, no stack trace); 3 runtime failure. `--inconclusive fail|pass` maps 4
  * to 1 or 0 for teams whose CI wants two values.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { attackIds, getAttack } from '../attacks/index.ts';
-import { loadConfig } from './config/load.ts';
+import { loadConfig, type LoadedConfig } from './config/load.ts';
 import { InputError, isInputError, isServedUnavailable } from './errors.ts';
 import { PRESETS, type AssertConfig } from './assert/index.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
@@ -21,7 +22,7 @@ import { renderJson } from '../reports/json.ts';
 import { servedWarnings } from '../reports/html.ts';
 import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
 import { TOOL } from './version.ts';
-import { workersProblem } from './config/limits.ts';
+import { formatBytes, workersForMemory, workersProblem } from './config/limits.ts';
 import { checkConsistency, verdictLine, verify } from './verify.ts';
 import { CHROMIUM_PATH } from './pdf.ts';
 import { existsSync } from 'node:fs';
@@ -112,6 +113,15 @@ function printSummary(r: AuditResult, out?: string): void {
   e(`verdict: ${r.verdict.toUpperCase()}${out ? ` (report: ${path.join(out, 'report.html')})` : ''}`);
 }
 
+/** `workers: auto`: min(cores, 4), fewer when that many copies of the local models would not fit in memory. */
+async function autoWorkers(cfg: LoadedConfig, log: (line: string) => void): Promise<number> {
+  let bytes = 0;
+  for (const i of cfg.inputs) if (i.role.startsWith('model:')) bytes += (await stat(i.path)).size;
+  const n = workersForMemory(cfg.workers, bytes, os.freemem());
+  if (n < cfg.workers) log(`workers: ${n} instead of ${cfg.workers}: each worker holds a copy of the models (${formatBytes(bytes)} of files, about twice that loaded) and ${formatBytes(os.freemem())} is available`);
+  return n;
+}
+
 /** `--shard i/N`: shard i (0-based) of N. */
 function parseShard(v: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(v);
@@ -148,8 +158,8 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   await checkOutputDir(out);
   const signer = signerFor(flags);
   if (flags.pdf) checkChromium();
-  const workers = flags.workers ?? cfg.workers ?? defaultWorkers();
   const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
+  const workers = flags.workers ?? (cfg.workersAuto ? await autoWorkers(cfg, log) : cfg.workers) ?? defaultWorkers();
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
   const cacheDir = flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : (cfg.cacheDir ?? path.join(out, '.cache'))) : undefined;
   if (flags.shard) {

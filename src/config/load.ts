@@ -106,6 +106,8 @@ export interface LoadedConfig {
   configPath?: string;
   seed: number;
   workers: number;
+  /** `workers: auto` (the default): the CLI may take fewer when the models' copies would not fit in memory. */
+  workersAuto?: boolean;
   models: Partial<Record<ModelRole, ModelRef>>;
   data: LoadedData;
   /** Attack id -> options parsed by the attack's schema (defaults applied), in config order. */
@@ -364,6 +366,7 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
   return {
     seed: cfg.seed,
     workers: cfg.workers === 'auto' ? Math.max(1, Math.min(os.availableParallelism(), 4)) : cfg.workers,
+    ...(cfg.workers === 'auto' ? { workersAuto: true } : {}),
     models,
     data,
     attacks,

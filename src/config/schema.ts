@@ -215,7 +215,7 @@ export const configSchema = strict(
         error: 'expected "auto" or a positive integer',
       })
       .default('auto')
-      .meta({ description: 'worker threads: "auto" = min(available CPUs, 4), or a positive integer up to 4 × the available CPUs' }),
+      .meta({ description: 'worker threads: "auto" = min(available CPUs, 4), fewer when their copies of the models (about twice the model files each) would not fit in 60% of the free memory; or a positive integer up to 4 × the available CPUs' }),
     models: strict(
       {
         before: modelRef('the model as released (required)'),
