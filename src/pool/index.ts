@@ -46,24 +46,31 @@ function causeOf(e: unknown): string {
 }
 
 export function createPool(threads: number): Pool {
-  const piscina = new Piscina({
-    filename: new URL('./worker.mjs', import.meta.url).href,
-    minThreads: threads,
-    maxThreads: threads,
-    // Keep workers (and their loaded models) alive for the whole audit.
-    idleTimeout: 60_000,
-    // No queue limit: the planner submits a whole request's batches at once.
-  });
-  // Piscina emits 'error' when a worker dies with no task (e.g. while idle); the task that needed
-  // it would fail with its own error, so this is only kept from crashing the process.
-  piscina.on('error', () => {});
+  // Started on the first task: a run served wholly from the cache, or a --merge of LM work, never
+  // pays for starting workers (each imports the model runtimes).
+  let piscina: Piscina | undefined;
+  const started = () => {
+    if (piscina) return piscina;
+    piscina = new Piscina({
+      filename: new URL('./worker.mjs', import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+      // Keep workers (and their loaded models) alive for the whole audit.
+      idleTimeout: 60_000,
+      // No queue limit: the planner submits a whole request's batches at once.
+    });
+    // Piscina emits 'error' when a worker dies with no task (e.g. while idle); the task that needed
+    // it would fail with its own error, so this is only kept from crashing the process.
+    piscina.on('error', () => {});
+    return piscina;
+  };
   let closing = false;
   return {
     threads,
     run: async (task, label = `running a "${task.op}" task`) => {
       let r: WorkerResult;
       try {
-        r = (await piscina.run({ ...task, label })) as WorkerResult;
+        r = (await started().run({ ...task, label })) as WorkerResult;
       } catch (e) {
         if (closing) throw new Error(`pool closed while ${label}`);
         throw new WorkerDiedError(label, causeOf(e));
@@ -72,6 +79,9 @@ export function createPool(threads: number): Pool {
       if (r.op === 'task-error') throw Object.assign(new Error(r.message), { stack: r.stack ?? r.message });
       return r as never;
     },
-    close: () => ((closing = true), piscina.destroy()),
+    close: async () => {
+      closing = true;
+      await piscina?.destroy();
+    },
   };
 }
