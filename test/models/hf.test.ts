@@ -3,14 +3,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { greedyBatch, loadCausalLM, loadTokenizer, scoreBatch, type CausalLM, type Tokenizer } from '../../src/models/hf.ts';
-import { FIXTURE, MODELS } from '../helpers/paths.ts';
+import { MODELS } from '../helpers/paths.ts';
+import { forgetTexts } from '../helpers/texts.ts';
 
 const dir = path.join(MODELS, 'before');
-const texts = readFileSync(path.join(FIXTURE, 'data/forget.jsonl'), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(0, 6)
-  .map((l) => (JSON.parse(l) as { text: string }).text);
+const texts = forgetTexts(6);
 
 let lm: CausalLM;
 let tok: Tokenizer;

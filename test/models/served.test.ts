@@ -14,14 +14,11 @@ import { startServedModel, type ServedModel as Server, type ServedModelOptions }
 import { InputError, ServedUnavailableError } from '../../src/errors.ts';
 import { greedyBatch, loadCausalLM, loadTokenizer, scoreBatch, type CausalLM, type Tokenizer } from '../../src/models/hf.ts';
 import { CLAMPED_LOGPROB, openServedModel, PROBE_TEXT } from '../../src/models/served.ts';
-import { FIXTURE, MODELS } from '../helpers/paths.ts';
+import { MODELS } from '../helpers/paths.ts';
+import { forgetTexts } from '../helpers/texts.ts';
 
 const dir = path.join(MODELS, 'before');
-const texts = readFileSync(path.join(FIXTURE, 'data/forget.jsonl'), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(0, 6)
-  .map((l) => (JSON.parse(l) as { text: string }).text);
+const texts = forgetTexts(6);
 const where = { field: 'models.before' };
 
 let lm: CausalLM;

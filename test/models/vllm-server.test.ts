@@ -3,20 +3,16 @@
  * fetch: what comes through HTTP must equal the local hf adapter (scoreBatch, greedyBatch), in the
  * shapes of shared/research/api-targets.md §1 and §10, and each fault must behave as documented.
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServedModel, type ServedModel } from '../../src/demo/vllm-server.ts';
 import { greedyBatch, loadCausalLM, loadTokenizer, scoreBatch, type CausalLM, type Tokenizer } from '../../src/models/hf.ts';
-import { FIXTURE, MODELS } from '../helpers/paths.ts';
+import { MODELS } from '../helpers/paths.ts';
+import { forgetTexts } from '../helpers/texts.ts';
 
 const dir = path.join(MODELS, 'before');
-const texts = readFileSync(path.join(FIXTURE, 'data/forget.jsonl'), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(0, 4)
-  .map((l) => (JSON.parse(l) as { text: string }).text);
+const texts = forgetTexts(4);
 
 type Json = Record<string, any>;
 
