@@ -23,6 +23,7 @@ import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type Classifier
 import { loadTokenizer } from '../models/hf.ts';
 import { validateCausalLM, validateTextTokenizer, type CausalLMInfo } from '../models/validate.ts';
 import { assumedServedModel, openServedModel, type ServedModel } from '../models/served.ts';
+import { deviceProblem } from '../models/device.ts';
 import { checkBudgets, type BudgetModel } from './budgets.ts';
 import { describeSource, recordSource, setRecordSource, whereOf } from '../data/records.ts';
 import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
@@ -284,6 +285,16 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
   const started = Date.now();
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
+  if (cfg.device !== 'cpu') {
+    const why = await deviceProblem(cfg.device);
+    if (why) {
+      throw new InputError(
+        `device: ${cfg.device} needs onnxruntime-node's CUDA execution provider, which does not load on this machine (${why}); install onnxruntime-node with its CUDA files (ONNXRUNTIME_NODE_INSTALL_CUDA=v12 at npm install, CUDA 12 and cuDNN 9 on the machine), or use device: cpu`,
+        { ...(cfg.configPath ? { file: cfg.configPath } : {}), ...(cfg.origin?.lines.device !== undefined ? { line: cfg.origin.lines.device } : {}), field: 'device' },
+      );
+    }
+    log(`device: ${cfg.device} (onnxruntime-node's CUDA execution provider loaded); tfjs models stay on the CPU`);
+  }
   const t0 = Date.now();
   const splits = await buildSplits(cfg.data, cfg.seed);
   timings.load = Date.now() - t0;
@@ -366,15 +377,18 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
       return { role, sha256: sha256(identity.join('\n')), capabilities: new Set(capabilities), ...(srv.probe.generation ? { generation: srv.probe.generation === 'chat' ? 'chat' : 'completions' } : {}) };
     }
     if (ref.kind === 'openai') throw new Error(`served model ${role} was not opened`);
+    // On CUDA (ONNX models only; tfjs stays on its wasm backend) the numbers are the GPU's: part of
+    // the model's identity, so no CPU result is served from the cache for them, nor the reverse.
+    const cuda = cfg.device === 'cuda' && ref.kind !== 'tfjs';
     specs.set(
       role,
       ref.kind === 'hf'
-        ? { kind: 'hf', path: ref.path }
-        : { kind: ref.kind, path: ref.path, outputs: ref.outputs ?? 'auto', ...(ref.tokenizer ? { tokenizer: ref.tokenizer } : {}) },
+        ? { kind: 'hf', path: ref.path, ...(cuda ? { device: 'cuda' as const } : {}) }
+        : { kind: ref.kind, path: ref.path, outputs: ref.outputs ?? 'auto', ...(ref.tokenizer ? { tokenizer: ref.tokenizer } : {}), ...(cuda ? { device: 'cuda' as const } : {}) },
     );
     const capabilities: Capability[] =
       ref.kind === 'hf' ? HF_CAPABILITIES : classifierInputs.get(role) === 'features' ? [...CLASSIFIER_CAPABILITIES, 'featureVectors'] : CLASSIFIER_CAPABILITIES;
-    return { role, sha256: sha256(files.join('\n')), capabilities: new Set(capabilities) };
+    return { role, sha256: sha256([...files, ...(cuda ? ['device:cuda'] : [])].join('\n')), capabilities: new Set(capabilities) };
   };
   const models = TARGET_ROLES.map(load).filter((m): m is ModelUnderTest => m !== undefined);
   const reference = load('reference');

@@ -106,6 +106,8 @@ export interface LoadedConfig {
   configPath?: string;
   seed: number;
   workers: number;
+  /** Where local ONNX models run (config `device`, default the CPU). */
+  device: 'cpu' | 'cuda';
   /** `workers: auto` (the default): the CLI may take fewer when the models' copies would not fit in memory. */
   workersAuto?: boolean;
   models: Partial<Record<ModelRole, ModelRef>>;
@@ -367,6 +369,7 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     seed: cfg.seed,
     workers: cfg.workers === 'auto' ? Math.max(1, Math.min(os.availableParallelism(), 4)) : cfg.workers,
     ...(cfg.workers === 'auto' ? { workersAuto: true } : {}),
+    device: cfg.device ?? 'cpu',
     models,
     data,
     attacks,

@@ -216,6 +216,13 @@ export const configSchema = strict(
       })
       .default('auto')
       .meta({ description: 'worker threads: "auto" = min(available CPUs, 4), fewer when their copies of the models (about twice the model files each) would not fit in 60% of the free memory; or a positive integer up to 4 × the available CPUs' }),
+    device: z
+      .enum(['cpu', 'cuda'], { error: 'expected "cpu" or "cuda"' })
+      .meta({
+        description:
+          'where local ONNX models (hf:, onnx:) run: "cpu" (default) or "cuda" (onnxruntime-node\'s CUDA execution provider, used only when it loads: otherwise the audit stops with the reason)',
+      })
+      .optional(),
     models: strict(
       {
         before: modelRef('the model as released (required)'),

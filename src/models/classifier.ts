@@ -12,6 +12,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { InputError } from '../errors.ts';
+import { executionProviders, type Device } from './device.ts';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { loadLayersModel, outputsProbabilities } from './tfjs-io.ts';
 
@@ -23,6 +24,8 @@ export interface ClassifierSpec {
   outputs: ClassifierOutputs;
   /** tokenizer.json of an ONNX text classifier. */
   tokenizer?: string;
+  /** Where an onnx: model runs (default the CPU). */
+  device?: Device;
 }
 
 /** What a classifier takes: feature vectors (tabular) or token ids (text). */
@@ -39,9 +42,9 @@ export interface Classifier {
 }
 
 /** An ONNX session, or an InputError naming the file when it is not a model onnxruntime can load. */
-async function openSession(file: string): Promise<ort.InferenceSession> {
+async function openSession(file: string, device?: Device): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    return await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: executionProviders(device) });
   } catch (e) {
     throw new InputError(`not an ONNX model onnxruntime can load: ${(e as Error).message.split('\n')[0]}`, { file });
   }
@@ -142,7 +145,7 @@ function toProbabilities(out: Float32Array, n: number, classes: number, outputs:
 }
 
 async function loadOnnx(spec: ClassifierSpec): Promise<Classifier> {
-  const session = await openSession(spec.path);
+  const session = await openSession(spec.path, spec.device);
   const output = (out: ort.InferenceSession.OnnxValueMapType, n: number) => {
     // The first float output shaped [n, classes] (sklearn-onnx puts a label output before it).
     const name = session.outputNames.find((o) => {

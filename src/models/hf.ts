@@ -70,12 +70,12 @@ export interface CausalLM {
   model: PreTrainedModel;
 }
 
-export async function loadCausalLM(dir: string, threads = 1): Promise<CausalLM> {
+export async function loadCausalLM(dir: string, threads = 1, device: 'cpu' | 'cuda' = 'cpu'): Promise<CausalLM> {
   const abs = path.resolve(dir);
   const model = await AutoModelForCausalLM.from_pretrained(abs, {
     local_files_only: true,
     dtype: 'fp32',
-    device: 'cpu',
+    device,
     // One intra-op thread per worker: parallelism comes from the pool, and a fixed thread count keeps
     // floating-point reductions identical whatever the number of workers.
     session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },

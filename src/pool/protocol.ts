@@ -5,7 +5,9 @@ import type { ClassifierSpec } from '../models/classifier.ts';
 import type { Architecture, Training } from '../shadow/bank.ts';
 import type { SerializedWeight } from '../shadow/mlp.ts';
 
-export type ModelSpec = { kind: 'hf'; path: string } | ClassifierSpec;
+/** A local model as a worker loads it; `device` only when not the CPU. */
+export type HfSpec = { kind: 'hf'; path: string; device?: 'cuda' };
+export type ModelSpec = HfSpec | ClassifierSpec;
 
 /** Train a classifier on (features, labels) and return its probabilities on `query` (shadows, targets, attack models). */
 export interface TrainTask {
@@ -24,10 +26,10 @@ export interface TrainTask {
 
 /** Every task may carry a label: what it is, for the message if its worker dies. */
 export type WorkerTask = (
-  | { op: 'score'; model: { kind: 'hf'; path: string }; batch: number[][]; stats: boolean }
-  | { op: 'generate'; model: { kind: 'hf'; path: string }; prompts: number[][]; maxNewTokens: number }
+  | { op: 'score'; model: HfSpec; batch: number[][]; stats: boolean }
+  | { op: 'generate'; model: HfSpec; prompts: number[][]; maxNewTokens: number }
   /** `n` seeded samples of one prompt at a temperature (hf.ts sampleContinuations). */
-  | { op: 'sample'; model: { kind: 'hf'; path: string }; prompt: number[]; n: number; maxNewTokens: number; temperature: number; seed: number }
+  | { op: 'sample'; model: HfSpec; prompt: number[]; n: number; maxNewTokens: number; temperature: number; seed: number }
   | { op: 'classify'; model: ClassifierSpec; features: Float32Array; n: number; dim: number }
   | { op: 'classify-text'; model: ClassifierSpec; texts: string[] }
   | TrainTask

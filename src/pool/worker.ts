@@ -68,17 +68,17 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
 async function runTask(task: WorkerTask): Promise<WorkerResult> {
   switch (task.op) {
     case 'score': {
-      const lm = await once(lms, task.model.path, () => loadCausalLM(task.model.path, 1));
+      const lm = await once(lms, `${task.model.device ?? 'cpu'}:${task.model.path}`, () => loadCausalLM(task.model.path, 1, task.model.device));
       // A batch's signals are a few kB of float32: structured cloning them costs less than packing
       // them into one transferable buffer and unpacking it again.
       return { op: 'score', signals: await scoreBatch(lm, task.batch, { stats: task.stats }) };
     }
     case 'generate': {
-      const lm = await once(lms, task.model.path, () => loadCausalLM(task.model.path, 1));
+      const lm = await once(lms, `${task.model.device ?? 'cpu'}:${task.model.path}`, () => loadCausalLM(task.model.path, 1, task.model.device));
       return { op: 'generate', tokens: await greedyBatch(lm, task.prompts, task.maxNewTokens) };
     }
     case 'sample': {
-      const lm = await once(lms, task.model.path, () => loadCausalLM(task.model.path, 1));
+      const lm = await once(lms, `${task.model.device ?? 'cpu'}:${task.model.path}`, () => loadCausalLM(task.model.path, 1, task.model.device));
       const { n, maxNewTokens, temperature, seed } = task;
       return { op: 'sample', samples: await sampleContinuations(lm, task.prompt, { n, maxNewTokens, temperature, seed }) };
     }

@@ -40,6 +40,13 @@ describe('CLI input errors (exit 2)', () => {
     expectInputError(await cli(['run', path.join(dir, 'c.yml')]), 'c.yml:10', 'colour');
   });
 
+  it('device: cuda where the CUDA execution provider does not load: exit 2 naming the field and the reason (a GPU machine runs the audit)', async () => {
+    const dir = workspace({ 'c.yml': config('device: cuda\n'), 'members.jsonl': members, 'holdout.jsonl': holdout, 'forget.jsonl': forget });
+    const r = await cli(['run', path.join(dir, 'c.yml'), '--bootstrap', '100']);
+    if (r.code === 2) expectInputError(r, 'c.yml:10', 'field "device"', "needs onnxruntime-node's CUDA execution provider, which does not load on this machine", 'or use device: cpu');
+    else expect([0, 1, 4], r.stderr).toContain(r.code);
+  });
+
   it('malformed JSONL line', async () => {
     const dir = workspace({ 'c.yml': config(), 'members.jsonl': `${members}\n{"id": "m3", "text": `, 'holdout.jsonl': holdout, 'forget.jsonl': forget });
     expectInputError(await cli(['run', path.join(dir, 'c.yml')]), 'members.jsonl:3');
