@@ -83,6 +83,19 @@ export interface RunOptions {
   merge?: boolean;
 }
 
+/**
+ * Every applicable attack's collect stage, in config order, with `signals` (a shard's, or a plan's):
+ * the model work an audit asks for, without evaluating it.
+ */
+async function collectAll(cfg: LoadedConfig, p: Pick<Prepared, 'models' | 'reference' | 'auditSplits' | 'notApplicable'>, signals: ReturnType<typeof createSignals>, log?: (id: string) => void): Promise<void> {
+  for (const [id, options] of Object.entries(cfg.attacks)) {
+    if (p.notApplicable(id) !== undefined) continue;
+    log?.(id);
+    signals.setAttack(id);
+    await getAttack(id)!.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: p.models, ...(p.reference ? { reference: p.reference } : {}), signals });
+  }
+}
+
 /** Which audit a shard's work belongs to: its seed, attacks, shadow recipe and every input's digest. */
 function shardPlanKey(cfg: LoadedConfig): string {
   return sha256(JSON.stringify(['shard-plan/v1', cfg.seed, cfg.attacks, cfg.shadow, cfg.inputs.map((i) => [i.role, i.sha256])]));
@@ -102,12 +115,7 @@ export async function runShard(cfg: LoadedConfig, opts: RunOptions, shard: { ind
   const cache = diskCache(opts.cacheDir, { warn: p.log });
   const signals = createSignals({ pool, cache, specs: p.specs, served: p.served, seed: cfg.seed, progress: opts.progress, shard, ...(p.shadow ? { shadow: p.shadow } : {}) });
   try {
-    for (const [id, options] of Object.entries(cfg.attacks)) {
-      if (p.notApplicable(id) !== undefined) continue;
-      p.log(`${id}: collecting shard ${shard.index}/${shard.count}`);
-      signals.setAttack(id);
-      await getAttack(id)!.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: p.models, ...(p.reference ? { reference: p.reference } : {}), signals });
-    }
+    await collectAll(cfg, p, signals, (id) => p.log(`${id}: collecting shard ${shard.index}/${shard.count}`));
   } finally {
     await pool.close();
   }
@@ -228,12 +236,7 @@ async function planRequests(cfg: LoadedConfig, p: Pick<Prepared, 'served' | 'spe
     run: () => Promise.reject(new Error('planning runs no model')),
     close: async () => {},
   };
-  const signals = createSignals({ pool: noPool, cache: readOnly, specs: p.specs, served: standIns, seed: cfg.seed, planning: true });
-  for (const [id, options] of Object.entries(cfg.attacks)) {
-    if (p.notApplicable(id) !== undefined) continue;
-    signals.setAttack(id);
-    await getAttack(id)!.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: p.models, ...(p.reference ? { reference: p.reference } : {}), signals });
-  }
+  await collectAll(cfg, p, createSignals({ pool: noPool, cache: readOnly, specs: p.specs, served: standIns, seed: cfg.seed, planning: true }));
   return plan;
 }
 

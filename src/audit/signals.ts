@@ -216,7 +216,7 @@ export function createSignals(opts: {
   };
   const inflight = new Map<string, Promise<unknown>>();
   const repeatChecks = new Map<string, { requests: number; maxAbsDiff: number }>();
-  const signalMemo = new Map<string, { result: Promise<TokenSignals[]>; truncated: number }>();
+  const signalMemo = new Map<string, Promise<{ signals: TokenSignals[]; truncated: number }>>();
   const shardCounts = { computed: 0, fromCache: 0, others: 0 };
   const othersSeen = new Set<string>();
   let tokensScored = 0;
@@ -442,13 +442,17 @@ export function createSignals(opts: {
     return promptsIn.map((p) => (p.length > room ? [...p.slice(0, tok.leading), ...p.slice(p.length - (room - tok.leading))] : p));
   }
 
-  /** The signals of `texts` on model `m` (tokenSignals without its memo). */
-  async function scoreTexts(m: ModelUnderTest, texts: string[], stats: boolean): Promise<TokenSignals[]> {
+  /** The signals of `texts` on model `m`, and how many texts were cut to the context (tokenSignals without its memo). */
+  async function scoreTexts(m: ModelUnderTest, texts: string[], stats: boolean): Promise<{ signals: TokenSignals[]; truncated: number }> {
     const tok = await api.tokenizer(m);
     // Texts longer than the context window are scored on their first maxLength tokens (counted).
     const encoded = texts.map((t) => tok.encode(t));
-    countTruncated(m.role, encoded.filter((x) => x.length > tok.maxLength).length);
+    const cut = encoded.filter((x) => x.length > tok.maxLength).length;
     const ids = encoded.map((x) => (x.length > tok.maxLength ? x.slice(0, tok.maxLength) : x));
+    return { signals: await scoreIds(m, ids, stats), truncated: cut };
+  }
+
+  async function scoreIds(m: ModelUnderTest, ids: number[][], stats: boolean): Promise<TokenSignals[]> {
     const served = opts.served?.get(m.role);
     if (served) return servedSignals(m, served, ids, stats);
     if (opts.planning) return ids.map((x) => ({ logprobs: new Float32Array(Math.max(x.length - 1, 0)) }));
@@ -474,7 +478,7 @@ export function createSignals(opts: {
       }),
     );
     return results.flat();
-    }
+  }
 
   const api = {
     get tokensScored() {
@@ -507,17 +511,15 @@ export function createSignals(opts: {
       // Every LM membership attack asks for the same texts: tokenised, keyed and gathered once per
       // audit (its truncation count is still reported for each attack that asked).
       const memoKey = textsKey(m.role, stats, texts);
-      const memo = signalMemo.get(memoKey);
-      if (memo) {
-        countTruncated(m.role, memo.truncated);
-        return memo.result;
+      let scored = signalMemo.get(memoKey);
+      if (!scored) {
+        signalMemo.set(memoKey, (scored = scoreTexts(m, texts, stats)));
+        // A failure is not remembered: the next attack asking tries again.
+        scored.catch(() => signalMemo.delete(memoKey));
       }
-      const truncatedBefore = truncated.get(m.role) ?? 0;
-      const result = scoreTexts(m, texts, stats);
-      signalMemo.set(memoKey, { result, truncated: 0 });
-      const value = await result;
-      signalMemo.get(memoKey)!.truncated = (truncated.get(m.role) ?? 0) - truncatedBefore;
-      return value;
+      const { signals, truncated: cut } = await scored;
+      countTruncated(m.role, cut);
+      return signals;
     },
     async generate(m: ModelUnderTest, promptsIn: number[][], maxNewTokens: number): Promise<number[][]> {
       // A prompt plus its continuation must fit the context.

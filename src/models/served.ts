@@ -304,37 +304,37 @@ export async function openServedModel(config: ServedConfig, where: Where, log: (
     generation = 'tgi';
     findings.push('tgi: greedy generation through /generate');
   }
-  if (generation === null && (config.protocol === 'auto' || config.protocol === 'tgi')) {
-    // TGI without --enable-prefill-logprobs still generates on its native route.
+  /**
+   * One generation probe: true when `attempt` answers in the expected shape. A refusal (4xx) or
+   * another shape is a finding; a server that cannot be reached is exit 2.
+   */
+  const generates = async (name: string, works: string, attempt: () => Promise<unknown>): Promise<boolean> => {
     try {
-      const r = tgiGenerated(await client.post(`${root}/generate`, { body: tgiGenerateBody(PROBE_TEXT, 1, 0) }));
-      if (!(r instanceof Error)) {
-        generation = 'tgi';
-        findings.push('tgi: greedy generation through /generate');
-      }
+      await attempt();
+      findings.push(`${name}: ${works}`);
+      return true;
     } catch (e) {
-      if (!isRequestError(e)) throw new InputError(`${label} failed the capability probe: ${describeFailure(e)}`, where);
+      if (e instanceof z.ZodError) findings.push(`${name}: answered with an unexpected shape`);
+      else if (isRequestError(e)) findings.push(`${name}: refused (${describeFailure(e)})`);
+      else throw new InputError(`${label} failed the capability probe: ${describeFailure(e)}`, where);
+      return false;
     }
+  };
+  // TGI without --enable-prefill-logprobs still generates on its native route.
+  if (generation === null && (config.protocol === 'auto' || config.protocol === 'tgi')) {
+    const tgi = async () => {
+      const r = tgiGenerated(await client.post(`${root}/generate`, { body: tgiGenerateBody(PROBE_TEXT, 1, 0) }));
+      if (r instanceof Error) throw new z.ZodError([{ code: 'custom', path: [], message: r.message, input: undefined }]);
+    };
+    if (await generates('tgi', 'greedy generation through /generate', tgi)) generation = 'tgi';
   }
   if (generation === null && config.protocol !== 'chat') {
-    try {
-      const c = completion.parse(await client.completions.create({ model: config.model, prompt: probeIds, max_tokens: 1, temperature: 0 }));
-      if (typeof c.choices[0]!.text === 'string') generation = 'completions';
-      findings.push('completions: greedy generation works');
-    } catch (e) {
-      if (!isRequestError(e) && !(e instanceof z.ZodError)) throw new InputError(`${label} failed the capability probe: ${describeFailure(e)}`, where);
-      findings.push(`completions: refused (${describeFailure(e)})`);
-    }
+    const completions = async () => completion.parse(await client.completions.create({ model: config.model, prompt: probeIds, max_tokens: 1, temperature: 0 }));
+    if (await generates('completions', 'greedy generation works', completions)) generation = 'completions';
   }
   if (generation === null) {
-    try {
-      chatCompletion.parse(await client.chat.completions.create({ model: config.model, messages: [{ role: 'user', content: PROBE_TEXT }], max_tokens: 1, temperature: 0 }));
-      generation = 'chat';
-      findings.push('chat completions: generation works (the prefix is sent as a user message)');
-    } catch (e) {
-      if (!isRequestError(e) && !(e instanceof z.ZodError)) throw new InputError(`${label} failed the capability probe: ${describeFailure(e)}`, where);
-      findings.push(`chat completions: refused (${describeFailure(e)})`);
-    }
+    const chat = async () => chatCompletion.parse(await client.chat.completions.create({ model: config.model, messages: [{ role: 'user', content: PROBE_TEXT }], max_tokens: 1, temperature: 0 }));
+    if (await generates('chat completions', 'generation works (the prefix is sent as a user message)', chat)) generation = 'chat';
   }
 
   // The server's tokenisation against the local one: /tokenize where served (vLLM, TGI, llama.cpp),
