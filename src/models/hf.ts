@@ -116,6 +116,19 @@ const mask = (rows: number[][], width: number, left: boolean): Tensor => {
 };
 
 /**
+ * log Σ_v exp(logits[base + v]) over one vocabulary row, in float64: max, Σ exp(l − max) in vocabulary
+ * order, logZ = max + log Σ. `scratch` (when given) receives each exp(l − max).
+ */
+function logSumExp(logits: Float32Array, base: number, vocab: number, scratch?: Float64Array): { logZ: number; sum: number } {
+  let max = -Infinity;
+  for (let v = 0; v < vocab; v++) max = Math.max(max, logits[base + v]!);
+  let sum = 0;
+  if (scratch) for (let v = 0; v < vocab; v++) sum += scratch[v] = Math.exp(logits[base + v]! - max);
+  else for (let v = 0; v < vocab; v++) sum += Math.exp(logits[base + v]! - max);
+  return { logZ: max + Math.log(sum), sum };
+}
+
+/**
  * Teacher-forced scoring of a batch (right-padded). Log-softmax is done here in float64 so that a
  * record's signals do not depend on what else shares its batch beyond ONNX's own arithmetic.
  */
@@ -139,12 +152,8 @@ export async function scoreBatch(
     const sigma = opts.stats ? new Float32Array(n) : undefined;
     for (let t = 0; t < n; t++) {
       const base = (b * width + t) * vocab;
-      let max = -Infinity;
-      for (let v = 0; v < vocab; v++) max = Math.max(max, logits[base + v]!);
-      // One exp per vocabulary entry, kept for the statistics below.
-      let sum = 0;
-      for (let v = 0; v < vocab; v++) sum += scratch[v] = Math.exp(logits[base + v]! - max);
-      const logZ = max + Math.log(sum);
+      // One exp per vocabulary entry, kept in `scratch` for the statistics below.
+      const { logZ, sum } = logSumExp(logits, base, vocab, scratch);
       logprobs[t] = logits[base + ids[t + 1]!]! - logZ;
       if (mu && sigma) {
         // μ_t = Σ p·log p and σ_t² = Σ p·(log p)² − μ_t² (Zhang et al. 2024, Min-K%++), σ² ≥ 1e-6.
@@ -328,13 +337,9 @@ export async function distributionsOf(lm: CausalLM, ids: number[]): Promise<Dist
     at(t) {
       let row = cache.get(t);
       if (row) return row;
+      // The same arithmetic as scoreBatch.
       const base = t * vocab;
-      // The same arithmetic as scoreBatch: max, Σ exp(l − max), logZ = max + log Σ.
-      let max = -Infinity;
-      for (let v = 0; v < vocab; v++) max = Math.max(max, logits[base + v]!);
-      let sum = 0;
-      for (let v = 0; v < vocab; v++) sum += Math.exp(logits[base + v]! - max);
-      const logZ = max + Math.log(sum);
+      const { logZ } = logSumExp(logits, base, vocab);
       row = new Float64Array(vocab);
       for (let v = 0; v < vocab; v++) row[v] = logits[base + v]! - logZ;
       cache.set(t, row);
