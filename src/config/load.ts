@@ -18,7 +18,7 @@ import { MODEL_ROLES, type ModelRole } from '../types.ts';
 import { RECORD_EXTENSIONS, resolveFields, typeName, type ResolvedFieldMap } from '../data/records.ts';
 import { assertUtf8 } from '../data/utf8.ts';
 import { parseGateName, type AssertConfig } from '../assert/names.ts';
-import { configSchema, splitModelRef, type ConfigParsed, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
+import { configSchema, HTTP_URL, splitModelRef, type ConfigParsed, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
 import {
   DEFAULT_DATA_LIMITS,
   formatBytes,
@@ -463,7 +463,7 @@ async function resolveModel(
     const hash = parts.path.lastIndexOf('#');
     const baseURL = hash > 0 ? parts.path.slice(0, hash) : '';
     const model = hash > 0 ? parts.path.slice(hash + 1) : '';
-    if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(baseURL) || model === '') {
+    if (!HTTP_URL.test(baseURL) || model === '') {
       throw loc.error(field, `served model ref "${rawRef}" must read openai:<baseURL>#<served model id>, e.g. openai:http://127.0.0.1:8000/v1#support-desk`);
     }
     return resolveServed({ kind: 'openai-compatible', baseURL, model }, role, baseDir, loc, rawRef);

@@ -16,6 +16,9 @@ export type ModelRefKind = (typeof MODEL_REF_PREFIXES)[number];
 
 const PREFIX_HELP = 'hf:<folder>, onnx:<file.onnx>, tfjs:<model.json> or openai:<baseURL>#<served model id>';
 
+/** A served model's baseURL: http(s), a host, an optional path. */
+export const HTTP_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+
 /** Data file extensions `readRecords` understands. */
 export const DATA_EXTENSIONS = ['.jsonl', '.ndjson', '.csv'] as const;
 
@@ -94,7 +97,7 @@ export const servedModelSchema = strict(
     kind: z.literal('openai-compatible', { error: 'expected kind: openai-compatible' }).meta({ description: 'a model served over an OpenAI-compatible HTTP API' }),
     baseURL: z
       .string({ error: 'expected a URL string' })
-      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http(s) URL, e.g. http://127.0.0.1:8000/v1')
+      .regex(HTTP_URL, 'expected an http(s) URL, e.g. http://127.0.0.1:8000/v1')
       .meta({ description: 'the API root the OpenAI client talks to, e.g. http://127.0.0.1:8000/v1' }),
     model: nonEmpty('the served model id, as GET <baseURL>/models lists it'),
     tokenizer: nonEmpty(
