@@ -4,13 +4,10 @@
  * or input error (a message, no stack trace); 3 runtime failure. `--inconclusive fail|pass` maps 4
  * to 1 or 0 for teams whose CI wants two values.
  */
-import { readFile, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { attackIds, getAttack } from '../attacks/index.ts';
-import { loadConfig, type LoadedConfig } from './config/load.ts';
 import { InputError, isInputError, isServedUnavailable } from './errors.ts';
 import { PRESETS, type AssertConfig } from './assert/index.ts';
 import { evaluateObservations, evaluateScores } from './evaluate/index.ts';
@@ -22,7 +19,7 @@ import { renderJson } from '../reports/json.ts';
 import { servedWarnings } from '../reports/html.ts';
 import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
 import { TOOL } from './version.ts';
-import { formatBytes, workersForMemory, workersProblem } from './config/limits.ts';
+import { workersProblem } from './config/limits.ts';
 import { checkConsistency, verdictLine, verify } from './verify.ts';
 import { CHROMIUM_PATH } from './pdf.ts';
 import { existsSync } from 'node:fs';
@@ -32,6 +29,7 @@ import { CACHE_MANIFEST } from './evidence.ts';
 import { CACHE_USAGE, cacheCommand } from './cache-cli.ts';
 import { isWorkerDied } from './pool/index.ts';
 import { createProgress } from './progress.ts';
+import { auditWithOutcome, loadConfig, workersFor } from './api.ts';
 
 const USAGE = `Usage: privacy-audit <command> [options]
 
@@ -113,15 +111,6 @@ function printSummary(r: AuditResult, out?: string): void {
   e(`verdict: ${r.verdict.toUpperCase()}${out ? ` (report: ${path.join(out, 'report.html')})` : ''}`);
 }
 
-/** `workers: auto`: min(cores, 4), fewer when that many copies of the local models would not fit in memory. */
-async function autoWorkers(cfg: LoadedConfig, log: (line: string) => void): Promise<number> {
-  let bytes = 0;
-  for (const i of cfg.inputs) if (i.role.startsWith('model:')) bytes += (await stat(i.path)).size;
-  const n = workersForMemory(cfg.workers, bytes, os.freemem());
-  if (n < cfg.workers) log(`workers: ${n} instead of ${cfg.workers}: each worker holds a copy of the models (${formatBytes(bytes)} of files, about twice that loaded) and ${formatBytes(os.freemem())} is available`);
-  return n;
-}
-
 /** `--shard i/N`: shard i (0-based) of N. */
 function parseShard(v: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(v);
@@ -134,11 +123,7 @@ function parseShard(v: string): { index: number; count: number } {
 async function runConfig(configPath: string, flags: Flags, argv: string[]): Promise<number> {
   const modes = [flags.shard ? '--shard' : '', flags.merge ? '--merge' : '', flags.dryRun ? '--dry-run' : ''].filter(Boolean);
   if (modes.length > 1) throw new InputError(`${modes.join(' and ')} cannot be combined`);
-  const cfg = await loadConfig(configPath, {
-    attackOptions: (id) => getAttack(id)?.options,
-    knownAttacks: attackIds(),
-    attackFamily: (id) => getAttack(id)?.meta.family,
-  });
+  const cfg = await loadConfig(configPath);
   if (flags.dryRun) {
     // Nothing is probed or sent, and no output is written: the plan goes to stdout.
     const { planAudit } = await import('./audit/run.ts');
@@ -154,16 +139,18 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     return 0;
   }
   const out = flags.out ? path.resolve(flags.out) : cfg.outputDir;
-  // Before any model work: a folder that cannot take the outputs, a bad key or no chromium is exit 2 now.
+  // Before any model work: a folder that cannot take the outputs, a bad key or no chromium is exit 2
+  // now (the library checks the folder and the key again, cheaply, before it starts).
   await checkOutputDir(out);
-  const signer = signerFor(flags);
+  const signKey = flags.signKey ?? (process.env[SIGN_KEY_ENV] || undefined);
+  if (signKey) signerFor(flags);
   if (flags.pdf) checkChromium();
   const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
-  const workers = flags.workers ?? (cfg.workersAuto ? await autoWorkers(cfg, log) : cfg.workers) ?? defaultWorkers();
+  const workers = flags.workers ?? (await workersFor(cfg, log));
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
-  const cacheDir = flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : (cfg.cacheDir ?? path.join(out, '.cache'))) : undefined;
   if (flags.shard) {
     // A shard writes model work into the cache and nothing else: no outputs, no pseudonym key.
+    const cacheDir = flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : (cfg.cacheDir ?? path.join(out, '.cache'))) : undefined;
     const { index, count } = flags.shard;
     const { runShard } = await import('./audit/run.ts');
     const bar = createProgress(log);
@@ -174,26 +161,20 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     );
     return 0;
   }
-  const pseudonymKey = flags.reveal ? undefined : await loadPseudonymKey(out);
-  if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
-  if (pseudonymKey?.file && (await keyFileIsShared(pseudonymKey.file))) log(`warning: ${pseudonymKey.file} is readable by other users; chmod 600 it`);
   const bar = createProgress(log);
-  // Imported here, not at the top: the model libraries it pulls in take seconds to load, and a
-  // config mistake should be reported without waiting for them.
-  const { runAudit } = await import('./audit/run.ts');
-  const { result, run, cacheManifest } = await runAudit(cfg, {
-    merge: flags.merge ?? false,
+  const { result, run, cacheDir } = await auditWithOutcome(cfg, {
+    out,
     workers,
-    cacheDir,
-    bootstrap: flags.bootstrap,
-    argv,
+    cache: flags.cache,
+    ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+    ...(flags.bootstrap !== undefined ? { bootstrap: flags.bootstrap } : {}),
     reveal: flags.reveal,
-    ...(pseudonymKey ? { pseudonymKey: pseudonymKey.key } : {}),
-    log,
-    progress: bar.progress,
+    ...(signKey ? { signKey } : {}),
+    merge: flags.merge ?? false,
+    argv,
+    onEvent: (e) => (e.type === 'log' ? log(e.message) : bar.progress(e)),
   }).finally(() => bar.stop());
   try {
-    await writeOutputs(out, result, { run, cacheManifest, ...(signer ? { signer } : {}) });
     if (flags.pdf) await writePdfOutput(out);
   } catch (e) {
     if (isOutputError(e) && cacheDir) e.message += `; the finished model work is cached in ${cacheDir}, so a rerun resumes`;

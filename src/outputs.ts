@@ -35,6 +35,7 @@ export type OutputName = (typeof OUTPUT_FILES)[number];
 
 /** A runtime failure writing an output (exit 3): one line naming the file, no stack trace. */
 export class OutputError extends Error {
+  readonly exitCode = 3;
   readonly file: string;
   readonly code: string | undefined;
   constructor(file: string, cause: unknown, after = '') {

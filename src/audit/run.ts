@@ -81,6 +81,11 @@ export interface RunOptions {
    * runs into this cache; every shard must have finished, and no model work is computed again.
    */
   merge?: boolean;
+  /**
+   * Cancels the audit: checked after every finished batch (which is cached first) and passed to the
+   * pool, which drops queued tasks and ends running ones. The audit then rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -437,7 +442,9 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     checkServedBudgets(plan, served, cfg);
   }
   const shards = opts.merge ? await checkShards(cfg, opts.cacheDir, log) : undefined;
-  const pool = createPool(opts.workers);
+  const signal = opts.signal;
+  signal?.throwIfAborted();
+  const pool = createPool(opts.workers, signal);
   // Every cache entry used is recorded, so the report names what it rests on (src/evidence.ts).
   const recorded = recordingCache(diskCache(opts.cacheDir, { warn: log }));
   const cache = recorded.cache;
@@ -447,7 +454,13 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     specs,
     served,
     seed: cfg.seed,
-    progress: opts.progress,
+    // A finished batch is reported (and cached) before the abort is checked, so no work is lost.
+    progress: signal
+      ? (e) => {
+          opts.progress?.(e);
+          signal.throwIfAborted();
+        }
+      : opts.progress,
     ...(shards ? { merge: true, mergeCount: shards } : {}),
     ...(shadow ? { shadow } : {}),
   });
@@ -462,6 +475,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const extractionObs = new Map<string, ExtractionObservation[]>();
   try {
     for (const [id, options] of Object.entries(cfg.attacks)) {
+      signal?.throwIfAborted();
       const attack = getAttack(id)!;
       const base = { id, family: attack.meta.family, title: attack.meta.title, options, reference: attack.meta.reference };
       const reason = notApplicable(id);
@@ -502,6 +516,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         // A user's mistake found while attacking (e.g. a label the model cannot output) is exit 2.
         // A dead worker (crash, out of memory) stops the audit: exit 3, finished batches cached.
         if (isInputError(e) || isWorkerDied(e) || isServedUnavailable(e)) throw e;
+        if (signal?.aborted) throw signal.reason;
         // One broken attack must not hide the others' evidence; its gates become inconclusive.
         attacks.push({ ...base, status: 'error', reason: e instanceof Error ? e.message : String(e) });
         log(`${id}: error: ${e instanceof Error ? e.message : String(e)}`);

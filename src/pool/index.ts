@@ -21,6 +21,7 @@ export interface Pool {
 
 /** A pool worker died while running a task: a runtime failure (exit 3), not a result. */
 export class WorkerDiedError extends Error {
+  readonly exitCode = 3;
   constructor(
     readonly task: string,
     readonly reason: string,
@@ -45,7 +46,8 @@ function causeOf(e: unknown): string {
   return err?.message ?? String(e);
 }
 
-export function createPool(threads: number): Pool {
+/** `signal`: an abort drops queued tasks and stops running ones (their worker is ended); finished ones are the caller's to keep. */
+export function createPool(threads: number, signal?: AbortSignal): Pool {
   // Started on the first task: a run served wholly from the cache, or a --merge of LM work, never
   // pays for starting workers (each imports the model runtimes).
   let piscina: Piscina | undefined;
@@ -70,8 +72,10 @@ export function createPool(threads: number): Pool {
     run: async (task, label = `running a "${task.op}" task`) => {
       let r: WorkerResult;
       try {
-        r = (await started().run({ ...task, label })) as WorkerResult;
+        signal?.throwIfAborted();
+        r = (await started().run({ ...task, label }, signal ? { signal } : {})) as WorkerResult;
       } catch (e) {
+        if (signal?.aborted) throw signal.reason;
         if (closing) throw new Error(`pool closed while ${label}`);
         throw new WorkerDiedError(label, causeOf(e));
       }
