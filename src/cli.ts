@@ -34,6 +34,11 @@ import { auditWithOutcome, loadConfig, workersFor } from './api.ts';
 const USAGE = `Usage: privacy-audit <command> [options]
 
 Commands:
+  init [MODEL|URL]        write a commented privacy-audit.yml here for the model found (a folder
+                          with config.json + onnx/: causal LM; an .onnx file or tfjs model.json:
+                          classifier; http(s)://host/v1#model-id: served model) and the data files
+                          found (members, forget, holdout, population), placeholders for the rest;
+                          validated; an existing file is kept unless --force
   run [config.yml]        audit the models named in a config (default: ./privacy-audit.yml)
   demo                    audit the embedded support-desk demo models (fixtures/support-desk):
                           --scenario retrained (default: after = retrained without the deleted
@@ -78,6 +83,7 @@ Options:
   --pdf                   also print report.html to report.pdf (A4) with Debian's chromium
   --reveal                run/demo: real subject ids and unmasked PII in the outputs, for
                           authorised internal review (the report says so at the top)
+  --force                 init: replace an existing privacy-audit.yml
   --inconclusive fail|pass
                           exit 1 or 0 instead of 4 when the verdict is inconclusive
   --preset P              evaluate with splits: privacy-audit:unlearning (default),
@@ -251,6 +257,7 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         pdf: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
         shard: { type: 'string' },
         merge: { type: 'boolean', default: false },
         reveal: { type: 'boolean', default: false },
@@ -310,6 +317,17 @@ export async function main(argv: string[]): Promise<number> {
     };
     const cmdline = ['privacy-audit', ...argv];
     switch (command) {
+      case 'init': {
+        const { init } = await import('./init.ts');
+        const r = await init({ cwd: process.cwd(), ...(rest[0] !== undefined ? { target: rest[0] } : {}), force: values.force });
+        const where = path.relative(process.cwd(), r.file) || r.file;
+        const say = (s: string) => process.stderr.write(`${visible(s)}\n`);
+        say(`wrote ${where}: ${r.kind === 'causal-lm' ? 'causal LM' : r.kind}; models ${Object.entries(r.models).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        say(`data: ${(['members', 'forget', 'holdout', 'population'] as const).map((k) => `${k} ${r.data[k] ?? (r.placeholders.includes(`data.${k}`) ? 'PLACEHOLDER' : '-')}`).join(', ')}`);
+        say(r.valid ? `the config loads; next: privacy-audit run ${where}` : `fill in ${r.placeholders.join(', ')} (marked CHANGE-ME), then: privacy-audit run ${where}`);
+        if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        return 0;
+      }
       case 'run':
         return await runConfig(path.resolve(rest[0] ?? 'privacy-audit.yml'), flags, cmdline);
       case 'demo': {
@@ -446,7 +464,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${USAGE}\n`);
         return 2;
       default:
-        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report, verify, keygen or cache)`);
+        throw new InputError(`unknown command "${command}" (expected init, run, demo, evaluate, report, verify, keygen or cache)`);
     }
   } catch (e) {
     if (isInputError(e)) {
