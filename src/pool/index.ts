@@ -46,7 +46,7 @@ function causeOf(e: unknown): string {
   return err?.message ?? String(e);
 }
 
-/** `signal`: an abort drops queued tasks and stops running ones (their worker is ended); finished ones are the caller's to keep. */
+/** `signal`: after an abort no further task starts; running ones finish (see below). */
 export function createPool(threads: number, signal?: AbortSignal): Pool {
   // Started on the first task: a run served wholly from the cache, or a --merge of LM work, never
   // pays for starting workers (each imports the model runtimes).
@@ -67,13 +67,25 @@ export function createPool(threads: number, signal?: AbortSignal): Pool {
     return piscina;
   };
   let closing = false;
+  // With a signal, at most `threads` tasks are handed to piscina at a time, so an abort leaves none
+  // queued there; the running ones finish (ending a worker inside onnxruntime aborts the process)
+  // and `close` waits for them.
+  const inflight = new Set<Promise<unknown>>();
   return {
     threads,
     run: async (task, label = `running a "${task.op}" task`) => {
       let r: WorkerResult;
       try {
-        signal?.throwIfAborted();
-        r = (await started().run({ ...task, label }, signal ? { signal } : {})) as WorkerResult;
+        if (signal) {
+          while (inflight.size >= threads) await Promise.race(inflight).catch(() => {});
+          signal.throwIfAborted();
+        }
+        const p = started().run({ ...task, label });
+        if (signal) {
+          inflight.add(p);
+          void p.catch(() => {}).finally(() => inflight.delete(p));
+        }
+        r = (await p) as WorkerResult;
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
         if (closing) throw new Error(`pool closed while ${label}`);
@@ -85,6 +97,7 @@ export function createPool(threads: number, signal?: AbortSignal): Pool {
     },
     close: async () => {
       closing = true;
+      await Promise.allSettled([...inflight]);
       await piscina?.destroy();
     },
   };
