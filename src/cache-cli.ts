@@ -124,21 +124,26 @@ async function locate(flags: { cacheDir?: string; out?: string }, configArg: str
   return cfg.cacheDir ?? path.join(flags.out ? path.resolve(flags.out) : cfg.outputDir, '.cache');
 }
 
-export async function cacheCommand(args: string[], flags: { cacheDir?: string; out?: string }): Promise<number> {
+export async function cacheCommand(args: string[], flags: { cacheDir?: string; out?: string; json?: boolean }): Promise<number> {
   const [action, configArg, ...extra] = args;
   if (action !== 'verify' && action !== 'prune' && action !== 'clear' && action !== 'init') {
     throw new InputError(`cache expects verify, prune, clear or init${action ? `, got "${action}"` : ''}`);
   }
   if (extra.length > 0) throw new InputError(`cache ${action} takes at most one config file, got also "${extra.join(' ')}"`);
   const dir = await locate(flags, configArg);
-  const say = (s: string) => process.stdout.write(`${s}\n`);
+  // With --json the lines go to stderr and one JSON object (`done`) to stdout.
+  const say = (s: string) => (flags.json ? process.stderr : process.stdout).write(`${s}\n`);
+  const done = (code: number, o: Record<string, unknown>) => {
+    if (flags.json) process.stdout.write(`${JSON.stringify({ action, cacheDir: dir, ...o }, null, 2)}\n`);
+    return code;
+  };
   if (action === 'init') {
     // The folder, its CACHEDIR.TAG and its secret: entries written on any machine that starts from
     // this folder verify on every other one, so shards' folders can be combined for --merge.
     await prepareCacheDir(dir);
     await cacheSecret(dir);
     say(`cache ${dir}: ready (${SECRET_FILE} signs its entries; keep it private, hand it only to the machines of one audit)`);
-    return 0;
+    return done(0, { ready: true });
   }
   let st;
   try {
@@ -146,7 +151,7 @@ export async function cacheCommand(args: string[], flags: { cacheDir?: string; o
   } catch (e) {
     if (!isErrno(e, 'ENOENT')) throw e;
     say(`no cache at ${dir}`);
-    return 0;
+    return done(0, { exists: false });
   }
   if (!st.isDirectory()) throw new InputError('is not a folder (expected a cache folder)', { file: dir });
   const s = await scan(dir);
@@ -157,7 +162,7 @@ export async function cacheCommand(args: string[], flags: { cacheDir?: string; o
       for (const b of s.bad) say(`  bad  ${path.relative(dir, b.file)}: ${b.reason}`);
       if ((st.mode & 0o077) !== 0) say(`  warning: the folder is accessible to other users (mode ${(st.mode & 0o777).toString(8)}); it holds derived training data: chmod 700 ${dir}`);
       if (s.bad.length > 0) say(`run \`privacy-audit cache prune\` to remove the bad entries (the next run recomputes them)`);
-      return s.bad.length > 0 ? 1 : 0;
+      return done(s.bad.length > 0 ? 1 : 0, { entries: s.good.length + s.bad.length, bytes: s.bytes, good: s.good.length, bad: s.bad.map((b) => ({ file: path.relative(dir, b.file), reason: b.reason })), temporary: s.temp.length });
     }
     case 'prune': {
       // A temporary file of a process still running may be a write in progress: kept.
@@ -165,7 +170,7 @@ export async function cacheCommand(args: string[], flags: { cacheDir?: string; o
       for (const f of [...s.bad.map((b) => b.file), ...stale.map((t) => t.file)]) await unlink(f).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
       await dropEmptyPrefixes(dir);
       say(`cache ${dir}: removed ${s.bad.length} bad entries and ${stale.length} abandoned temporary file(s); ${s.good.length} good entries kept`);
-      return 0;
+      return done(0, { removedBad: s.bad.length, removedTemporary: stale.length, kept: s.good.length });
     }
     case 'clear': {
       for (const f of [...s.good, ...s.bad.map((b) => b.file), ...s.temp.map((t) => t.file)]) await rm(f, { force: true });
@@ -174,7 +179,7 @@ export async function cacheCommand(args: string[], flags: { cacheDir?: string; o
       const left = await readdir(dir);
       if (left.length === 0) await rmdir(dir);
       say(`cache ${dir}: removed ${s.good.length + s.bad.length} entries (${mb(s.bytes)})${left.length > 0 ? `; the folder keeps ${left.length} item(s) that are not the cache's` : ''}`);
-      return 0;
+      return done(0, { removed: s.good.length + s.bad.length, bytes: s.bytes });
     }
   }
 }

@@ -62,6 +62,9 @@ Commands:
                           entries are unchanged (exit 0 intact, 1 modified or inconsistent)
                           [--inputs DIR|CONFIG] [--cache-dir DIR] [--key PUBLIC.pem]
   keygen FILE             make an Ed25519 signing key: FILE (private, 0600) and FILE.pub
+  completion bash|zsh|fish
+                          print a shell completion script, e.g.
+                          privacy-audit completion bash > ~/.local/share/bash-completion/completions/privacy-audit
 ${CACHE_USAGE}
 
 Options:
@@ -79,7 +82,6 @@ Options:
                           holds data derived from the training data: keep it private
   --bootstrap N           bootstrap iterations for intervals (default 1000)
   --seed N                seed for evaluate (run/demo take it from the config)
-  --json                  evaluate: print result JSON on stdout and nothing else
   --pdf                   also print report.html to report.pdf (A4) with Debian's chromium
   --reveal                run/demo: real subject ids and unmasked PII in the outputs, for
                           authorised internal review (the report says so at the top)
@@ -90,6 +92,9 @@ Options:
                           privacy-audit:anonymisation or none
   --sign-key FILE         sign result.json (result.json.sig) and report.html with an Ed25519
                           private key (PEM); default: the file named by $PRIVACY_AUDIT_SIGN_KEY
+  --json                  print the command's result as JSON on stdout (human output stays on
+                          stderr): run/demo and report the result.json, evaluate the result,
+                          init/verify/keygen/cache/--dry-run/--shard what they found or did
   -h, --help              this help
   -v, --version           print the version
 
@@ -99,6 +104,9 @@ Environment:
                           kept in <out>/.pseudonym-key (0600). Never written into an output.
 
 Exit codes: 0 pass, 1 fail, 4 inconclusive, 2 usage/config/input error, 3 runtime failure.`;
+
+/** The commands, for the unknown-command message and shell completion. */
+const COMMANDS = ['init', 'run', 'demo', 'evaluate', 'report', 'verify', 'keygen', 'cache', 'completion'];
 
 export const EXIT = { pass: 0, fail: 1, input: 2, runtime: 3, inconclusive: 4 } as const;
 
@@ -135,7 +143,8 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     const { planAudit } = await import('./audit/run.ts');
     const plan = await planAudit(cfg, { log: (s) => process.stderr.write(`${visible(s)}\n`) });
     const roles = Object.entries(plan);
-    process.stdout.write(
+    if (flags.json) process.stdout.write(`${JSON.stringify({ dryRun: true, sent: plan }, null, 2)}\n`);
+    (flags.json ? process.stderr : process.stdout).write(
       roles.length === 0
         ? 'dry run: no served model in this config; nothing would be sent over HTTP\n'
         : `dry run: nothing was sent. A cold run (no cache) would send:\n${roles
@@ -165,6 +174,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
       `shard ${index}/${count} finished: ${c.computed} batch(es) of model work computed, ${c.fromCache} already in the cache, ${c.others} left to the other shards; ` +
         `when all ${count} have finished on this cache (${cacheDir}), run again with --merge for the outputs`,
     );
+    if (flags.json) process.stdout.write(`${JSON.stringify({ shard: { index, count }, cacheDir, ...c }, null, 2)}\n`);
     return 0;
   }
   const bar = createProgress(log);
@@ -190,6 +200,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   for (const [role, s] of Object.entries(run.served ?? {})) log(`${role}: ${s.requests} requests sent (${s.attempts - s.requests} retries), ${s.promptTokens + s.completionTokens} tokens`);
   for (const w of servedWarnings(result, run)) log(`warning: ${w}`);
   printSummary(result, out);
+  if (flags.json) process.stdout.write(renderJson(result));
   const failed = result.attacks.filter((a) => a.status === 'error');
   if (failed.length > 0) {
     // A runtime failure, reported after the partial results were written (and every finished batch
@@ -240,6 +251,39 @@ function positiveInt(name: string, v: string | undefined, max = Number.MAX_SAFE_
 /** Bootstrap resamples: 1000 is the default; beyond this a run takes hours for no visible gain. */
 const MAX_BOOTSTRAP = 100_000;
 
+/** The command line's options (parseArgs), also listed by shell completion. */
+const OPTIONS = {
+  out: { type: 'string' },
+  workers: { type: 'string' },
+  'no-cache': { type: 'boolean', default: false },
+  'cache-dir': { type: 'string' },
+  bootstrap: { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  pdf: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  shard: { type: 'string' },
+  merge: { type: 'boolean', default: false },
+  reveal: { type: 'boolean', default: false },
+  inconclusive: { type: 'string' },
+  preset: { type: 'string' },
+  'sign-key': { type: 'string' },
+  key: { type: 'string' },
+  inputs: { type: 'string' },
+  scores: { type: 'string' },
+  observations: { type: 'string' },
+  attack: { type: 'string' },
+  offline: { type: 'boolean', default: false },
+  'fixed-variance': { type: 'boolean', default: false },
+  gamma: { type: 'string' },
+  a: { type: 'string' },
+  'per-record': { type: 'boolean', default: false },
+  scenario: { type: 'string', default: 'retrained' },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} as const;
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -247,37 +291,7 @@ export async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        out: { type: 'string' },
-        workers: { type: 'string' },
-        'no-cache': { type: 'boolean', default: false },
-        'cache-dir': { type: 'string' },
-        bootstrap: { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        pdf: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        force: { type: 'boolean', default: false },
-        shard: { type: 'string' },
-        merge: { type: 'boolean', default: false },
-        reveal: { type: 'boolean', default: false },
-        inconclusive: { type: 'string' },
-        preset: { type: 'string' },
-        'sign-key': { type: 'string' },
-        key: { type: 'string' },
-        inputs: { type: 'string' },
-        scores: { type: 'string' },
-        observations: { type: 'string' },
-        attack: { type: 'string' },
-        offline: { type: 'boolean', default: false },
-        'fixed-variance': { type: 'boolean', default: false },
-        gamma: { type: 'string' },
-        a: { type: 'string' },
-        'per-record': { type: 'boolean', default: false },
-        scenario: { type: 'string', default: 'retrained' },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
+      options: OPTIONS,
     });
   } catch (e) {
     process.stderr.write(`privacy-audit: ${(e as Error).message}\n\n${USAGE}\n`);
@@ -435,6 +449,7 @@ export async function main(argv: string[]): Promise<number> {
         await writeOutputs(out, result, { run, keep, ...(cacheManifest !== undefined ? { cacheManifest } : {}), ...(signer ? { signer } : resultSignature ? { resultSignature } : {}) });
         if (flags.pdf) await writePdfOutput(out);
         printSummary(result, out);
+        if (flags.json) process.stdout.write(renderJson(result));
         return exitFor(result, flags.inconclusive);
       }
       case 'verify': {
@@ -447,7 +462,7 @@ export async function main(argv: string[]): Promise<number> {
         });
         const mark = { ok: 'ok  ', fail: 'FAIL', 'not checked': '--  ' } as const;
         for (const c of v.checks) process.stderr.write(`  ${mark[c.status]} ${c.what}${c.detail ? ` (${c.status === 'not checked' ? 'not checked: ' : ''}${c.detail})` : ''}\n`);
-        process.stdout.write(`${v.digest}\n`);
+        process.stdout.write(flags.json ? `${JSON.stringify({ ok: v.ok, digest: v.digest, checks: v.checks }, null, 2)}\n` : `${v.digest}\n`);
         process.stderr.write(`${verdictLine(v)}\n`);
         return v.ok ? 0 : 1;
       }
@@ -456,15 +471,21 @@ export async function main(argv: string[]): Promise<number> {
         if (!file) throw new InputError('keygen needs the path of the private key file to write (FILE; the public key goes to FILE.pub)');
         const k = keygen(path.resolve(file));
         process.stderr.write(`wrote ${k.privateFile} (private, 0600: keep it secret) and ${k.publicFile} (public: give it to whoever verifies); key id ${k.keyId}\n`);
+        if (flags.json) process.stdout.write(`${JSON.stringify({ privateFile: k.privateFile, publicFile: k.publicFile, keyId: k.keyId }, null, 2)}\n`);
         return 0;
       }
       case 'cache':
         return await cacheCommand(rest, flags);
+      case 'completion': {
+        const { completionScript } = await import('./completion.ts');
+        process.stdout.write(completionScript(rest[0], { commands: COMMANDS, flags: Object.keys(OPTIONS) }));
+        return 0;
+      }
       case undefined:
         process.stderr.write(`${USAGE}\n`);
         return 2;
       default:
-        throw new InputError(`unknown command "${command}" (expected init, run, demo, evaluate, report, verify, keygen or cache)`);
+        throw new InputError(`unknown command "${command}" (expected ${COMMANDS.join(', ')})`);
     }
   } catch (e) {
     if (isInputError(e)) {
