@@ -1,4 +1,7 @@
 /**
+ * Also writes schema/result.schema.json, the JSON Schema of result.json, from its TypeScript type
+ * (scripts/result-schema.ts).
+ *
  * Writes schema/config.schema.json — the JSON Schema of the config file, for editors
  * (`# yaml-language-server: $schema=../schema/config.schema.json`, or `"$schema"` in a JSON config).
  * Generated from the zod schema in src/config/schema.ts; `test/config/schema.test.ts` fails when the
@@ -17,4 +20,8 @@ export function schemaText(): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await writeFile(SCHEMA_FILE, schemaText());
   console.log(`wrote ${SCHEMA_FILE}`);
+  const { resultJsonSchema } = await import('./result-schema.ts');
+  const result = fileURLToPath(new URL('../schema/result.schema.json', import.meta.url));
+  await writeFile(result, `${JSON.stringify(resultJsonSchema(), null, 2)}\n`);
+  console.log(`wrote ${result}`);
 }

@@ -123,6 +123,37 @@ describe('matchers (privacy-audit/vitest)', () => {
   });
 });
 
+/** A JSON Schema check for the keywords schema/result.schema.json uses; returns the first few problems. */
+function validate(value: unknown, schema: Record<string, unknown>, root: Record<string, unknown>, at = '$', out: string[] = []): string[] {
+  if (typeof schema.$ref === 'string') return validate(value, (root.$defs as Record<string, Record<string, unknown>>)[schema.$ref.replace('#/$defs/', '')]!, root, at, out);
+  if ('const' in schema && value !== schema.const) out.push(`${at}: expected ${JSON.stringify(schema.const)}`);
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) out.push(`${at}: expected one of ${JSON.stringify(schema.enum)}`);
+  if (Array.isArray(schema.anyOf) && !schema.anyOf.some((s) => validate(value, s as Record<string, unknown>, root, at, []).length === 0)) out.push(`${at}: matches no alternative`);
+  const type = schema.type;
+  const actual = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  if (type !== undefined && type !== actual && !(type === 'integer' && Number.isInteger(value))) out.push(`${at}: expected ${String(type)}, got ${actual}`);
+  if (type === 'array' && Array.isArray(value)) value.forEach((v, i) => validate(v, schema.items as Record<string, unknown>, root, `${at}[${i}]`, out));
+  if (type === 'object' && actual === 'object') {
+    const o = value as Record<string, unknown>;
+    const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+    for (const k of (schema.required ?? []) as string[]) if (!(k in o)) out.push(`${at}.${k}: required`);
+    for (const [k, v] of Object.entries(o)) {
+      if (props[k]) validate(v, props[k]!, root, `${at}.${k}`, out);
+      else if (schema.additionalProperties === false) out.push(`${at}.${k}: not in the schema`);
+      else if (typeof schema.additionalProperties === 'object') validate(v, schema.additionalProperties as Record<string, unknown>, root, `${at}.${k}`, out);
+    }
+  }
+  return out.slice(0, 5);
+}
+
+describe('schema/result.schema.json', () => {
+  it('describes real results (generated from the AuditResult type by npm run schema)', () => {
+    const schema = JSON.parse(readFileSync(path.join(REPO, 'schema/result.schema.json'), 'utf8')) as Record<string, unknown>;
+    for (const r of [after, before]) expect(validate(JSON.parse(JSON.stringify(r)), schema, schema)).toEqual([]);
+    expect(validate({ ...JSON.parse(JSON.stringify(before)), extra: 1, verdict: 'maybe' }, schema, schema)).toEqual(['$.verdict: expected one of ["pass","fail","inconclusive"]', '$.extra: not in the schema']);
+  });
+});
+
 describe('library code', () => {
   it('never ends the process and never prints (only the CLI and its helpers do)', () => {
     const cliOnly = new Set(['src/cli.ts', 'src/progress.ts', 'src/cache-cli.ts', 'src/pool/supervisor.mjs', 'src/build-stamp.mjs']);
