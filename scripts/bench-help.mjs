@@ -3,7 +3,7 @@
  * `node scripts/bench-help.mjs [CONSUMER_DIR]`: how long `npx privacy-audit --help` takes, 5 fresh
  * processes each (median), for the packed package installed in an empty folder against this
  * checkout running the TypeScript sources through tsx (what every start cost before the build) and
- * this checkout's dist/. Without CONSUMER_DIR the package is packed and installed into a temporary
+ * this checkout's dist/: wall time and CPU time (user + sys, which a busy machine inflates less). Without CONSUMER_DIR the package is packed and installed into a temporary
  * folder first (npm's cache, else the registry). Not a test: timings are never asserted.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,16 +25,19 @@ if (!consumer) {
   execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tgz], { cwd: consumer, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip' } });
 }
 
+/** Wall and CPU (user + sys of the process tree, from bash's `time`) of one fresh `npx privacy-audit --help`. */
+function once(cwd, env) {
+  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="%R %U %S"; time npx --no-install privacy-audit --help >/dev/null'], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+  const [wall, user, sys] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+  return { wall: wall * 1000, cpu: (user + sys) * 1000 };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function time(label, cwd, env) {
-  const ms = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = process.hrtime.bigint();
-    const r = spawnSync('npx', ['--no-install', 'privacy-audit', '--help'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    if (r.status !== 0) throw new Error(`${label}: exit ${r.status}: ${r.stderr}`);
-    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  const sorted = [...ms].sort((a, b) => a - b);
-  console.log(`${label.padEnd(40)} median ${sorted[Math.floor(RUNS / 2)].toFixed(0)} ms  (runs: ${ms.map((x) => x.toFixed(0)).join(', ')})`);
+  const runs = Array.from({ length: RUNS }, () => once(cwd, env));
+  const f = (k) => `${median(runs.map((r) => r[k])).toFixed(0)} ms (${runs.map((r) => r[k].toFixed(0)).join(', ')})`;
+  console.log(`${label.padEnd(36)} wall median ${f('wall')}; CPU median ${f('cpu')}`);
 }
 
 console.log(`npx privacy-audit --help, ${RUNS} fresh processes each; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores`);
