@@ -12,10 +12,7 @@ import { fmt } from '../reports/format.ts';
 import type { GateResult } from './audit/gates.ts';
 import type { AuditResult } from './result/types.ts';
 
-/** What jest and vitest pass a matcher as `this` (only what is used here). */
-export interface MatcherContext {
-  isNot?: boolean;
-}
+/** (jest and vitest negate `pass` themselves for `.not`, so the matchers need nothing from `this`.) */
 export interface MatcherResult {
   pass: boolean;
   message: () => string;
@@ -55,7 +52,7 @@ export function gateTable(gates: readonly GateResult[]): string {
   return [line(head), ...rows.map(line), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
 }
 
-export function toPassPrivacyGates(this: MatcherContext | void, received: unknown): MatcherResult {
+export function toPassPrivacyGates(received: unknown): MatcherResult {
   const r = resultOf(received);
   const pass = r.verdict === 'pass';
   return {
@@ -67,7 +64,7 @@ export function toPassPrivacyGates(this: MatcherContext | void, received: unknow
   };
 }
 
-export function toShowNoLeakFor(this: MatcherContext | void, received: unknown, split: string, model?: string): MatcherResult {
+export function toShowNoLeakFor(received: unknown, split: string, model?: string): MatcherResult {
   const r = resultOf(received);
   const mine = r.gates.filter((g) => {
     const [m, s] = g.id.split('.');
