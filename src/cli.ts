@@ -44,7 +44,9 @@ Commands:
                           Purchase-100-like classifier trained here (before) and retrained without
                           the forget customers (after), audited with shadow models; --scenario api:
                           the support-desk models behind local vLLM-shaped OpenAI-compatible
-                          servers, audited over HTTP only
+                          servers, audited over HTTP only; --scenario synthetic: synthetic data
+                          from a memorising and a private generator, audited side by side
+                          (singling out, linkability, inference, DOMIAS, DCR)
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
                           id, score, member[, model, subject]; higher score = more likely member).
                           With a split column (forget, retain, holdout) and model roles (before,
@@ -131,7 +133,39 @@ function parseShard(v: string): { index: number; count: number } {
   return { index, count };
 }
 
+/** A config whose target is a released synthetic dataset: its own attacks, no model and no pool (src/audit/synthetic.ts). */
+async function runSyntheticConfig(configPath: string, flags: Flags, argv: string[]): Promise<number> {
+  const unsupported = [flags.shard ? '--shard' : '', flags.merge ? '--merge' : '', flags.dryRun ? '--dry-run' : ''].filter(Boolean);
+  if (unsupported.length) throw new InputError(`${unsupported.join(' and ')}: not for a synthetic-data audit (it queries no model)`);
+  const { loadSyntheticConfig } = await import('./config/synthetic.ts');
+  const { getSyntheticAttack, SYNTHETIC_ATTACKS } = await import('../attacks/index.ts');
+  const { runSyntheticAudit, defaultSyntheticAttacks } = await import('./audit/synthetic.ts');
+  const cfg = await loadSyntheticConfig(configPath, {
+    attackOptions: (id) => getSyntheticAttack(id)?.options,
+    knownAttacks: SYNTHETIC_ATTACKS.map((a) => a.meta.id),
+    defaults: defaultSyntheticAttacks,
+  });
+  const out = flags.out ? path.resolve(flags.out) : cfg.outputDir;
+  await checkOutputDir(out);
+  const signer = signerFor(flags);
+  if (flags.pdf) checkChromium();
+  const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
+  log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath} (synthetic data)`);
+  const pseudonymKey = flags.reveal ? undefined : await loadPseudonymKey(out);
+  if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
+  const { result, run } = await runSyntheticAudit(cfg, { reveal: flags.reveal, ...(pseudonymKey ? { pseudonymKey: pseudonymKey.key } : {}), bootstrap: flags.bootstrap, argv, log });
+  await writeOutputs(out, result, { run, ...(signer ? { signer } : {}) });
+  if (flags.pdf) await writePdfOutput(out);
+  for (const r of result.synthetic?.risks ?? [])
+    log(`  ${r.attack.padEnd(20)} ${r.variant}: attack ${r.attackRate.k}/${r.attackRate.n}, control ${r.controlRate.k}/${r.controlRate.n}, residual risk ${r.residual ? `${r.residual.value.toFixed(3)} [${r.residual.lo.toFixed(3)}, ${r.residual.hi.toFixed(3)}]` : 'undefined'}`);
+  log(`done in ${(run.durationMs / 1000).toFixed(1)} s`);
+  printSummary(result, out);
+  return exitFor(result, flags.inconclusive);
+}
+
 async function runConfig(configPath: string, flags: Flags, argv: string[]): Promise<number> {
+  const { isSyntheticConfig } = await import('./config/synthetic.ts');
+  if (await isSyntheticConfig(configPath)) return runSyntheticConfig(configPath, flags, argv);
   const modes = [flags.shard ? '--shard' : '', flags.merge ? '--merge' : '', flags.dryRun ? '--dry-run' : ''].filter(Boolean);
   if (modes.length > 1) throw new InputError(`${modes.join(' and ')} cannot be combined`);
   const cfg = await loadConfig(configPath, {
@@ -340,6 +374,20 @@ export async function main(argv: string[]): Promise<number> {
           const config = await prepareTabularDemo(path.join(out, 'demo-inputs'), flags.workers ?? defaultWorkers(), (s) => process.stderr.write(`${s}\n`));
           return await runConfig(config, { ...flags, out }, cmdline);
         }
+        if (values.scenario === 'synthetic') {
+          // Two generators trained on the same people, audited side by side: one memorises, one is private.
+          const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          await checkOutputDir(out);
+          const { syntheticDemo } = await import('./demo/synthetic.ts');
+          const configs = await syntheticDemo(path.join(out, 'demo-inputs'), (s) => process.stderr.write(`${s}\n`));
+          const codes: number[] = [];
+          for (const [name, config] of configs) {
+            process.stderr.write(`\n== ${name} generator ==\n`);
+            codes.push(await runConfig(config, { ...flags, out: path.join(out, name) }, cmdline));
+          }
+          // The demo's verdict is the memorising generator's (the one a release gate would stop).
+          return codes[0]!;
+        }
         if (values.scenario === 'api') {
           const out = path.resolve(flags.out ?? 'privacy-audit-report');
           await checkOutputDir(out);
@@ -352,7 +400,7 @@ export async function main(argv: string[]): Promise<number> {
           }
         }
         const file = files[values.scenario];
-        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular', 'api'].join(', ')}, got "${values.scenario}"`);
+        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular', 'api', 'synthetic'].join(', ')}, got "${values.scenario}"`);
         const config = fileURLToPath(new URL(`../fixtures/support-desk/${file}`, import.meta.url));
         return await runConfig(config, { ...flags, out: flags.out ?? 'privacy-audit-report' }, cmdline);
       }

@@ -144,7 +144,7 @@ export const CONFIG_EXTENSIONS = ['.yml', '.yaml', '.json'] as const;
 type PathKey = string | number;
 
 /** Maps a field path to the line where it is written (nearest existing ancestor when it is missing). */
-class Locator {
+export class Locator {
   constructor(
     readonly file?: string,
     private readonly doc?: Document,
@@ -221,6 +221,14 @@ export function formatPath(p: readonly PropertyKey[]): string {
  * Throws `InputError` (file, line, field) for any problem with the config or the files it names.
  */
 export async function loadConfig(configPath: string, opts: LoadOptions): Promise<LoadedConfig> {
+  const { file, raw, locator } = await readConfigDocument(configPath);
+  const cfg = await buildConfig(raw, path.dirname(file), opts, locator);
+  const inputs = [{ role: 'config', path: file, sha256: await sha256File(file) }, ...cfg.inputs];
+  return { ...cfg, configPath: file, inputs };
+}
+
+/** Reads and parses a config file (size, UTF-8, YAML syntax, depth, aliases checked), keeping where each key is written. */
+export async function readConfigDocument(configPath: string): Promise<{ file: string; raw: unknown; locator: Locator }> {
   const file = path.resolve(configPath);
   const ext = path.extname(file).toLowerCase();
   if (!(CONFIG_EXTENSIONS as readonly string[]).includes(ext)) {
@@ -277,10 +285,7 @@ export async function loadConfig(configPath: string, opts: LoadOptions): Promise
     }
     throw new InputError(`cannot read the config: ${(e as Error).message}`, { file });
   }
-  const locator = new Locator(file, doc, lineCounter);
-  const cfg = await buildConfig(raw, path.dirname(file), opts, locator);
-  const inputs = [{ role: 'config', path: file, sha256: await sha256File(file) }, ...cfg.inputs];
-  return { ...cfg, configPath: file, inputs };
+  return { file, raw, locator: new Locator(file, doc, lineCounter) };
 }
 
 /** Builds a config from an object (e.g. the demo's), resolving relative paths against `baseDir`. */
@@ -627,7 +632,7 @@ async function hashAll(files: { role: string; path: string }[]): Promise<InputFi
 type Issue = z.core.$ZodIssue;
 
 /** The first issue (in file order) as an InputError; `prefix` is the field path of `value`. */
-function issuesToError(
+export function issuesToError(
   issues: readonly Issue[],
   value: unknown,
   prefix: readonly PathKey[],

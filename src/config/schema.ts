@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { assertSchema } from '../assert/names.ts';
+import { syntheticAssertSchema } from '../assert/synthetic-names.ts';
 import { CEILING_DATA_FILE_MIB, CEILING_RECORD_KIB, DEFAULT_MAX_DATA_FILE_MIB, DEFAULT_MAX_RECORD_KIB } from './limits.ts';
 
 /** Accepted model ref prefixes, promptfoo-style. */
@@ -334,4 +335,77 @@ export function configJsonSchema(): Record<string, unknown> {
     title: 'privacy-audit config',
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
   };
+}
+
+// A synthetic dataset released instead of a model (target: { synthetic }) -------------------------
+
+export const syntheticTargetSchema = strict(
+  {
+    synthetic: dataPath('the released synthetic data (relative to the config file)'),
+    kind: z
+      .enum(['tabular', 'text'], { error: 'expected "tabular" or "text"' })
+      .meta({ description: 'tabular: rows of numeric and categorical columns; text: one text column per record (default tabular)' })
+      .optional(),
+    columns: z
+      .record(z.string().min(1), z.enum(['numeric', 'categorical'], { error: 'expected "numeric" or "categorical"' }), { error: 'expected a map of column name -> numeric | categorical' })
+      .meta({ description: 'declared column types (tabular); undeclared columns are numeric when every value of every table is a number, else categorical' })
+      .optional(),
+    text: nonEmpty('name of the text column (text targets; default "text")').optional(),
+  },
+  'the released synthetic data: a table (CSV with a header, or JSONL objects) or a text corpus',
+);
+
+export const syntheticDataSchema = strict(
+  {
+    members: dataPath("the generator's training records"),
+    holdout: dataPath('control records of the same distribution that the generator never saw'),
+    population: dataPath("auxiliary records the attacker holds (DOMIAS's reference density)").optional(),
+    fields: strict(
+      {
+        id: nonEmpty('name of the record id column (default "id"; rows without one are numbered)').optional(),
+        subject: nonEmpty('name of the subject (person) column (default "subject" when present): people are then the unit of evidence').optional(),
+      },
+      'id and subject column names; they are not audited attributes',
+    ).optional(),
+  },
+  'data files (paths relative to the config file)',
+);
+
+export const syntheticConfigSchema = strict(
+  {
+    $schema: z.string().meta({ description: 'JSON Schema reference for editors (ignored)' }).optional(),
+    version: z.literal(1, { error: 'expected version: 1' }).default(1).meta({ description: 'config format version' }),
+    seed: z
+      .int({ error: 'expected an integer seed' })
+      .min(0, 'expected a seed >= 0')
+      .max(0xffffffff, 'expected a seed < 2^32')
+      .default(1)
+      .meta({ description: 'seed for every random choice (targets, predicates, samples)' }),
+    target: syntheticTargetSchema,
+    data: syntheticDataSchema,
+    attacks: attacksSchema.optional(),
+    assert: syntheticAssertSchema
+      .meta({ description: 'gates: a preset (privacy-audit:synthetic by default) and assertions "synthetic.<attack>.<metric>": [off|warn|error, { max, min, range }]' })
+      .optional(),
+    report: strict(
+      { threatModel: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a text or a list of texts' }).optional() },
+      'report options',
+    ).optional(),
+    output: strict({ dir: nonEmpty('report folder, relative to the config file', 'a folder path').default('./privacy-audit-report') }, 'output options').optional(),
+    limits: strict(
+      {
+        maxDataFileMiB: z.number().positive('expected a positive number of MiB').max(CEILING_DATA_FILE_MIB, `expected at most ${CEILING_DATA_FILE_MIB} MiB`).optional(),
+        maxRecordKiB: z.number().positive('expected a positive number of KiB').max(CEILING_RECORD_KIB, `expected at most ${CEILING_RECORD_KIB} KiB`).optional(),
+      },
+      'input size limits',
+    ).optional(),
+  },
+  'privacy-audit config for a synthetic dataset',
+);
+export type SyntheticConfigParsed = z.output<typeof syntheticConfigSchema>;
+
+/** JSON Schema of the synthetic-data config (schema/synthetic-config.schema.json). */
+export function syntheticConfigJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(syntheticConfigSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+  return { $schema: schema.$schema, title: 'privacy-audit config (synthetic data)', ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')) };
 }

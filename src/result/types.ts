@@ -82,6 +82,8 @@ export interface AuditResult {
   cacheRejected?: number;
   /** The config as given (for the report's reproducibility manifest). */
   config: unknown;
+  /** Present when the audited object is a released synthetic dataset (target: { synthetic }). */
+  synthetic?: SyntheticSummary;
 }
 
 /** What the capability probe of a served model found (src/models/served.ts): the same on every run against the same deployment. */
@@ -146,4 +148,64 @@ export interface RunInfo {
   /** Shadow models trained in this run (0 when all came from the cache). */
   shadowsTrained?: number;
   timings: Record<string, number>;
+}
+
+/**
+ * A synthetic-data audit (target: { synthetic }): Anonymeter's three risks, diagnostics and the
+ * per-subject view. Membership attacks on the output (DOMIAS, text overlap) are ordinary `findings`
+ * of model `synthetic`, member vs nonmember (control).
+ */
+export interface SyntheticRate {
+  k: number;
+  n: number;
+  rate: number;
+  error: number;
+}
+
+export interface SyntheticRisk {
+  attack: string;
+  family: 'singling-out' | 'linkability' | 'inference';
+  variant: string;
+  attacks: { requested: number; made: number };
+  attackRate: SyntheticRate;
+  controlRate: SyntheticRate;
+  baselineRate: SyntheticRate;
+  /** clip(R, 0, 1) with clip(R ∓ dR); null when control succeeded every time. */
+  residual: { value: number; lo: number; hi: number; raw: number; error: number; level: number } | null;
+  columns: string[];
+  scoredOn: { members: number; control: number };
+  /** Members (people, or rows when there is no subject column) the attack got right. */
+  hits: { people: number; records: number };
+  warnings: string[];
+}
+
+export interface SyntheticDiagnostic {
+  attack: string;
+  variant: string;
+  values: Record<string, number>;
+  redFlag?: { k: number; n: number; p: number; what: string };
+  warnings: string[];
+}
+
+export interface SyntheticSubject {
+  /** Pseudonym (or the id with --reveal), as everywhere else. */
+  subject: string;
+  records: number;
+  /** Attack (and variant) → records of this person it got right. */
+  hitBy: Record<string, number>;
+}
+
+export interface SyntheticSummary {
+  target: {
+    kind: 'tabular' | 'text';
+    columns: { name: string; kind: 'numeric' | 'categorical' | 'text'; declared: boolean }[];
+    records: Record<string, number>;
+    unit: 'subject' | 'record';
+  };
+  risks: SyntheticRisk[];
+  diagnostics: SyntheticDiagnostic[];
+  /** Members hit by at least one attack, sorted by pseudonym. */
+  subjects: SyntheticSubject[];
+  /** EDPB (WP216, Opinion 05/2014; Opinion 28/2024) criterion → the gates that answer it. */
+  coverage: { criterion: string; question: string; attacks: string[]; gates: string[]; status: 'pass' | 'fail' | 'inconclusive' | 'not-tested' }[];
 }
