@@ -147,8 +147,28 @@ function threatModel(result: AuditResult): string[] {
   return lines;
 }
 
+/** Most people listed in the synthetic-data per-subject table (the count is always given). */
+const MAX_SYNTHETIC_SUBJECTS = 500;
+
+/** The synthetic-data section's rows (src/audit/synthetic.ts): values are counts and pseudonyms only. */
+function syntheticView(result: AuditResult) {
+  const s = result.synthetic;
+  if (!s) return {};
+  const rows = s.subjects.slice(0, MAX_SYNTHETIC_SUBJECTS).map((x) => ({ subject: x.subject, records: x.records, hits: Object.entries(x.hitBy).map(([a, n]) => `${a}${n > 1 ? ` ×${n}` : ''}`).join(', ') }));
+  return { synthetic: s, syntheticSubjects: rows, subjectsShown: s.subjects.length > MAX_SYNTHETIC_SUBJECTS ? MAX_SYNTHETIC_SUBJECTS : undefined };
+}
+
 /** Which legal claim this run's result supports, in the words of the sources. */
 function claims(result: AuditResult) {
+  if (result.synthetic) {
+    const preset = ((result.config as { assert?: { preset?: string } } | null)?.assert?.preset) ?? 'privacy-audit:synthetic';
+    return [
+      {
+        claim: 'Anonymous synthetic data: singling out, linkability and inference of the people trained on are insignificant (WP216 §2.2.2; EDPB Opinion 28/2024 para. 43)',
+        status: preset === 'privacy-audit:synthetic' ? (result.verdict === 'pass' ? 'supported by the attacks run' : 'not supported') : 'not evaluated (custom gates)',
+      },
+    ];
+  }
   const preset = ((result.config as { assert?: { preset?: string } } | null)?.assert?.preset) ?? 'privacy-audit:unlearning';
   const pass = result.verdict === 'pass';
   return [
@@ -255,6 +275,7 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     deletion: (result.config as { deletion?: Record<string, string> } | null)?.deletion,
     threat: threatModel(result),
     claims: claims(result),
+    ...syntheticView(result),
   });
   // Text hygiene where the page is finished rather than at each of its fields: ids, PII, config text,
   // file names, and the labels inside the SVG plots all pass here, so no field added later can carry

@@ -13,6 +13,8 @@
  * - signature: with `--key PUBLIC.pem`, the Ed25519 signature (report.html's embedded one,
  *   result.json.sig) must verify; without a key, a signature present is reported, not trusted.
  */
+import { syntheticGates } from './assert/synthetic.ts';
+import { syntheticAssertSchema, type SyntheticAssertConfig } from './assert/synthetic-names.ts';
 import { createHash, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -73,6 +75,12 @@ const notChecked = (kind: CheckKind, what: string, detail: string): Check => ({ 
 export function defaultRecomputeGates(r: AuditResult): GateResult[] | undefined {
   if (r.kind !== 'run') return undefined; // `evaluate` gates its findings by its own rule
   const raw = (r.config as { assert?: unknown } | null | undefined)?.assert;
+  if (r.synthetic) {
+    // A synthetic-data audit: its own gates, from its risks, diagnostics and findings.
+    const parsed = raw === undefined ? undefined : syntheticAssertSchema.safeParse(raw);
+    if (parsed && !parsed.success) return undefined;
+    return syntheticGates(r.synthetic, r.findings, r.attacks.filter((a) => a.status === 'ok').map((a) => a.id), parsed?.data as SyntheticAssertConfig | undefined);
+  }
   let assert: AssertConfig | undefined;
   if (raw !== undefined) {
     const parsed = assertSchema.safeParse(raw);

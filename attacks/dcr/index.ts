@@ -7,8 +7,9 @@
  * Why a diagnostic and never a pass: Yao, Krčo, Ganev, de Montjoye, "The DCR Delusion" (ESORICS
  * 2025, arXiv 2505.01524) show synthetic data that passes DCR tests highly vulnerable to membership
  * inference; Ganev & De Cristofaro (arXiv 2312.05114) reconstruct training outliers from generators
- * that pass them. Exact copies of training records beyond chance (more than of control records) are
- * a red flag that can fail a release; no DCR value can pass one.
+ * that pass them. Synthetic records closer to training than to control records beyond the ½ expected
+ * without copying (a one-sided binomial test; exact copies are the extreme case) are a red flag that
+ * can fail a release; no DCR value can pass one.
  */
 import { z } from 'zod';
 import betaCdf from '@stdlib/stats-base-dists-beta-cdf';
@@ -47,6 +48,8 @@ function run(ctx: SyntheticContext, o: Options): DiagnosticObservation[] {
   const dC = new Float64Array(syn.n);
   const nndr = new Float64Array(syn.n);
   let closer = 0;
+  let strictly = 0;
+  let untied = 0;
   let copiesM = 0;
   let copiesC = 0;
   let onlyM = 0;
@@ -58,13 +61,17 @@ function run(ctx: SyntheticContext, o: Options): DiagnosticObservation[] {
     const d2 = toM.k > 1 ? toM.dist[i * toM.k + 1]! : NaN;
     nndr[i] = d2 > 0 ? dM[i]! / d2 : dM[i] === 0 ? 0 : 1;
     closer += dM[i]! < dC[i]! ? 1 : dM[i] === dC[i] ? 0.5 : 0;
+    if (dM[i] !== dC[i]) (untied++, dM[i]! < dC[i]! && strictly++);
     const cm = dM[i]! <= o.copyTolerance;
     const cc = dC[i]! <= o.copyTolerance;
     if (cm) (copiesM++, copied.add(mIdx[toM.idx[i * toM.k]!]!));
     if (cc) copiesC++;
     if (cm !== cc) (only++, cm && onlyM++);
   }
-  const p = upperTail(onlyM, only);
+  // The red flag: synthetic records closer to a training record than to any control record, beyond
+  // the ½ expected when the generator did not copy (the "holdout test"; ties left out). Exact copies
+  // are its extreme case and are counted separately.
+  const p = upperTail(strictly, untied);
   return [
     {
       kind: 'diagnostic',
@@ -74,13 +81,15 @@ function run(ctx: SyntheticContext, o: Options): DiagnosticObservation[] {
         comparedRecords: size,
         memberCopies: copiesM,
         controlCopies: copiesC,
+        copiesOfOneSetOnly: only,
+        copiesOfMembersOnly: onlyM,
         shareCloserToMembers: closer / syn.n,
         medianDcrMembers: median(dM),
         medianDcrControl: median(dC),
         p05DcrMembers: Array.from(dM).sort((a, b) => a - b)[Math.floor(0.05 * (syn.n - 1))]!,
         medianNndr: median(nndr),
       },
-      redFlag: { k: onlyM, n: only, p, what: 'synthetic records that copy a training record but no control record, among those that copy exactly one of the two sets' },
+      redFlag: { k: strictly, n: untied, p, what: 'synthetic records closer to a training record than to any control record (ties left out)' },
       memberHits: [...copied].sort((a, b) => a - b),
       warnings: [],
     },

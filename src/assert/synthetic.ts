@@ -81,14 +81,14 @@ export function syntheticGates(summary: SyntheticSummary, findings: Finding[], a
         for (const d of summary.diagnostics.filter((x) => x.attack === attack && x.redFlag)) {
           const rf = d.redFlag!;
           const alpha = 0.025;
-          const base = { id: `synthetic.${attack}.copies`, level, expected: `no excess of exact copies of members over control (one-sided binomial test at ${alpha}); a pass here is no evidence of privacy` };
-          const text = `${d.values.memberCopies} synthetic records copy a member exactly, ${d.values.controlCopies} copy a control record; ${rf.k} of ${rf.n} one-sided copies are of members (p = ${rf.p.toPrecision(3)})`;
+          const base = { id: `synthetic.${attack}.copies`, level, expected: `synthetic records no closer to members than to control beyond ½ (one-sided binomial test at ${alpha}); a pass here is no evidence of privacy` };
+          const text = `${rf.k} of ${rf.n} synthetic records are closer to a member than to any control record (share ${(rf.k / Math.max(1, rf.n)).toFixed(3)}, ½ expected without copying; p = ${rf.p.toPrecision(3)}); ${d.values.memberCopies} copy a member exactly, ${d.values.controlCopies} a control record`;
           gates.push({
             ...base,
             status: rf.p < alpha ? 'fail' : 'pass',
             actual: rf.k,
             test: { p: rf.p, alpha },
-            message: rf.p < alpha ? `${text}: the generator copies its training records` : `${text}: no red flag (DCR cannot show privacy: see the report)`,
+            message: rf.p < alpha ? `${text}: the generator copies (or nearly copies) its training records` : `${text}: no red flag (DCR cannot show privacy: see the report)`,
           });
         }
       }

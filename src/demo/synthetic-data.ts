@@ -41,12 +41,24 @@ function laplace(scale: number, rng: RandomGenerator): number {
   return -scale * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
 }
 
+/** The 30 zip3 areas people live in: public knowledge (the private generator's domain), drawn first from the seeded faker. */
+function zipAreas(faker: Faker): string[] {
+  return Array.from({ length: 30 }, () => faker.location.zipCode('#####').slice(0, 3));
+}
+
+/** The zip3 domain of `makePeople(_, seed)`. */
+export function zipDomain(seed: number): string[] {
+  const faker = new Faker({ locale: [en] });
+  faker.seed(seed);
+  return [...new Set(zipAreas(faker))].sort();
+}
+
 /** n seeded people (one record per person); zip3 from faker's US zip codes (first three digits, 30 areas). */
 export function makePeople(n: number, seed: number, prefix = 'p'): Person[] {
   const faker = new Faker({ locale: [en] });
   faker.seed(seed);
   const rng = seededRng(seed);
-  const areas = Array.from({ length: 30 }, () => faker.location.zipCode('#####').slice(0, 3));
+  const areas = zipAreas(faker);
   return Array.from({ length: n }, (_, i) => {
     const age = Math.min(90, Math.max(18, Math.round(45 + 15 * normal(rng))));
     const sex = uniform(rng) < 0.5 ? 'F' : 'M';
@@ -73,21 +85,21 @@ export function memorisingGenerator(train: readonly Person[], n: number, seed: n
 }
 
 /** Independent columns sampled from Laplace-noised histograms (ε in total, split over the columns). */
-export function privateGenerator(train: readonly Person[], n: number, seed: number, epsilon = 1): SyntheticRow[] {
+export function privateGenerator(train: readonly Person[], n: number, seed: number, epsilon: number, zipDomain: readonly string[]): SyntheticRow[] {
   const rng = seededRng(seed);
   const scale = COLUMNS.length / epsilon;
   const samplers = COLUMNS.map((c) => {
     const numeric = c === 'age' || c === 'income';
-    // Bin edges from public bounds, not from the data (data-dependent edges would leak).
+    // Bin edges and category domains are public knowledge, not read from the data (that would leak).
     const lo = c === 'age' ? 18 : 5000;
     const hi = c === 'age' ? 91 : 200000;
     const bins = numeric ? 10 : 0;
-    const levels = numeric ? [] : c === 'sex' ? ['F', 'M'] : c === 'education' ? EDUCATION : c === 'diagnosis' ? DIAGNOSES : [...new Set(train.map((p) => p.zip3))].sort();
+    const levels = numeric ? [] : c === 'sex' ? ['F', 'M'] : c === 'education' ? EDUCATION : c === 'diagnosis' ? DIAGNOSES : zipDomain;
     const counts = new Array<number>(numeric ? bins : levels.length).fill(0);
     for (const p of train) {
       const v = p[c];
       const k = numeric ? Math.min(bins - 1, Math.max(0, Math.floor((((v as number) - lo) / (hi - lo)) * bins))) : levels.indexOf(v as string);
-      counts[k]! += 1;
+      if (k >= 0) counts[k]! += 1; // a value outside the public domain is dropped, never added to it
     }
     const noisy = counts.map((x) => Math.max(0, x + laplace(scale, rng)));
     const total = noisy.reduce((a, b) => a + b, 0) || 1;

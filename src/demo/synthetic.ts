@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { makePeople, memorisingGenerator, privateGenerator, toCsv } from './synthetic-data.ts';
+import { makePeople, memorisingGenerator, privateGenerator, toCsv, zipDomain } from './synthetic-data.ts';
 
 export const SYNTHETIC_DEMO = { members: 1000, holdout: 1000, population: 1000, synthetic: 1000, seed: 7 } as const;
 
@@ -44,7 +44,7 @@ export async function syntheticDemo(dir: string, log: (s: string) => void): Prom
   await writeFile(path.join(dir, 'holdout.csv'), toCsv(people.slice(m, m + h) as never, PEOPLE));
   await writeFile(path.join(dir, 'population.csv'), toCsv(people.slice(m + h) as never, PEOPLE));
   await writeFile(path.join(dir, 'synthetic-memorising.csv'), toCsv(memorisingGenerator(members, s, seed + 1) as never, SYNTHETIC));
-  await writeFile(path.join(dir, 'synthetic-private.csv'), toCsv(privateGenerator(members, s, seed + 2, 1) as never, SYNTHETIC));
+  await writeFile(path.join(dir, 'synthetic-private.csv'), toCsv(privateGenerator(members, s, seed + 2, 1, zipDomain(seed)) as never, SYNTHETIC));
   const configs: [string, string][] = [];
   for (const name of ['memorising', 'private']) {
     const file = path.join(dir, `${name}.yml`);
