@@ -45,8 +45,11 @@ export function syntheticGates(summary: SyntheticSummary, findings: Finding[], a
     const attacks = (parsed.attack === '*' ? [...SYNTHETIC_METRICS[parsed.metric]] : [parsed.attack]).filter((a) => attacksRun.includes(a));
     for (const attack of attacks) {
       if (parsed.metric === 'risk') {
-        for (const r of summary.risks.filter((x) => x.attack === attack)) {
-          const id = `synthetic.${attack}.${r.variant.replace(/[^A-Za-z0-9:_+|-]+/g, '_')}.risk`;
+        const mine = summary.risks.filter((x) => x.attack === attack);
+        for (const r of mine) {
+          // one variant: synthetic.<attack>.risk; several: synthetic.<attack>.<variant>.risk (a secret's column name)
+          const variant = r.variant.replace(/^secret:/, '').replace(/[^A-Za-z0-9_-]+/g, '_');
+          const id = mine.length === 1 ? `synthetic.${attack}.risk` : `synthetic.${attack}.${variant}.risk`;
           const max = o.max ?? 0.05;
           const base = { id, level, expected: `interval of the residual risk wholly <= ${max}` };
           const what = `${attack} (${r.variant}): residual risk ${r.residual ? `${f3(r.residual.value)} [${f3(r.residual.lo)}, ${f3(r.residual.hi)}]` : 'undefined'}; attack ${r.attackRate.k}/${r.attackRate.n} (${f3(r.attackRate.rate)}), control ${r.controlRate.k}/${r.controlRate.n} (${f3(r.controlRate.rate)}), baseline ${f3(r.baselineRate.rate)}`;
@@ -86,7 +89,7 @@ export function syntheticGates(summary: SyntheticSummary, findings: Finding[], a
           gates.push({
             ...base,
             status: rf.p < alpha ? 'fail' : 'pass',
-            actual: rf.k,
+            actual: rf.n > 0 ? rf.k / rf.n : null,
             test: { p: rf.p, alpha },
             message: rf.p < alpha ? `${text}: the generator copies (or nearly copies) its training records` : `${text}: no red flag (DCR cannot show privacy: see the report)`,
           });
