@@ -111,3 +111,29 @@ export const randInt = (lo: number, hi: number, rng: RandomGenerator) => unsafeU
 export function attackSeed(seed: number, id: string): number {
   return parseInt(createHash('sha256').update(JSON.stringify([seed, 'synthetic', id])).digest('hex').slice(0, 8), 16);
 }
+
+/** People in a table: its subjects, or its rows when it has no subject column. */
+export function peopleCount(t: EncodedTable): number {
+  return t.subjects ? new Set(t.subjects.map((s, i) => s ?? `\u0000${i}`)).size : t.n;
+}
+
+/**
+ * Targets for an attack: `k` rows of distinct people (a seeded sample of people, then one seeded
+ * record of each), so that the successes counted are independent, as the intervals assume; rows
+ * without a subject are their own person.
+ */
+export function targetRows(t: EncodedTable, k: number, rng: RandomGenerator): number[] {
+  if (!t.subjects) return sampleIndices(t.n, k, rng);
+  const rows = new Map<string, number[]>();
+  t.subjects.forEach((s, i) => {
+    const key = s ?? `\u0000${i}`;
+    const r = rows.get(key);
+    if (r) r.push(i);
+    else rows.set(key, [i]);
+  });
+  const people = [...rows.values()];
+  return sampleIndices(people.length, k, rng).map((p) => {
+    const r = people[p]!;
+    return r[unsafeUniformIntDistribution(0, r.length - 1, rng)]!;
+  });
+}

@@ -10,7 +10,7 @@ import { seededRng } from '../../src/metrics/bootstrap.ts';
 import { residualRisk, successRate } from '../../src/metrics/risk.ts';
 import { kNearest } from '../../src/data/neighbors.ts';
 import { takeRows, type EncodedTable } from '../../src/data/table.ts';
-import { attackSeed, randInt, sampleIndices, type RiskObservation, type SyntheticAttack, type SyntheticContext } from '../synthetic-types.ts';
+import { attackSeed, peopleCount, randInt, targetRows, type RiskObservation, type SyntheticAttack, type SyntheticContext } from '../synthetic-types.ts';
 
 const options = z.strictObject({
   /** The secret columns (one inference attack each). */
@@ -45,10 +45,10 @@ function run(ctx: SyntheticContext, o: Options): RiskObservation[] {
     const secret = ctx.column(name);
     const aux = (o.aux ?? ctx.encoding.columns.map((c) => c.name).filter((c) => c !== name)).filter((c) => c !== name).map(ctx.column);
     const warnings: string[] = [];
-    const n = Math.min(o.nAttacks, ctx.members.n, ctx.control.n);
-    if (n < o.nAttacks) warnings.push(`${n} targets instead of ${o.nAttacks}: members has ${ctx.members.n} rows, control ${ctx.control.n}`);
-    const oriIdx = sampleIndices(ctx.members.n, n, rng);
-    const ctlIdx = sampleIndices(ctx.control.n, n, rng);
+    const n = Math.min(o.nAttacks, peopleCount(ctx.members), peopleCount(ctx.control));
+    if (n < o.nAttacks) warnings.push(`${n} targets instead of ${o.nAttacks}: members has ${peopleCount(ctx.members)} people, control ${peopleCount(ctx.control)} (one record per person)`);
+    const oriIdx = targetRows(ctx.members, n, rng);
+    const ctlIdx = targetRows(ctx.control, n, rng);
     const ori = takeRows(ctx.members, oriIdx);
     const hits = guesses(ori, ctx.synthetic, aux, secret, numeric);
     const ctlHits = guesses(takeRows(ctx.control, ctlIdx), ctx.synthetic, aux, secret, numeric);

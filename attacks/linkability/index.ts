@@ -10,7 +10,7 @@ import { seededRng } from '../../src/metrics/bootstrap.ts';
 import { residualRisk, successRate } from '../../src/metrics/risk.ts';
 import { kNearest } from '../../src/data/neighbors.ts';
 import { takeRows, type EncodedTable } from '../../src/data/table.ts';
-import { attackSeed, randInt, sampleIndices, type RiskObservation, type SyntheticAttack, type SyntheticContext } from '../synthetic-types.ts';
+import { attackSeed, peopleCount, randInt, targetRows, type RiskObservation, type SyntheticAttack, type SyntheticContext } from '../synthetic-types.ts';
 
 const options = z.strictObject({
   /** The two column sets the attacker holds separately (names). */
@@ -35,10 +35,10 @@ function run(ctx: SyntheticContext, o: Options): RiskObservation[] {
   const rng = seededRng(attackSeed(ctx.seed, 'linkability'));
   const [a, b] = o.columns.map((names) => names.map(ctx.column));
   const warnings: string[] = [];
-  const n = Math.min(o.nAttacks, ctx.members.n, ctx.control.n);
-  if (n < o.nAttacks) warnings.push(`${n} targets instead of ${o.nAttacks}: members has ${ctx.members.n} rows, control ${ctx.control.n}`);
-  const oriIdx = sampleIndices(ctx.members.n, n, rng);
-  const ctlIdx = sampleIndices(ctx.control.n, n, rng);
+  const n = Math.min(o.nAttacks, peopleCount(ctx.members), peopleCount(ctx.control));
+  if (n < o.nAttacks) warnings.push(`${n} targets instead of ${o.nAttacks}: members has ${peopleCount(ctx.members)} people, control ${peopleCount(ctx.control)} (one record per person)`);
+  const oriIdx = targetRows(ctx.members, n, rng);
+  const ctlIdx = targetRows(ctx.control, n, rng);
   const k = Math.min(o.nNeighbors, ctx.synthetic.n);
   const hits = linked(takeRows(ctx.members, oriIdx), ctx.synthetic, a!, b!, ctx.encoding.numeric, k);
   const ctlHits = linked(takeRows(ctx.control, ctlIdx), ctx.synthetic, a!, b!, ctx.encoding.numeric, k);
