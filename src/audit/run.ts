@@ -20,7 +20,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
 import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
 import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
-import { loadTokenizer } from '../models/hf.ts';
+import { loadTokenizer, scoringIdentity } from '../models/hf.ts';
 import { validateCausalLM, validateTextTokenizer, type CausalLMInfo } from '../models/validate.ts';
 import { assumedServedModel, openServedModel, type ServedModel } from '../models/served.ts';
 import { deviceProblem } from '../models/device.ts';
@@ -66,6 +66,8 @@ const CAPABILITY_HELP: Record<string, string> = {
 
 export interface RunOptions {
   workers: number;
+  /** onnxruntime intra-op threads of each worker's causal-LM sessions (default 1). */
+  threads?: number;
   /** Folder of the content-addressed cache; undefined disables it. */
   cacheDir: string | undefined;
   bootstrap?: number;
@@ -339,6 +341,10 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
     } else if (ref?.tokenizer) await validateTextTokenizer(ref.tokenizer);
   }
   checkBudgets(cfg.attacks, budgetModels, cfg.origin ?? { lines: {} });
+  // What validation found of each causal LM (the reference model's too): its scoring path.
+  const lmChecked = new Map(await Promise.all([...lmInfo].map(async ([dir, info]) => [dir, await info] as const)));
+  for (const [dir, info] of lmChecked)
+    if (info.scoring === 'js') log(`${path.relative(baseDir, dir) || dir}: scored in JavaScript (the whole logits tensor per batch, slower on large vocabularies): ${info.scoringNote ?? 'the runtime reduction is not available'}`);
   // A classifier takes feature vectors (tabular: shadows can be trained like it) or token ids (text).
   const classifierInputs = new Map<ModelRole, ClassifierInput>();
   for (const role of [...TARGET_ROLES, 'reference'] as ModelRole[]) {
@@ -383,15 +389,18 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
     // On CUDA (ONNX models only; tfjs stays on its wasm backend) the numbers are the GPU's: part of
     // the model's identity, so no CPU result is served from the cache for them, nor the reverse.
     const cuda = cfg.device === 'cuda' && ref.kind !== 'tfjs';
+    // Where scoring reduces the logits is part of the identity too (the runtime and the JavaScript
+    // reductions agree to float32 rounding, not bit for bit); the JavaScript path keeps the old one.
+    const scoring = ref.kind === 'hf' ? (lmChecked.get(ref.path)?.scoring ?? 'js') : 'js';
     specs.set(
       role,
       ref.kind === 'hf'
-        ? { kind: 'hf', path: ref.path, ...(cuda ? { device: 'cuda' as const } : {}) }
+        ? { kind: 'hf', path: ref.path, ...(cuda ? { device: 'cuda' as const } : {}), ...(scoring === 'runtime' ? { scoring } : {}), ...(opts.threads && opts.threads > 1 ? { threads: opts.threads } : {}) }
         : { kind: ref.kind, path: ref.path, outputs: ref.outputs ?? 'auto', ...(ref.tokenizer ? { tokenizer: ref.tokenizer } : {}), ...(cuda ? { device: 'cuda' as const } : {}) },
     );
     const capabilities: Capability[] =
       ref.kind === 'hf' ? HF_CAPABILITIES : classifierInputs.get(role) === 'features' ? [...CLASSIFIER_CAPABILITIES, 'featureVectors'] : CLASSIFIER_CAPABILITIES;
-    return { role, sha256: sha256([...files, ...(cuda ? ['device:cuda'] : [])].join('\n')), capabilities: new Set(capabilities) };
+    return { role, sha256: sha256([...files, ...(cuda ? ['device:cuda'] : []), ...scoringIdentity(scoring)].join('\n')), capabilities: new Set(capabilities) };
   };
   const models = TARGET_ROLES.map(load).filter((m): m is ModelUnderTest => m !== undefined);
   const reference = load('reference');
@@ -554,7 +563,13 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     models: [...models, ...(reference ? [reference] : [])].map((m) => {
       const ref = cfg.models[m.role]!;
       const s = served.get(m.role);
-      return { role: m.role, ref: redact ? redact.text(ref.raw) : ref.raw, ...(s && ref.served ? { served: servedInfo(s) } : {}) };
+      const spec = specs.get(m.role);
+      return {
+        role: m.role,
+        ref: redact ? redact.text(ref.raw) : ref.raw,
+        ...(s && ref.served ? { served: servedInfo(s) } : {}),
+        ...(spec?.kind === 'hf' ? { scoring: spec.scoring ?? ('js' as const) } : {}),
+      };
     }),
     attacks,
     findings,
@@ -570,6 +585,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     workers: opts.workers,
+    ...(opts.threads && opts.threads > 1 ? { threads: opts.threads } : {}),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.availableParallelism()}`,

@@ -209,15 +209,21 @@ function logSumExp(logits: Float32Array, base: number, vocab: number, scratch?: 
 }
 
 /**
- * Teacher-forced scoring of a batch (right-padded). Log-softmax is done here in float64 so that a
- * record's signals do not depend on what else shares its batch beyond ONNX's own arithmetic.
+ * Teacher-forced scoring of a batch (right-padded): log p of each next token and, with `stats`, the
+ * Min-K%++ statistics. On the runtime path the reduction runs inside onnxruntime per row; on the JS
+ * path the log-softmax is done here in float64. Either way a record's signals do not depend on what
+ * else shares its batch beyond ONNX's own arithmetic.
  */
 export async function scoreBatch(
   lm: CausalLM,
   batch: number[][],
   opts: { stats?: boolean } = {},
 ): Promise<TokenSignals[]> {
-  if (lm.session) return scoreOnRuntime(lm, lm.session, batch, opts.stats ?? false);
+  return lm.session ? scoreOnRuntime(lm, lm.session, batch, opts.stats ?? false) : scoreInJs(lm, batch, opts);
+}
+
+/** scoreBatch's JavaScript path: the whole logits tensor comes back and is reduced here in float64. */
+export async function scoreInJs(lm: CausalLM, batch: number[][], opts: { stats?: boolean } = {}): Promise<TokenSignals[]> {
   const width = Math.max(...batch.map((r) => r.length));
   const out = (await lm.model({
     input_ids: int64(batch, width, lm.padId, false),

@@ -40,7 +40,9 @@ const root = protobuf.Root.fromJSON({
     ModelProto: {
       fields: {
         irVersion: { type: 'int64', id: 1 },
-        graph: { type: 'GraphProto', id: 7 },
+        // Repeated here, though singular in onnx.proto: a parser merges every occurrence (a file may
+        // already carry appended fragments), and protobufjs would keep only the last one.
+        graph: { rule: 'repeated', type: 'GraphProto', id: 7 },
         opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
       },
     },
@@ -92,7 +94,7 @@ const ModelProto = root.lookupType('ModelProto');
 interface ModelView {
   irVersion?: number | { toNumber(): number };
   opsetImport?: { domain?: string; version?: number | { toNumber(): number } }[];
-  graph?: { input?: { name?: string }[]; output?: { name?: string }[]; initializer?: { name?: string }[] };
+  graph?: { input?: { name?: string }[]; output?: { name?: string }[]; initializer?: { name?: string }[] }[];
 }
 
 const num = (v: number | { toNumber(): number } | undefined): number => (v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
@@ -127,8 +129,10 @@ function unsupported(view: ModelView, logits: string): string | undefined {
   if (!opset) return 'the model imports no default ONNX opset';
   if (num(opset.version) < 13) return `the model's default ONNX opset is ${num(opset.version)} (the appended reduction needs 13 or later)`;
   if (num(view.irVersion) < 4) return `the model's IR version is ${num(view.irVersion)} (optional inputs need 4 or later)`;
-  if (!view.graph?.output?.some((o) => o.name === logits)) return `the graph has no "${logits}" output`;
-  const taken = new Set([...(view.graph.input ?? []), ...(view.graph.output ?? []), ...(view.graph.initializer ?? [])].map((x) => x.name));
+  const parts = view.graph ?? [];
+  const all = (k: 'input' | 'output' | 'initializer') => parts.flatMap((g) => g[k] ?? []);
+  if (!all('output').some((o) => o.name === logits)) return `the graph has no "${logits}" output`;
+  const taken = new Set([...all('input'), ...all('output'), ...all('initializer')].map((x) => x.name));
   for (const n of [TARGETS, OUT_LOGPROBS, OUT_MU, OUT_SIGMA]) if (taken.has(n)) return `the graph already has a value named "${n}"`;
   return undefined;
 }
@@ -206,7 +210,7 @@ export function augmentForScoring(bytes: Uint8Array, vocab: number, logits = 'lo
     ],
     output: [OUT_LOGPROBS, OUT_MU, OUT_SIGMA].map((n) => valueInfo(n, FLOAT, ['privacy_audit_rows', 1])),
   };
-  const fragment = ModelProto.encode(ModelProto.fromObject({ graph })).finish();
+  const fragment = ModelProto.encode(ModelProto.fromObject({ graph: [graph] })).finish();
   const out = new Uint8Array(bytes.length + fragment.length);
   out.set(bytes, 0);
   out.set(fragment, bytes.length);

@@ -53,7 +53,11 @@ export interface AuditResult {
    */
   evidence?: { cache: CacheEvidence };
   data: Record<string, { records: number; subjects: number }>;
-  models: { role: string; ref: string; served?: ServedModelInfo }[];
+  /**
+   * `scoring` (local causal LMs): where the logits were reduced to per-token values — `runtime` inside
+   * onnxruntime (an augmented copy of the graph, src/models/scoring-graph.ts), `js` in JavaScript.
+   */
+  models: { role: string; ref: string; served?: ServedModelInfo; scoring?: 'runtime' | 'js' }[];
   attacks: (AttackStatus & {
     title: string;
     options: unknown;
@@ -134,6 +138,10 @@ export interface RunInfo {
   startedAt: string;
   durationMs: number;
   workers: number;
+  /** onnxruntime intra-op threads per worker (absent: 1). */
+  threads?: number;
+  /** Peak resident memory of the whole process (main thread and workers), bytes. */
+  peakRssBytes?: number;
   node: string;
   platform: string;
   cpu: string;
