@@ -22,7 +22,7 @@ import { renderJson } from '../reports/json.ts';
 import { servedWarnings } from '../reports/html.ts';
 import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
 import { TOOL } from './version.ts';
-import { formatBytes, workersForMemory, workersProblem } from './config/limits.ts';
+import { poolShape, threadsProblem, workersProblem } from './config/limits.ts';
 import { checkConsistency, verdictLine, verify } from './verify.ts';
 import { CHROMIUM_PATH } from './pdf.ts';
 import { existsSync } from 'node:fs';
@@ -65,7 +65,10 @@ ${CACHE_USAGE}
 
 Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
-  --workers N             worker threads (default: config's workers, else min(cores, 4))
+  --workers N             worker threads (default: config's workers, else auto: one for models of
+                          64 MiB or more, else min(cores, 4) that fit in memory)
+  --threads N             onnxruntime intra-op threads per worker (default: config's threads, else
+                          the cores shared among the workers); results do not depend on it
   --no-cache              recompute everything (the cache lives in <out>/.cache)
   --shard i/N             run: compute shard i of N of the model work (0-based) into the cache, which
                           the shards share; no outputs (examples/ has CI and Kubernetes recipes)
@@ -115,13 +118,18 @@ function printSummary(r: AuditResult, out?: string): void {
   e(`verdict: ${r.verdict.toUpperCase()}${out ? ` (report: ${path.join(out, 'report.html')})` : ''}`);
 }
 
-/** `workers: auto`: min(cores, 4), fewer when that many copies of the local models would not fit in memory. */
-async function autoWorkers(cfg: LoadedConfig, log: (line: string) => void): Promise<number> {
+/**
+ * Workers × intra-op threads (config/limits.ts poolShape): what --workers/--threads or the config
+ * give, the rest decided from the local models' size, the cores and the free memory.
+ */
+async function chooseShape(cfg: LoadedConfig, flags: Flags, log: (line: string) => void): Promise<{ workers: number; threads: number }> {
   let bytes = 0;
   for (const i of cfg.inputs) if (i.role.startsWith('model:')) bytes += (await stat(i.path)).size;
-  const n = workersForMemory(cfg.workers, bytes, os.freemem());
-  if (n < cfg.workers) log(`workers: ${n} instead of ${cfg.workers}: each worker holds a copy of the models (${formatBytes(bytes)} of files, about twice that loaded) and ${formatBytes(os.freemem())} is available`);
-  return n;
+  const workers = flags.workers ?? (cfg.workersAuto ? undefined : cfg.workers);
+  const threads = flags.threads ?? cfg.threads;
+  const shape = poolShape({ modelBytes: bytes, availableBytes: os.freemem(), cores: os.availableParallelism(), ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined ? { threads } : {}) });
+  log(`pool: ${shape.workers} worker(s) × ${shape.threads} intra-op thread(s): ${shape.why}`);
+  return shape;
 }
 
 /** `--shard i/N`: shard i (0-based) of N. */
@@ -193,7 +201,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   const signer = signerFor(flags);
   if (flags.pdf) checkChromium();
   const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
-  const workers = flags.workers ?? (cfg.workersAuto ? await autoWorkers(cfg, log) : cfg.workers) ?? defaultWorkers();
+  const { workers, threads } = await chooseShape(cfg, flags, log);
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
   const cacheDir = flags.cache ? (flags.cacheDir ? path.resolve(flags.cacheDir) : (cfg.cacheDir ?? path.join(out, '.cache'))) : undefined;
   if (flags.shard) {
@@ -201,7 +209,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     const { index, count } = flags.shard;
     const { runShard } = await import('./audit/run.ts');
     const bar = createProgress(log);
-    const c = await runShard(cfg, { workers, cacheDir, log, progress: bar.progress, reveal: true }, flags.shard).finally(() => bar.stop());
+    const c = await runShard(cfg, { workers, threads, cacheDir, log, progress: bar.progress, reveal: true }, flags.shard).finally(() => bar.stop());
     log(
       `shard ${index}/${count} finished: ${c.computed} batch(es) of model work computed, ${c.fromCache} already in the cache, ${c.others} left to the other shards; ` +
         `when all ${count} have finished on this cache (${cacheDir}), run again with --merge for the outputs`,
@@ -218,6 +226,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   const { result, run, cacheManifest } = await runAudit(cfg, {
     merge: flags.merge ?? false,
     workers,
+    threads,
     cacheDir,
     bootstrap: flags.bootstrap,
     argv,
@@ -259,6 +268,7 @@ interface Flags {
   out?: string;
   cacheDir?: string;
   workers?: number;
+  threads?: number;
   cache: boolean;
   bootstrap?: number;
   seed: number;
@@ -297,6 +307,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         out: { type: 'string' },
         workers: { type: 'string' },
+        threads: { type: 'string' },
         'no-cache': { type: 'boolean', default: false },
         'cache-dir': { type: 'string' },
         bootstrap: { type: 'string' },
@@ -339,6 +350,9 @@ export async function main(argv: string[]): Promise<number> {
     const workers = positiveInt('workers', values.workers);
     const tooMany = workers === undefined ? undefined : workersProblem(workers);
     if (tooMany) throw new InputError(`--workers: ${tooMany}`);
+    const threads = positiveInt('threads', values.threads);
+    const tooManyThreads = threads === undefined ? undefined : threadsProblem(threads);
+    if (tooManyThreads) throw new InputError(`--threads: ${tooManyThreads}`);
     if (values.inconclusive !== undefined && values.inconclusive !== 'fail' && values.inconclusive !== 'pass')
       throw new InputError(`--inconclusive expects fail or pass, got "${values.inconclusive}"`);
     const presets = Object.keys(PRESETS);
@@ -349,6 +363,7 @@ export async function main(argv: string[]): Promise<number> {
       out: values.out,
       cacheDir: values['cache-dir'],
       workers,
+      ...(threads !== undefined ? { threads } : {}),
       cache: !values['no-cache'],
       bootstrap: positiveInt('bootstrap', values.bootstrap, MAX_BOOTSTRAP),
       seed,

@@ -25,6 +25,7 @@ import {
   MAX_CONFIG_BYTES,
   MAX_CONFIG_DEPTH,
   MAX_YAML_ALIASES,
+  threadsProblem,
   workersProblem,
   type DataLimits,
 } from './limits.ts';
@@ -110,6 +111,8 @@ export interface LoadedConfig {
   device: 'cpu' | 'cuda';
   /** `workers: auto` (the default): the CLI may take fewer when the models' copies would not fit in memory. */
   workersAuto?: boolean;
+  /** onnxruntime intra-op threads per worker (config `threads`); absent: auto (config/limits.ts poolShape). */
+  threads?: number;
   models: Partial<Record<ModelRole, ModelRef>>;
   data: LoadedData;
   /** Attack id -> options parsed by the attack's schema (defaults applied), in config order. */
@@ -305,6 +308,10 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     const problem = workersProblem(cfg.workers);
     if (problem) throw loc.error(['workers'], problem);
   }
+  if (typeof cfg.threads === 'number') {
+    const problem = threadsProblem(cfg.threads);
+    if (problem) throw loc.error(['threads'], problem);
+  }
 
   const attacks = parseAttacks(cfg.attacks ?? {}, opts, loc);
 
@@ -374,6 +381,7 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     seed: cfg.seed,
     workers: cfg.workers === 'auto' ? Math.max(1, Math.min(os.availableParallelism(), 4)) : cfg.workers,
     ...(cfg.workers === 'auto' ? { workersAuto: true } : {}),
+    ...(typeof cfg.threads === 'number' ? { threads: cfg.threads } : {}),
     device: cfg.device ?? 'cpu',
     models,
     data,

@@ -219,7 +219,16 @@ export const configSchema = strict(
         error: 'expected "auto" or a positive integer',
       })
       .default('auto')
-      .meta({ description: 'worker threads: "auto" = min(available CPUs, 4), fewer when their copies of the models (about twice the model files each) would not fit in 60% of the free memory; or a positive integer up to 4 × the available CPUs' }),
+      .meta({
+        description:
+          'worker threads: "auto" = one worker for large local models (64 MiB of model files or more; it gets every core as intra-op threads), else min(available CPUs, 4), fewer when their copies of the models (about twice the model files each) would not fit in 60% of the free memory; or a positive integer up to 4 × the available CPUs',
+      }),
+    threads: z
+      .union([z.literal('auto'), z.int().min(1, 'expected "auto" or a positive integer')], {
+        error: 'expected "auto" or a positive integer',
+      })
+      .default('auto')
+      .meta({ description: 'onnxruntime intra-op threads of each worker\'s causal-LM sessions: "auto" = the available CPUs shared among the workers; or a positive integer. Results do not depend on it' }),
     device: z
       .enum(['cpu', 'cuda'], { error: 'expected "cpu" or "cuda"' })
       .meta({
