@@ -3,7 +3,7 @@
  * loaded with @huggingface/transformers. Remote loading is switched off before anything is loaded:
  * an audit must never reach a hub at run time.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
@@ -15,7 +15,7 @@ import {
   env,
 } from '@huggingface/transformers';
 import { xoroshiro128plus, type RandomGenerator } from 'pure-rand';
-import { augmentForScoring, OUT_LOGPROBS, OUT_MU, OUT_SIGMA, SCORING_GRAPH_VERSION, TARGETS } from './scoring-graph.ts';
+import { OUT_LOGPROBS, OUT_MU, OUT_SIGMA, SCORING_GRAPH_VERSION, scoringFragment, TARGETS } from './scoring-graph.ts';
 
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
@@ -124,6 +124,30 @@ function hideTargets(raw: ort.InferenceSession): ort.InferenceSession {
   }) as ort.InferenceSession;
 }
 
+/** Room left after the file for the appended fragment (a few kB). */
+const FRAGMENT_ROOM = 256 * 1024;
+
+/** The model file with the scoring reduction appended, read once into one buffer (no second copy). */
+async function augmentedBytes(onnxFile: string, vocab: number): Promise<Uint8Array> {
+  const fh = await open(onnxFile, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.allocUnsafe(size + FRAGMENT_ROOM);
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await fh.read(buf, at, size - at, at);
+      if (bytesRead === 0) throw new Error(`${onnxFile}: the file shrank while being read`);
+      at += bytesRead;
+    }
+    const r = scoringFragment(buf.subarray(0, size), vocab);
+    if ('problem' in r) throw new Error(`${onnxFile}: the scoring reduction cannot be appended: ${r.problem}`);
+    if (r.fragment.length > FRAGMENT_ROOM) throw new Error(`${onnxFile}: the scoring reduction is unexpectedly large (${r.fragment.length} bytes)`);
+    buf.set(r.fragment, size);
+    return buf.subarray(0, size + r.fragment.length);
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Loads an hf: folder. `scoring: 'runtime'` appends the scoring reduction to the graph and throws if
  * that is impossible (`scoringProblem` says why beforehand; validate.ts decides the path once, in
@@ -134,10 +158,8 @@ export async function loadCausalLM(dir: string, threads = 1, device: 'cpu' | 'cu
   const onnxFile = path.join(abs, 'onnx', 'model.onnx');
   if (scoring === 'runtime') {
     const cfg = JSON.parse(await readFile(path.join(abs, 'config.json'), 'utf8')) as { vocab_size?: number };
-    const aug = augmentForScoring(await readFile(onnxFile), cfg.vocab_size ?? 0);
-    if ('problem' in aug) throw new Error(`${onnxFile}: the scoring reduction cannot be appended: ${aug.problem}`);
     patchCreate();
-    substitutes.set(onnxFile, { bytes: aug.bytes, folder: path.dirname(onnxFile) });
+    substitutes.set(onnxFile, { bytes: await augmentedBytes(onnxFile, cfg.vocab_size ?? 0), folder: path.dirname(onnxFile) });
   }
   let model: PreTrainedModel;
   try {

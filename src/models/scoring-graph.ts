@@ -142,6 +142,19 @@ function unsupported(view: ModelView, logits: string): string | undefined {
  * or why it cannot be: the caller then scores in JavaScript.
  */
 export function augmentForScoring(bytes: Uint8Array, vocab: number, logits = 'logits'): { bytes: Uint8Array } | { problem: string } {
+  const r = scoringFragment(bytes, vocab, logits);
+  if ('problem' in r) return r;
+  const out = new Uint8Array(bytes.length + r.fragment.length);
+  out.set(bytes, 0);
+  out.set(r.fragment, bytes.length);
+  return { bytes: out };
+}
+
+/**
+ * The fragment to append to `bytes` (augmentForScoring without the copy: a caller that read the file
+ * into a larger buffer appends it in place, so a 600 MB model is not held twice).
+ */
+export function scoringFragment(bytes: Uint8Array, vocab: number, logits = 'logits'): { fragment: Uint8Array } | { problem: string } {
   let view: ModelView;
   try {
     view = ModelProto.toObject(ModelProto.decode(bytes), { defaults: false }) as ModelView;
@@ -210,9 +223,5 @@ export function augmentForScoring(bytes: Uint8Array, vocab: number, logits = 'lo
     ],
     output: [OUT_LOGPROBS, OUT_MU, OUT_SIGMA].map((n) => valueInfo(n, FLOAT, ['privacy_audit_rows', 1])),
   };
-  const fragment = ModelProto.encode(ModelProto.fromObject({ graph: [graph] })).finish();
-  const out = new Uint8Array(bytes.length + fragment.length);
-  out.set(bytes, 0);
-  out.set(fragment, bytes.length);
-  return { bytes: out };
+  return { fragment: ModelProto.encode(ModelProto.fromObject({ graph: [graph] })).finish() };
 }
