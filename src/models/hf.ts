@@ -150,8 +150,9 @@ async function augmentedBytes(onnxFile: string, vocab: number): Promise<Uint8Arr
 
 /**
  * Loads an hf: folder. `scoring: 'runtime'` appends the scoring reduction to the graph and throws if
- * that is impossible (`scoringProblem` says why beforehand; validate.ts decides the path once, in
- * the main thread, so every worker runs the same one).
+ * that is impossible. validate.ts decides the path once per model, in the main thread, and checks the
+ * reduction against the JavaScript one on a probe (which also catches logits wider than vocab_size),
+ * so every worker runs the same, checked path.
  */
 export async function loadCausalLM(dir: string, threads = 1, device: 'cpu' | 'cuda' = 'cpu', scoring: ScoringPath = 'js'): Promise<CausalLM> {
   const abs = path.resolve(dir);
