@@ -126,7 +126,10 @@ async function chooseShape(cfg: LoadedConfig, flags: Flags, log: (line: string) 
   let bytes = 0;
   for (const i of cfg.inputs) if (i.role.startsWith('model:')) bytes += (await stat(i.path)).size;
   const workers = flags.workers ?? (cfg.workersAuto ? undefined : cfg.workers);
-  const threads = flags.threads ?? cfg.threads;
+  // Intra-op threads only reach causal-LM sessions: classifier audits (onnx:, tfjs:, shadow training)
+  // keep single-threaded workers.
+  const lmsOnly = Object.values(cfg.models).every((m) => m === undefined || m.kind === 'hf' || m.kind === 'openai');
+  const threads = flags.threads ?? cfg.threads ?? (lmsOnly ? undefined : 1);
   const shape = poolShape({ modelBytes: bytes, availableBytes: os.freemem(), cores: os.availableParallelism(), ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined ? { threads } : {}) });
   log(`pool: ${shape.workers} worker(s) × ${shape.threads} intra-op thread(s): ${shape.why}`);
   return shape;
