@@ -98,6 +98,28 @@ function servedRows(result: AuditResult, run?: RunInfo) {
   });
 }
 
+/** LoRA roles: the adapter and what the provenance check found (src/claims/lora/provenance.ts). */
+function loraRows(result: AuditResult) {
+  return result.models.flatMap((m) => {
+    const l = m.lora;
+    if (!l) return [];
+    const worst = Math.max(...l.modules.map((x) => x.maxAbsError));
+    return [
+      {
+        role: m.role,
+        base: l.base,
+        adapter: l.adapter,
+        rank: l.rank,
+        alpha: l.alpha,
+        scale: `${l.rslora ? 'alpha/√r' : 'alpha/r'} = ${(l.rslora ? l.alpha / Math.sqrt(l.rank) : l.alpha / l.rank).toPrecision(3)}`,
+        targets: Array.isArray(l.targetModules) ? l.targetModules.join(', ') : l.targetModules,
+        size: `${l.adapterParameters.toLocaleString('en')} parameters, ${(l.adapterBytes / 1024).toFixed(0)} KiB`,
+        check: `merged = base + adapter on ${l.modules.length} weights (largest deviation ${worst.toExponential(1)}); ${l.otherWeights.count} other weights unchanged`,
+      },
+    ];
+  });
+}
+
 /** What a reader must know of the served endpoints' answers in this run (drift between repeats, clamped values). */
 export function servedWarnings(result: AuditResult, run?: RunInfo): string[] {
   const out: string[] = [];
@@ -271,6 +293,7 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     extractionChart: await extractionPlot(result),
     coverage: coverage(result),
     servedRows: servedRows(result, run),
+    loraRows: loraRows(result),
     servedWarnings: servedWarnings(result, run),
     deletion: (result.config as { deletion?: Record<string, string> } | null)?.deletion,
     threat: threatModel(result),

@@ -88,7 +88,7 @@ export function defaultRecomputeGates(r: AuditResult): GateResult[] | undefined 
     assert = parsed.data as AssertConfig;
   }
   const attacks: AttackStatus[] = r.attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
-  return defaultGates({ gateModel: r.gateModel, attacks, findings: r.findings, extraction: r.extraction, comparisons: r.comparisons ?? [] }, assert);
+  return defaultGates({ gateModel: r.gateModel, attacks, findings: r.findings, extraction: r.extraction, comparisons: r.comparisons ?? [], models: r.models }, assert);
 }
 
 /** Does the verdict follow from the gates, and the gates from the findings? */

@@ -239,6 +239,12 @@ export interface ExtractionSummary {
   skipped: number;
   /** People tried and people leaked (the numbers behind `rate`). */
   subjects: { total: number; leaked: number };
+  /**
+   * A LoRA target: what the model emitted before the hits its frozen base also emits from the same
+   * prompt were set aside (those are not a leak of the fine-tuning data). `hits`, `rate` and
+   * `subjects` above count only what is attributable to the adapter.
+   */
+  unattributed?: { hits: number; subjectsLeaked: number; alsoFromBase: number };
 }
 
 export function extractionSummaries(attack: string, observations: ExtractionObservation[]): ExtractionSummary[] {
@@ -252,6 +258,7 @@ export function extractionSummaries(attack: string, observations: ExtractionObse
       const people = new Set(trials.map(person));
       const leaked = new Set(trials.filter((t) => t.hit).map(person));
       const near = new Set(trials.filter((t) => t.near).map(person));
+      const rawHits = trials.some((t) => t.raw) ? trials.filter((t) => (t.raw ?? t).hit) : undefined;
       out.push({
         attack,
         model: o.model,
@@ -262,6 +269,7 @@ export function extractionSummaries(attack: string, observations: ExtractionObse
         near: { hits: trials.filter((t) => t.near).length, people: near.size, rate: rate(near.size, people.size) },
         skipped,
         subjects: { total: people.size, leaked: leaked.size },
+        ...(rawHits ? { unattributed: { hits: rawHits.length, subjectsLeaked: new Set(rawHits.map(person)).size, alsoFromBase: rawHits.filter((t) => !t.hit).length } } : {}),
       });
     }
   }

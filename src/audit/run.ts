@@ -36,7 +36,7 @@ import type { AuditResult, InputFile, RunInfo, ServedModelInfo, SubjectVerdict }
 import { SCHEMA_VERSION } from '../result/types.ts';
 import type { DataRecord, ModelRole } from '../types.ts';
 import { dependencyVersions, TOOL } from '../version.ts';
-import { defaultGates, verdictOf, type AttackStatus } from './gates.ts';
+import { defaultGates, verdictOf, type AdapterDropped, type AttackStatus } from './gates.ts';
 import { extractionComparisons, membershipComparisons, type Comparison } from './compare.ts';
 import {
   exposureSummaries,
@@ -49,6 +49,8 @@ import {
 } from './measure.ts';
 import { createSignals, STORED, type Progress, type ShadowSetup } from './signals.ts';
 import { subjectMeans } from './subjects.ts';
+import { verifyLora, type LoraProvenance } from '../claims/lora/provenance.ts';
+import { attributeToAdapter } from '../claims/lora/attribution.ts';
 
 /** Roles that are attacked; `reference` only calibrates other attacks. */
 const TARGET_ROLES: ModelRole[] = ['before', 'after', 'retrained'];
@@ -280,6 +282,8 @@ interface Prepared {
   shadow: (() => Promise<ShadowSetup>) | undefined;
   auditSplits: AuditSplits;
   notApplicable: (id: string) => string | undefined;
+  /** LoRA roles whose merged model was verified against base + adapter (src/claims/lora). */
+  lora: Map<ModelRole, LoraProvenance>;
 }
 
 /**
@@ -307,6 +311,16 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
   const baseDir = cfg.configPath ? path.dirname(cfg.configPath) : process.cwd();
   const inputs: InputFile[] = cfg.inputs.map((i) => ({ role: i.role, path: path.relative(baseDir, i.path).split(path.sep).join('/'), sha256: i.sha256 }));
 
+  // A LoRA role runs its merged model only once merged = base + (alpha/r)·B·A is shown; else exit 2.
+  const lora = new Map<ModelRole, LoraProvenance>();
+  for (const role of TARGET_ROLES) {
+    const spec = cfg.models[role]?.lora;
+    if (!spec) continue;
+    const p = await verifyLora(spec, { field: `models.${role}` });
+    lora.set(role, p);
+    const worst = Math.max(...p.modules.map((m) => m.maxAbsError));
+    log(`models.${role}: LoRA r=${p.rank}, alpha=${p.alpha} on ${p.modules.length} weights (${p.adapterParameters} parameters): merged = base + adapter (max error ${worst.toExponential(1)}), ${p.otherWeights.count} other weights unchanged`);
+  }
   // A model role is a causal LM (hf: folder) or a classifier (onnx:, tfjs:); one audit attacks one
   // kind. Its cache identity is the hash of its files.
   const specs = new Map<string, ModelSpec>();
@@ -433,12 +447,14 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
       { ...(cfg.configPath ? { file: cfg.configPath } : {}), ...(cfg.origin?.lines[`attacks.${first}`] !== undefined ? { line: cfg.origin.lines[`attacks.${first}`] } : {}), field: `attacks.${first}` },
     );
   }
-  return { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable };
+  return { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora };
 }
 
 export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string }> {
   if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
-  const { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable } = await prepare(cfg, opts, true);
+  const { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora } = await prepare(cfg, opts, true);
+  // Extraction hits of a LoRA audit are attributed against its frozen base, when the base is the reference.
+  const loraBase = cfg.models.before?.lora && reference && cfg.models.reference?.path === cfg.models.before.lora.base ? reference : undefined;
   // A budget on a served model is checked against what this run would send (after the cache) before
   // any audit request goes out.
   if ([...served.values()].some((s) => s.config.budget)) {
@@ -487,7 +503,14 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
         const stats = { seed: cfg.seed, iterations: bootstrap };
         const mem = observations.filter((o): o is MembershipObservation => o.family === 'membership');
-        const ext = observations.filter((o): o is ExtractionObservation => o.family === 'extraction');
+        let ext = observations.filter((o): o is ExtractionObservation => o.family === 'extraction');
+        if (loraBase && ext.length > 0) {
+          // The same prompts on the base: what it also emits is not a leak of the fine-tuning data.
+          log(`${id}: the same prompts on the base model (${cfg.models.reference!.raw}), to attribute hits to the adapter`);
+          const baseEvidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models: [loraBase], reference: loraBase, signals });
+          const onBase = attack.evaluate(baseEvidence, { options, seed: cfg.seed, splits: auditSplits }).find((o): o is ExtractionObservation => o.family === 'extraction');
+          if (onBase) ext = ext.map((o) => attributeToAdapter(o, onBase));
+        }
         const exp = observations.filter((o): o is ExposureObservation => o.family === 'exposure');
         if (mem.length > 0) {
           membershipObs.set(id, mem);
@@ -540,7 +563,22 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   if (redact) for (const a of attacks) if (a.reason) a.reason = redact.text(a.reason);
   const gateModel = models.some((m) => m.role === 'after') ? 'after' : 'before';
   const statuses: AttackStatus[] = attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
-  const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons }, cfg.assert);
+  const adapterDropped = droppedAdapter(cfg);
+  const resultModels = [...models, ...(reference ? [reference] : [])].map((m) => {
+    const ref = cfg.models[m.role]!;
+    const s = served.get(m.role);
+    const l = lora.get(m.role);
+    const spec = specs.get(m.role);
+    return {
+      role: m.role,
+      ref: redact ? redact.text(ref.raw) : ref.raw,
+      ...(s && ref.served ? { served: servedInfo(s) } : {}),
+      ...(spec?.kind === 'hf' ? { scoring: spec.scoring ?? ('js' as const) } : {}),
+      ...(l ? { lora: l } : {}),
+      ...(m.role === 'after' && adapterDropped ? { adapterDropped } : {}),
+    };
+  });
+  const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons, models: resultModels }, cfg.assert);
 
   const used = recorded.used();
   const cacheManifest = renderCacheManifest(used);
@@ -560,17 +598,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       retain: count(splits.retain),
       holdout: count(splits.holdout),
     },
-    models: [...models, ...(reference ? [reference] : [])].map((m) => {
-      const ref = cfg.models[m.role]!;
-      const s = served.get(m.role);
-      const spec = specs.get(m.role);
-      return {
-        role: m.role,
-        ref: redact ? redact.text(ref.raw) : ref.raw,
-        ...(s && ref.served ? { served: servedInfo(s) } : {}),
-        ...(spec?.kind === 'hf' ? { scoring: spec.scoring ?? ('js' as const) } : {}),
-      };
-    }),
+    models: resultModels,
     attacks,
     findings,
     extraction,
@@ -647,6 +675,22 @@ function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderT
     const { epochs, batchSize, learningRate } = cfg.shadow;
     return { pool, dim, classesFrom, spec: { architecture, training: { epochs, batchSize, learningRate }, seed: cfg.seed } };
   };
+}
+
+/**
+ * `after` is the frozen base of a LoRA `before` when every file of its folder has the SHA-256 of the
+ * same file of the base folder (both hashed at load): the adapter was dropped.
+ */
+function droppedAdapter(cfg: LoadedConfig): AdapterDropped | undefined {
+  const l = cfg.models.before?.lora;
+  const after = cfg.models.after;
+  if (!l || !after || after.kind !== 'hf' || after.lora) return undefined;
+  const under = (role: string, dir: string) =>
+    new Map(cfg.inputs.filter((i) => i.role === role && i.path.startsWith(dir + path.sep)).map((i) => [path.relative(dir, i.path), i.sha256]));
+  const base = under('model:before', l.base);
+  const mine = under('model:after', after.path);
+  if (base.size === 0 || base.size !== mine.size || [...base].some(([f, h]) => mine.get(f) !== h)) return undefined;
+  return { base: l.raw.base, files: base.size };
 }
 
 function count(records: DataRecord[]): { records: number; subjects: number } {

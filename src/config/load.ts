@@ -18,7 +18,8 @@ import { MODEL_ROLES, type ModelRole } from '../types.ts';
 import { RECORD_EXTENSIONS, resolveFields, typeName, type ResolvedFieldMap } from '../data/records.ts';
 import { assertUtf8 } from '../data/utf8.ts';
 import { parseGateName, type AssertConfig } from '../assert/names.ts';
-import { configSchema, HTTP_URL, splitModelRef, type ConfigParsed, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
+import { configSchema, HTTP_URL, splitModelRef, type ConfigParsed, type LoraModelInput, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
+import type { LoraSpec } from '../claims/lora/provenance.ts';
 import {
   DEFAULT_DATA_LIMITS,
   formatBytes,
@@ -42,6 +43,8 @@ export interface ModelRef {
   outputs?: 'auto' | 'logits' | 'probabilities';
   /** A model served over an OpenAI-compatible API (kind `openai`; `path` is then its baseURL). */
   served?: ServedConfig;
+  /** A LoRA adapter over a base (config `{ kind: lora, ... }`): `path` is then the merged model's folder. */
+  lora?: LoraSpec;
 }
 
 /** How to reach and query a served model (config `{ kind: openai-compatible, ... }`), defaults applied. */
@@ -325,6 +328,13 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     models[role] = ref;
     for (const f of files) toHash.push({ role: `model:${role}`, path: f });
   }
+  // A LoRA target's frozen base is the model that never saw the fine-tuning data: the natural
+  // reference (shared/research/sisa-lora.md B.3), unless the config names another.
+  const loraBefore = models.before?.lora;
+  if (loraBefore && !models.reference) {
+    models.reference = { kind: 'hf', path: loraBefore.base, raw: loraBefore.raw.base };
+    for (const f of await hfFiles(loraBefore.base)) toHash.push({ role: 'model:reference', path: f });
+  }
   // A served model given in the short form borrows the tokenizer of a local causal LM of the audit
   // (the base model, as `reference`, first): a fine-tune keeps its base model's tokenizer, and the
   // probe checks it against the server's own tokenization anyway.
@@ -467,7 +477,9 @@ async function resolveModel(
   baseDir: string,
   loc: Locator,
 ): Promise<{ ref: ModelRef; files: string[] }> {
-  if (typeof input !== 'string' && 'kind' in input) return resolveServed(input, role, baseDir, loc);
+  if (typeof input !== 'string' && 'kind' in input) {
+    return input.kind === 'lora' ? resolveLora(input, role, baseDir, loc) : resolveServed(input, role, baseDir, loc);
+  }
   const isObj = typeof input !== 'string';
   const rawRef = isObj ? input.ref : input;
   const field: PathKey[] = isObj ? ['models', role, 'ref'] : ['models', role];
@@ -488,19 +500,8 @@ async function resolveModel(
 
   if (parts.kind === 'hf') {
     await expectDir(abs, field, `Hugging Face model folder (from "${rawRef}")`, loc);
-    const required = ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
-    const missing: string[] = [];
-    for (const f of required) if (!(await isFile(path.join(abs, f)))) missing.push(f);
-    if (missing.length > 0) {
-      throw loc.error(
-        field,
-        `model folder ${abs} (from "${rawRef}") is missing ${missing.join(', ')}; an hf: folder needs ${required.join(', ')}`,
-      );
-    }
-    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']) {
-      const p = path.join(abs, f);
-      if (required.includes(f) || (await isFile(p))) files.push(p);
-    }
+    await expectHfFiles(abs, field, rawRef, loc);
+    files.push(...(await hfFiles(abs)));
   } else if (parts.kind === 'onnx') {
     await expectFile(abs, field, `ONNX model file (from "${rawRef}")`, loc);
     files.push(abs);
@@ -520,6 +521,56 @@ async function resolveModel(
     files.push(abs, ...(await tfjsWeightFiles(abs, field, loc)));
   }
   return { ref, files };
+}
+
+const HF_REQUIRED = ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
+
+async function expectHfFiles(abs: string, field: readonly PathKey[], rawRef: string, loc: Locator): Promise<void> {
+  const missing: string[] = [];
+  for (const f of HF_REQUIRED) if (!(await isFile(path.join(abs, f)))) missing.push(f);
+  if (missing.length > 0) {
+    throw loc.error(field, `model folder ${abs} (from "${rawRef}") is missing ${missing.join(', ')}; an hf: folder needs ${HF_REQUIRED.join(', ')}`);
+  }
+}
+
+/** The files of an hf: folder that make the model (its identity and provenance). */
+async function hfFiles(abs: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']) {
+    const p = path.join(abs, f);
+    if (HF_REQUIRED.includes(f) || (await isFile(p))) files.push(p);
+  }
+  return files;
+}
+
+/**
+ * `{ kind: lora, base, adapter, merged }`: the merged folder is what runs; base and adapter are part of
+ * the model's identity (hashed with it) and are checked against it before any model work (run.ts).
+ */
+async function resolveLora(input: LoraModelInput, role: ModelRole, baseDir: string, loc: Locator): Promise<{ ref: ModelRef; files: string[] }> {
+  const folders: Record<'base' | 'merged', string> = { base: '', merged: '' };
+  const files: string[] = [];
+  for (const key of ['merged', 'base'] as const) {
+    const abs = path.resolve(baseDir, input[key].slice('hf:'.length));
+    const field = ['models', role, key];
+    await expectDir(abs, field, `Hugging Face model folder (from "${input[key]}")`, loc);
+    await expectHfFiles(abs, field, input[key], loc);
+    folders[key] = abs;
+    files.push(...(await hfFiles(abs)));
+  }
+  const adapter = path.resolve(baseDir, input.adapter);
+  const field = ['models', role, 'adapter'];
+  await expectDir(adapter, field, 'PEFT adapter folder', loc);
+  const cfgFile = path.join(adapter, 'adapter_config.json');
+  if (!(await isFile(cfgFile))) throw loc.error(field, `adapter folder ${adapter} has no adapter_config.json; a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors`);
+  files.push(cfgFile);
+  const weights = path.join(adapter, 'adapter_model.safetensors');
+  if (await isFile(weights)) files.push(weights);
+  else if (await isFile(path.join(adapter, 'adapter_model.bin'))) {
+    throw loc.error(field, `adapter folder ${adapter} holds adapter_model.bin, a Python pickle (loading one runs code): refused; save the adapter with safe_serialization=True (adapter_model.safetensors)`);
+  } else throw loc.error(field, `adapter folder ${adapter} has no adapter_model.safetensors`);
+  const lora: LoraSpec = { base: folders.base, adapter, merged: folders.merged, raw: { base: input.base, adapter: input.adapter, merged: input.merged } };
+  return { ref: { kind: 'hf', path: folders.merged, raw: input.merged, lora }, files };
 }
 
 /** The files that make a tokenizer folder: what a served model's local identity rests on. */
@@ -665,14 +716,14 @@ export function issuesToError(
 }
 
 /**
- * A model ref that is an object fails as a union of three forms; report the issues of the form it
+ * A model ref that is an object fails as a union of four forms; report the issues of the form it
  * was meant to be ({ kind: openai-compatible, ... } or { ref, ... }), not "expected a string".
  */
 function unionBranch(issue: Issue, root: unknown): Issue[] {
-  if (issue.code !== 'invalid_union' || issue.errors.length !== 3) return [issue];
+  if (issue.code !== 'invalid_union' || issue.errors.length !== 4) return [issue];
   const value = getIn(root, issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s)) as PathKey[]);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [issue];
-  const branch = issue.errors['kind' in value ? 2 : 1]!;
+  const branch = issue.errors['kind' in value ? ((value as { kind?: unknown }).kind === 'lora' ? 3 : 2) : 1]!;
   return branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue).flatMap((i) => unionBranch(i, root));
 }
 

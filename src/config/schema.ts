@@ -132,9 +132,30 @@ export const servedModelSchema = strict(
 );
 export type ServedModelInput = z.output<typeof servedModelSchema>;
 
-const MODEL_REF_HELP = `a model ref string (${PREFIX_HELP}), { ref, tokenizer } or { kind: openai-compatible, baseURL, model, tokenizer }`;
+/**
+ * A LoRA adapter over a frozen base model (src/claims/lora): the audit runs `merged` (the base with
+ * the adapter merged in, exported like the base), after checking that merged − base = (alpha/r)·B·A
+ * on every adapted weight and that nothing else changed. `base` becomes the default `reference`.
+ */
+const hfRefString = (what: string) =>
+  z
+    .string({ error: `expected an hf: model ref: ${what}` })
+    .regex(/^hf:.*\S/, `expected an hf: model ref (hf:<folder>): ${what}`)
+    .meta({ description: `hf:<folder>: ${what}` });
+export const loraModelSchema = strict(
+  {
+    kind: z.literal('lora', { error: 'expected kind: lora' }).meta({ description: 'a LoRA adapter (PEFT format) over a frozen base model' }),
+    base: hfRefString('the frozen base model the adapter was trained on (ONNX export with a key/value cache)'),
+    adapter: nonEmpty('PEFT adapter folder: adapter_config.json and adapter_model.safetensors (relative to the config file)', 'a folder path'),
+    merged: hfRefString('the base with the adapter merged in (merge_and_unload), exported to ONNX exactly like the base; what the attacks query'),
+  },
+  'a LoRA adapter over a frozen base model',
+);
+export type LoraModelInput = z.output<typeof loraModelSchema>;
+
+const MODEL_REF_HELP = `a model ref string (${PREFIX_HELP}), { ref, tokenizer }, { kind: openai-compatible, baseURL, model, tokenizer } or { kind: lora, base, adapter, merged }`;
 export const modelRefSchema = z
-  .union([modelRefString, modelRefObject, servedModelSchema], { error: `expected ${MODEL_REF_HELP}` })
+  .union([modelRefString, modelRefObject, servedModelSchema, loraModelSchema], { error: `expected ${MODEL_REF_HELP}` })
   .meta({ description: MODEL_REF_HELP });
 
 const modelRef = (what: string) => modelRefSchema.meta({ description: `${what}: ${MODEL_REF_HELP}` });

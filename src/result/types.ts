@@ -3,9 +3,10 @@
  * of it. It holds no record text and no PII, and nothing that varies between identical runs (times,
  * machine, worker count live in `run.json`), so the same seed gives the same bytes.
  */
-import type { AttackStatus, GateResult, Verdict } from '../audit/gates.ts';
+import type { AdapterDropped, AttackStatus, GateResult, Verdict } from '../audit/gates.ts';
 import type { Comparison } from '../audit/compare.ts';
 import type { ExposureSummary, ExtractionSummary, Finding } from '../audit/measure.ts';
+import type { LoraProvenance } from '../claims/lora/provenance.ts';
 
 /** 2: three-valued gates with intervals and tests, people counts, AUC intervals that may be withheld (null). */
 export const SCHEMA_VERSION = 2;
@@ -56,8 +57,9 @@ export interface AuditResult {
   /**
    * `scoring` (local causal LMs): where the logits were reduced to per-token values — `runtime` inside
    * onnxruntime (an augmented copy of the graph, src/models/scoring-graph.ts), `js` in JavaScript.
+   * `lora`: a LoRA role's adapter and the check that its merged model is base + adapter (src/claims/lora).
    */
-  models: { role: string; ref: string; served?: ServedModelInfo; scoring?: 'runtime' | 'js' }[];
+  models: { role: string; ref: string; served?: ServedModelInfo; scoring?: 'runtime' | 'js'; lora?: LoraProvenance; adapterDropped?: AdapterDropped }[];
   attacks: (AttackStatus & {
     title: string;
     options: unknown;
