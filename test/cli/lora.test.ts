@@ -30,6 +30,7 @@ function firstPeople(file: string, n: number, out: string): string {
   return target;
 }
 
+const loraOf = (adapter: string, merged: string) => `{ kind: lora, base: hf:${path.join(LORA, 'base')}, adapter: ${path.join(LORA, adapter)}, merged: hf:${path.join(LORA, merged)} }`;
 const config = (name: string, after: string, adapter = 'adapter') => {
   const file = path.join(dir, `${name}.yml`);
   writeFileSync(
@@ -37,7 +38,7 @@ const config = (name: string, after: string, adapter = 'adapter') => {
     `version: 1
 seed: 5
 models:
-  before: { kind: lora, base: hf:${path.join(LORA, 'base')}, adapter: ${path.join(LORA, adapter)}, merged: hf:${path.join(LORA, 'merged')} }
+  before: ${loraOf(adapter, 'merged')}
   after: ${after}
 data:
   members: ${path.join(FIXTURE, 'data/members.jsonl')}
@@ -96,7 +97,20 @@ describe('LoRA audit (CLI)', () => {
     expect(html).toContain('after.lora.adapter-dropped');
     // The report re-verifies: the structural gate is recomputed from result.json.
     expect((await cli(['verify', path.join(out, 'report.html')])).code).toBe(0);
-  });
+  }, 300_000);
+
+  it('adapter retrained without the deleted people: checked like before, compared like any after model', async () => {
+    const { r, out } = await run(config('retrained', loraOf('adapter-retrained', 'merged-retrained')));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const result = resultOf(out);
+    expect(result.models.find((m) => m.role === 'after')!.lora).toMatchObject({ rank: 16, adapter: path.join(LORA, 'adapter-retrained') });
+    expect(result.gates.some((g) => g.id === 'after.lora.adapter-dropped')).toBe(false);
+    const f = (model: string) => result.findings.find((x) => x.attack === 'reference' && x.model === model && x.positive === 'forget' && x.negative === 'holdout')!.auc.value;
+    // The retrained adapter never saw the deleted people: the base-referenced score no longer singles them out.
+    expect(f('after')).toBeLessThan(f('before'));
+    expect(result.comparisons.some((c) => c.attack === 'reference' && c.kind === 'auc-delta')).toBe(true);
+    expect(r.code).toBe({ pass: 0, fail: 1, inconclusive: 4 }[result.verdict]);
+  }, 300_000);
 
   it('a merged model built from another adapter: exit 2 naming the weight, before any model work', async () => {
     const { r, out } = await run(config('wrong-adapter', `hf:${path.join(LORA, 'base')}`, 'adapter-retrained'));
@@ -105,5 +119,5 @@ describe('LoRA audit (CLI)', () => {
     expect(r.stderr).toMatch(/not built from this adapter on this base/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(() => readFileSync(path.join(out, 'result.json'))).toThrow();
-  });
+  }, 300_000);
 });
