@@ -96,8 +96,18 @@ async function collectAll(cfg: LoadedConfig, p: Pick<Prepared, 'models' | 'refer
     if (p.notApplicable(id) !== undefined) continue;
     log?.(id);
     signals.setAttack(id);
-    await getAttack(id)!.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: p.models, ...(p.reference ? { reference: p.reference } : {}), signals });
+    const attack = getAttack(id)!;
+    await attack.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: p.models, ...(p.reference ? { reference: p.reference } : {}), signals });
+    // The same prompts on a LoRA target's base (attribution, runAudit): part of the audit's model work.
+    const base = loraBaseOf(cfg, p.reference);
+    if (base && attack.meta.family === 'extraction') await attack.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: [base], reference: base, signals });
   }
+}
+
+/** The reference model when it is the frozen base of a LoRA `before`: extraction hits are attributed against it. */
+function loraBaseOf(cfg: LoadedConfig, reference: ModelUnderTest | undefined): ModelUnderTest | undefined {
+  const l = cfg.models.before?.lora;
+  return l && reference && cfg.models.reference?.path === l.base ? reference : undefined;
 }
 
 /** Which audit a shard's work belongs to: its seed, attacks, shadow recipe and every input's digest. */
@@ -454,7 +464,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
   const { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora } = await prepare(cfg, opts, true);
   // Extraction hits of a LoRA audit are attributed against its frozen base, when the base is the reference.
-  const loraBase = cfg.models.before?.lora && reference && cfg.models.reference?.path === cfg.models.before.lora.base ? reference : undefined;
+  const loraBase = loraBaseOf(cfg, reference);
   // A budget on a served model is checked against what this run would send (after the cache) before
   // any audit request goes out.
   if ([...served.values()].some((s) => s.config.budget)) {
