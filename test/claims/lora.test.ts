@@ -12,6 +12,9 @@ import { verifyLora, type LoraSpec } from '../../src/claims/lora/provenance.ts';
 import { readSafetensors } from '../../src/claims/lora/safetensors.ts';
 import { readOnnxWeights } from '../../src/claims/lora/onnx-weights.ts';
 import { configFromObject } from '../../src/config/load.ts';
+import { attributeToAdapter } from '../../src/claims/lora/attribution.ts';
+import { extractionSummaries } from '../../src/audit/measure.ts';
+import type { ExtractionObservation, ExtractionTrial } from '../../attacks/types.ts';
 import { FIXTURE, MODELS } from '../helpers/paths.ts';
 
 const LORA = path.join(MODELS, 'lora');
@@ -138,5 +141,26 @@ describe('LoRA provenance', () => {
     expect(bad).toBeInstanceOf(InputError);
     expect((bad as InputError).where.field).toBe('models.before.base');
     expect((bad as InputError).message).toMatch(/^expected an hf: model ref/);
+  });
+});
+
+describe('extraction hits attributed to the adapter', () => {
+  const trial = (recordId: string, subject: string, hit: boolean, near = hit): ExtractionTrial => ({ split: 'forget', recordId, subject, target: 'email', hit, near, similarity: hit ? 1 : 0, ...(hit ? { emitted: `${recordId}@x.test` } : {}) });
+  const obs = (model: 'before' | 'reference', trials: ExtractionTrial[]): ExtractionObservation => ({ family: 'extraction', model, trials, skipped: {} });
+
+  it('a value the base also emits from the same prompt is not the adapter’s; both counts are reported', () => {
+    const target = obs('before', [trial('r1', 's1', true), trial('r2', 's1', true), trial('r3', 's2', true), trial('r4', 's3', false)]);
+    const base = obs('reference', [trial('r1', 's1', true), trial('r2', 's1', false), trial('r3', 's2', true), trial('r4', 's3', true)]);
+    const attributed = attributeToAdapter(target, base);
+    expect(attributed.trials.map((t) => [t.recordId, t.hit, t.raw?.hit, t.emitted])).toEqual([
+      ['r1', false, true, undefined],
+      ['r2', true, true, 'r2@x.test'],
+      ['r3', false, true, undefined],
+      ['r4', false, false, undefined],
+    ]);
+    const [summary] = extractionSummaries('pii-extraction', [attributed]);
+    expect(summary).toMatchObject({ hits: 1, subjects: { total: 3, leaked: 1 }, unattributed: { hits: 3, subjectsLeaked: 2, alsoFromBase: 2 } });
+    // Prompts that do not line up (another split, record or order) are a bug, never a silent pairing.
+    expect(() => attributeToAdapter(target, obs('reference', [...base.trials].reverse()))).toThrow(/prompt 0/);
   });
 });
