@@ -19,6 +19,7 @@ import {
   packFeatures,
   poolHash,
   shadowMembership,
+  TRAINER_VERSION,
   type ShadowBank,
   type ShadowSpec,
   type TrainedShadow,
@@ -312,7 +313,7 @@ export function createSignals(opts: {
     let inside = memberships.get(index);
     if (!inside) memberships.set(index, (inside = shadowMembership(ids, index, sp.seed)));
     const rows = inside;
-    const key = sha256(JSON.stringify(['shadow/v3', sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
+    const key = sha256(JSON.stringify(['shadow/v3', TRAINER_VERSION, sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
     const { value, cached } = await batch(
       key,
       'shadow',
@@ -646,7 +647,7 @@ export function createSignals(opts: {
 
     async fit(req: FitRequest): Promise<Float32Array> {
       const key = sha256(
-        JSON.stringify(['fit/v3', req.architecture, req.training, req.seed, req.dim, req.classes, req.features.length, req.labels.length, req.query.length]) +
+        JSON.stringify(['fit/v3', TRAINER_VERSION, req.architecture, req.training, req.seed, req.dim, req.classes, req.features.length, req.labels.length, req.query.length]) +
           sha256(Buffer.concat([Buffer.from(req.features.buffer), Buffer.from(req.labels.buffer), Buffer.from(req.query.buffer)])),
       );
       const rows = req.query.length / req.dim;

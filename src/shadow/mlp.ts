@@ -15,12 +15,6 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { seededRng } from '../metrics/bootstrap.ts';
 import { trainDense, type DenseActivation, type DenseSpec } from './dense.ts';
 
-/**
- * Identity of the training code, part of every cache key of a trained model: change it whenever
- * the numbers a given (architecture, recipe, data, seed) trains to change.
- */
-export const TRAINER_VERSION = 'dense-wasm/1';
-
 export type MlpBackend = 'wasm' | 'cpu';
 
 export interface MlpData {
@@ -44,6 +38,11 @@ export interface MlpOptions {
   activation?: 'relu' | 'tanh';
   /** Default 'wasm' (falls back to 'cpu' with a warning if wasm cannot initialise). */
   backend?: MlpBackend;
+  /**
+   * 'auto' (default): a plain dense MLP trains on the wasm kernels (./dense.ts), anything else with
+   * tfjs. 'tfjs': always tfjs's loop (for comparisons; its numbers are not the cached ones).
+   */
+  trainer?: 'auto' | 'tfjs';
 }
 
 export interface SerializedWeight {
@@ -302,7 +301,7 @@ async function fitModel(model: tf.LayersModel, softmaxOutput: boolean, data: Mlp
   if (!Number.isSafeInteger(opts.batchSize) || opts.batchSize < 1) throw new Error('batchSize must be a positive integer');
   if (!Number.isSafeInteger(opts.seed)) throw new Error('seed must be a safe integer');
 
-  const spec = denseSpecOf(model, softmaxOutput, dim, classes);
+  const spec = opts.trainer === 'tfjs' ? undefined : denseSpecOf(model, softmaxOutput, dim, classes);
   if (spec) {
     // Start from the model's own (seeded) initial weights; train on the wasm kernels; write back.
     const init = model.getWeights().map((w) => w.dataSync() as Float32Array);
