@@ -120,48 +120,61 @@ function moduleBytes(fns: Fn[]): Uint8Array<ArrayBuffer> {
 const WIDE = 4;
 
 /**
- * C[i, :] = bias + Σ_p A[i, p] · B[p, :] (ascending p), optionally ReLU. Dense A.
+ * C[i, :] = bias + Σ_p A[i, p] · B[p, :] (ascending p), optionally ReLU. Dense A. Rows go two at a
+ * time (each loaded B vector serves both) — each row's sums are the same either way.
  * (a, b, c, bias|0, m, k, nB, lda, ldb, ldc, relu)
  */
 function gemm(): Fn {
   const [A, B, C, BIAS, M, K, NB, LDA, LDB, LDC, RELU] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const [I, JB, AP, AEND, BP, AROW, CROW, NBW, S] = [11, 12, 13, 14, 15, 16, 17, 18, 19];
-  const ACC = 20; // ACC .. ACC + WIDE - 1
-  const tile = (w: number): Bytes[] => {
+  const [I, JB, AP, AEND, BP, AROW, CROW, NBW, M2] = [11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const [BV, S0, S1] = [20, 21, 22];
+  const ACC = 23; // ACC + r·WIDE + t
+  const tile = (rows: number, w: number): Bytes[] => {
     const q = Array.from({ length: w }, (_, t) => t);
+    const rs = Array.from({ length: rows }, (_, r) => r);
+    const acc = (r: number, t: number) => ACC + r * WIDE + t;
     return [
       ifElse(
         [...get(BIAS), ...i32c(0), ...NE],
-        q.flatMap((t) => [...get(BIAS), ...get(JB), ...ADD, ...vLoad(16 * t), ...set(ACC + t)]),
-        q.flatMap((t) => [...V_ZERO, ...set(ACC + t)]),
+        rs.flatMap((r) => q.flatMap((t) => [...get(BIAS), ...get(JB), ...ADD, ...vLoad(16 * t), ...set(acc(r, t))])),
+        rs.flatMap((r) => q.flatMap((t) => [...V_ZERO, ...set(acc(r, t))])),
       ),
       get(AROW), set(AP),
       get(AROW), get(K), i32c(4), MUL, ADD, set(AEND),
       get(B), get(JB), ADD, set(BP),
       whileLess(AP, get(AEND), i32c(4),
-        get(AP), f32Load(), SPLAT, set(S),
-        q.flatMap((t) => [...get(ACC + t), ...get(S), ...get(BP), ...vLoad(16 * t), ...F4_MUL, ...F4_ADD, ...set(ACC + t)]),
+        get(AP), f32Load(), SPLAT, set(S0),
+        rows > 1 ? [...get(AP), ...get(LDA), ...ADD, ...f32Load(), ...SPLAT, ...set(S1)] : [],
+        q.flatMap((t) => [
+          ...get(BP), ...vLoad(16 * t), ...set(BV),
+          ...rs.flatMap((r) => [...get(acc(r, t)), ...get(r ? S1 : S0), ...get(BV), ...F4_MUL, ...F4_ADD, ...set(acc(r, t))]),
+        ]),
         addTo(BP, get(LDB)),
       ),
-      ifElse(get(RELU), q.flatMap((t) => [...get(ACC + t), ...V_ZERO, ...F4_MAX, ...set(ACC + t)])),
-      q.flatMap((t) => [...get(CROW), ...get(JB), ...ADD, ...get(ACC + t), ...vStore(16 * t)]),
+      ifElse(get(RELU), rs.flatMap((r) => q.flatMap((t) => [...get(acc(r, t)), ...V_ZERO, ...F4_MAX, ...set(acc(r, t))]))),
+      rs.flatMap((r) =>
+        q.flatMap((t) => [...get(CROW), ...(r ? [...get(LDC), ...ADD] : []), ...get(JB), ...ADD, ...get(acc(r, t)), ...vStore(16 * t)]),
+      ),
     ];
   };
+  const rowBlock = (rows: number): Bytes[] => [
+    i32c(0), set(JB),
+    whileLess(JB, get(NBW), i32c(16 * WIDE), ...tile(rows, WIDE)),
+    whileLess(JB, get(NB), i32c(16), ...tile(rows, 1)),
+    addTo(AROW, rows > 1 ? [...get(LDA), ...get(LDA), ...ADD] : get(LDA)),
+    addTo(CROW, rows > 1 ? [...get(LDC), ...get(LDC), ...ADD] : get(LDC)),
+  ];
   return {
     name: 'gemm',
     params: new Array<number>(11).fill(I32),
-    locals: [...new Array<number>(8).fill(I32), V128, ...new Array<number>(WIDE).fill(V128)],
+    locals: [...new Array<number>(9).fill(I32), V128, V128, V128, ...new Array<number>(2 * WIDE).fill(V128)],
     body: [
       get(NB), i32c(-16 * WIDE), AND, set(NBW),
+      get(M), i32c(-2), AND, set(M2),
       get(A), set(AROW), get(C), set(CROW),
       i32c(0), set(I),
-      whileLess(I, get(M), i32c(1),
-        i32c(0), set(JB),
-        whileLess(JB, get(NBW), i32c(16 * WIDE), ...tile(WIDE)),
-        whileLess(JB, get(NB), i32c(16), ...tile(1)),
-        addTo(AROW, get(LDA)),
-        addTo(CROW, get(LDC)),
-      ),
+      whileLess(I, get(M2), i32c(2), ...rowBlock(2)),
+      whileLess(I, get(M), i32c(1), ...rowBlock(1)),
     ].flat(),
   };
 }
@@ -213,43 +226,56 @@ function spmm(): Fn {
 }
 
 /**
- * dW[p, :] = Σ_i X[i, p] · dY[i, :] (ascending i), for p < k. Dense X.
+ * dW[p, :] = Σ_i X[i, p] · dY[i, :] (ascending i), for p < k. Dense X. Two p at a time (each
+ * loaded dY vector serves both).
  * (x, dy, dw, m, k, nB, ldx, lddy, lddw)
  */
 function gemmTN(): Fn {
   const [X, DY, DW, M, K, NB, LDX, LDDY, LDDW] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [P, JB, XP, XEND, YP, WROW, NBW, XCOL, S] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
-  const ACC = 18;
-  const tile = (w: number): Bytes[] => {
+  const [P, JB, XP, XEND, YP, WROW, NBW, XCOL, K2] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const [YV, S0, S1] = [18, 19, 20];
+  const ACC = 21;
+  const tile = (cols: number, w: number): Bytes[] => {
     const q = Array.from({ length: w }, (_, t) => t);
+    const cs = Array.from({ length: cols }, (_, c) => c);
+    const acc = (c: number, t: number) => ACC + c * WIDE + t;
     return [
-      q.flatMap((t) => [...V_ZERO, ...set(ACC + t)]),
+      cs.flatMap((c) => q.flatMap((t) => [...V_ZERO, ...set(acc(c, t))])),
       get(XCOL), set(XP),
       get(XCOL), get(M), get(LDX), MUL, ADD, set(XEND),
       get(DY), get(JB), ADD, set(YP),
       whileLess(XP, get(XEND), get(LDX),
-        get(XP), f32Load(), SPLAT, set(S),
-        q.flatMap((t) => [...get(ACC + t), ...get(S), ...get(YP), ...vLoad(16 * t), ...F4_MUL, ...F4_ADD, ...set(ACC + t)]),
+        get(XP), f32Load(), SPLAT, set(S0),
+        cols > 1 ? [...get(XP), ...f32Load(4), ...SPLAT, ...set(S1)] : [],
+        q.flatMap((t) => [
+          ...get(YP), ...vLoad(16 * t), ...set(YV),
+          ...cs.flatMap((c) => [...get(acc(c, t)), ...get(c ? S1 : S0), ...get(YV), ...F4_MUL, ...F4_ADD, ...set(acc(c, t))]),
+        ]),
         addTo(YP, get(LDDY)),
       ),
-      q.flatMap((t) => [...get(WROW), ...get(JB), ...ADD, ...get(ACC + t), ...vStore(16 * t)]),
+      cs.flatMap((c) =>
+        q.flatMap((t) => [...get(WROW), ...(c ? [...get(LDDW), ...ADD] : []), ...get(JB), ...ADD, ...get(acc(c, t)), ...vStore(16 * t)]),
+      ),
     ];
   };
+  const colBlock = (cols: number): Bytes[] => [
+    i32c(0), set(JB),
+    whileLess(JB, get(NBW), i32c(16 * WIDE), ...tile(cols, WIDE)),
+    whileLess(JB, get(NB), i32c(16), ...tile(cols, 1)),
+    addTo(XCOL, i32c(4 * cols)),
+    addTo(WROW, cols > 1 ? [...get(LDDW), ...get(LDDW), ...ADD] : get(LDDW)),
+  ];
   return {
     name: 'gemmTN',
     params: new Array<number>(9).fill(I32),
-    locals: [...new Array<number>(8).fill(I32), V128, ...new Array<number>(WIDE).fill(V128)],
+    locals: [...new Array<number>(9).fill(I32), V128, V128, V128, ...new Array<number>(2 * WIDE).fill(V128)],
     body: [
       get(NB), i32c(-16 * WIDE), AND, set(NBW),
+      get(K), i32c(-2), AND, set(K2),
       get(X), set(XCOL), get(DW), set(WROW),
       i32c(0), set(P),
-      whileLess(P, get(K), i32c(1),
-        i32c(0), set(JB),
-        whileLess(JB, get(NBW), i32c(16 * WIDE), ...tile(WIDE)),
-        whileLess(JB, get(NB), i32c(16), ...tile(1)),
-        addTo(XCOL, i32c(4)),
-        addTo(WROW, get(LDDW)),
-      ),
+      whileLess(P, get(K2), i32c(2), ...colBlock(2)),
+      whileLess(P, get(K), i32c(1), ...colBlock(1)),
     ].flat(),
   };
 }
