@@ -276,6 +276,10 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     attackWarnings: result.attacks.flatMap((a) => (a.warnings ?? []).map((text) => ({ attack: a.id, text }))),
     truncated: result.attacks.flatMap((a) => Object.entries(a.truncated ?? {}).map(([model, n]) => ({ attack: a.id, model, n }))),
     leakedSubjects: result.subjects.filter((s) => (s.leakedBy[result.gateModel] ?? []).length > 0).length,
+    // schemaVersion 3 lists only the people who leaked or were flagged; the rest are counted (subjects.csv has everyone).
+    subjectsTotal: result.subjects.length + (result.subjectsNotListed ?? 0),
+    subjectsCsv: result.sidecars?.find((s) => s.file === 'subjects.csv'),
+    scoresSidecar: result.sidecars?.find((s) => s.file === 'scores.jsonl.gz'),
     subjectRows: result.subjects.map((s) => ({
       subject: s.subject,
       records: s.records,

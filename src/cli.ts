@@ -18,6 +18,7 @@ import { checkOutputDir, isOutputError, writeOutputs, writePdfOutput, type Outpu
 import { keyFileIsShared, loadPseudonymKey } from './pseudonym.ts';
 import { defaultWorkers } from './pool/index.ts';
 import { SCHEMA_VERSION, type AuditResult } from './result/types.ts';
+import { SCORES_SIDECAR, SIDECAR_FILES, SUBJECTS_SIDECAR, type SidecarFile } from './sidecars.ts';
 import { renderJson } from '../reports/json.ts';
 import { servedWarnings } from '../reports/html.ts';
 import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
@@ -226,7 +227,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   // Imported here, not at the top: the model libraries it pulls in take seconds to load, and a
   // config mistake should be reported without waiting for them.
   const { runAudit } = await import('./audit/run.ts');
-  const { result, run, cacheManifest } = await runAudit(cfg, {
+  const { result, run, cacheManifest, sidecars } = await runAudit(cfg, {
     merge: flags.merge ?? false,
     workers,
     threads,
@@ -239,7 +240,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     progress: bar.progress,
   }).finally(() => bar.stop());
   try {
-    await writeOutputs(out, result, { run, cacheManifest, ...(signer ? { signer } : {}) });
+    await writeOutputs(out, result, { run, cacheManifest, sidecars, ...(signer ? { signer } : {}) });
     if (flags.pdf) await writePdfOutput(out);
   } catch (e) {
     if (isOutputError(e) && cacheDir) e.message += `; the finished model work is cached in ${cacheDir}, so a rerun resumes`;
@@ -493,13 +494,21 @@ export async function main(argv: string[]): Promise<number> {
         }
         const manifest = await beside(CACHE_MANIFEST);
         const cacheManifest = manifest !== undefined && sha256(manifest) === result.evidence?.cache?.sha256 ? manifest : undefined;
+        // The sidecars are not re-rendered (they hold what result.json only summarises): carried over
+        // when they are the ones the result names, else left out with a warning.
+        const sidecars: SidecarFile[] = [];
+        for (const ref of result.sidecars ?? []) {
+          const bytes = SIDECAR_FILES.includes(ref.file) ? await readFile(path.join(src, ref.file)).catch(() => undefined) : undefined;
+          if (bytes !== undefined && sha256(bytes) === ref.sha256) sidecars.push({ ref, bytes });
+          else process.stderr.write(`privacy-audit: warning: ${path.join(src, ref.file)} is ${bytes === undefined ? 'missing' : 'not the file the result names (SHA-256 differs)'}; the re-rendered outputs lack it (verify reports it not checked)\n`);
+        }
         // A signature over these very bytes stays valid; without a key it is carried over.
         const oldSig = parseDetachedSignature((await beside('result.json.sig')) ?? '');
         const resultSignature = oldSig?.sha256 === digest ? await beside('result.json.sig') : undefined;
         // Re-rendering in place: the files read above are this render's sources; they are replaced
         // atomically instead of being removed first, so a failed write cannot lose them.
-        const keep = new Set<OutputName>(out === src ? ['result.json', 'run.json', CACHE_MANIFEST, 'result.json.sig'] : []);
-        await writeOutputs(out, result, { run, keep, ...(cacheManifest !== undefined ? { cacheManifest } : {}), ...(signer ? { signer } : resultSignature ? { resultSignature } : {}) });
+        const keep = new Set<OutputName>(out === src ? ['result.json', 'run.json', CACHE_MANIFEST, 'result.json.sig', SCORES_SIDECAR, SUBJECTS_SIDECAR] : []);
+        await writeOutputs(out, result, { run, keep, sidecars, ...(cacheManifest !== undefined ? { cacheManifest } : {}), ...(signer ? { signer } : resultSignature ? { resultSignature } : {}) });
         if (flags.pdf) await writePdfOutput(out);
         printSummary(result, out);
         return exitFor(result, flags.inconclusive);

@@ -3,7 +3,8 @@
  * still hold?
  * - integrity: report.html must be exactly what its embedded result (and run info) render to, and
  *   show that result's SHA-256; result.json must be in canonical form. The other outputs beside it
- *   (result.json, junit.xml, summary.md, run.json) must belong to the same run (same run id).
+ *   (result.json, junit.xml, summary.md, run.json) must belong to the same run (same run id), and
+ *   the sidecars it names (scores.jsonl.gz, subjects.csv) must have the SHA-256 it records.
  * - consistency: the verdict must follow from the gates, and the gates from the findings (re-run
  *   with the config's assertions). A result edited from fail to pass is "inconsistent".
  * - inputs: every input the result names (config, data files, every model file) is hashed again when
@@ -29,6 +30,7 @@ import { cacheSecret, checkEntry, entryPath, SECRET_FILE, sha256 } from './cache
 import { InputError } from './errors.ts';
 import { CACHE_MANIFEST, parseCacheManifest, valueDigest } from './evidence.ts';
 import { SCHEMA_VERSION, type AuditResult, type RunInfo } from './result/types.ts';
+import { SIDECAR_FILES } from './sidecars.ts';
 import { keyIdOf, parseDetachedSignature, splitHtmlSignature, verifySignature } from './sign.ts';
 
 export type CheckKind = 'integrity' | 'consistency' | 'inputs' | 'signature';
@@ -255,6 +257,29 @@ async function checkSiblings(result: AuditResult, dir: string, digest: string, r
   return checks;
 }
 
+/**
+ * The sidecars the result names (scores.jsonl.gz, subjects.csv) must be the files beside it, byte
+ * for byte (their SHA-256 is in the result). One that is absent is not checked, never "ok".
+ */
+async function checkSidecars(result: AuditResult, dir: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const ref of result.sidecars ?? []) {
+    const what = `${ref.file} beside it is the one the result names (SHA-256)`;
+    if (!SIDECAR_FILES.includes(ref.file)) {
+      checks.push(check('integrity', what, false, `"${ref.file}" is not a sidecar's name`));
+      continue;
+    }
+    const f = path.join(dir, ref.file);
+    if ((await kindOf(f)) !== 'file') {
+      checks.push(notChecked('integrity', what, `not at hand: ${f}`));
+      continue;
+    }
+    const now = await sha256File(f);
+    checks.push(check('integrity', what, now === ref.sha256, `its SHA-256 is ${now}, the result names ${ref.sha256}`));
+  }
+  return checks;
+}
+
 // signatures ------------------------------------------------------------------------------------
 
 function checkHtmlSignature(unsigned: string, sig: { keyId: string; value: string } | undefined, key: KeyObject | undefined): Check[] {
@@ -311,7 +336,7 @@ async function verifyReport(file: string, html: string, opts: VerifyOptions): Pr
   const beside = path.join(dir, 'result.json');
   const besideBytes = await readIfFile(beside);
   if (besideBytes !== undefined) checks.push(check('integrity', 'result.json beside it has the same SHA-256', sha256(besideBytes) === digest));
-  checks.push(...(await checkSiblings(result, dir, digest, run)));
+  checks.push(...(await checkSiblings(result, dir, digest, run)), ...(await checkSidecars(result, dir)));
   checks.push(...checkConsistency(result, opts.recomputeGates));
   checks.push(...checkHtmlSignature(unsigned, signature, opts.key));
   checks.push(...(await checkInputs(result, dir, opts)), ...(await checkCache(result, dir, opts)));
@@ -334,7 +359,7 @@ async function verifyResult(file: string, text: string, opts: VerifyOptions): Pr
     const shown = /<meta name="privacy-audit-result-sha256" content="([0-9a-f]{64})">/.exec(html)?.[1];
     checks.push(check('integrity', 'report.html beside it shows the same SHA-256', shown === digest));
   }
-  checks.push(...(await checkSiblings(result, dir, digest, undefined)));
+  checks.push(...(await checkSiblings(result, dir, digest, undefined)), ...(await checkSidecars(result, dir)));
   checks.push(...checkConsistency(result, opts.recomputeGates));
   checks.push(...(await checkResultSignature(file, text, opts.key)));
   checks.push(...(await checkInputs(result, dir, opts)), ...(await checkCache(result, dir, opts)));

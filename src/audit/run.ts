@@ -16,6 +16,7 @@ import {
 } from '../../attacks/types.ts';
 import { diskCache, sha256, type Cache } from '../cache.ts';
 import { cacheEvidence, recordingCache, renderCacheManifest } from '../evidence.ts';
+import { mattersInReport, scoresSidecar, subjectsSidecar, type SidecarFile } from '../sidecars.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
 import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
@@ -460,7 +461,7 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
   return { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora };
 }
 
-export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string }> {
+export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string; sidecars: SidecarFile[] }> {
   if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
   const { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora } = await prepare(cfg, opts, true);
   // Extraction hits of a LoRA audit are attributed against its frozen base, when the base is the reference.
@@ -592,6 +593,15 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
 
   const used = recorded.used();
   const cacheManifest = renderCacheManifest(used);
+  // The per-record scores and the whole per-subject table go to sidecars; result.json keeps aggregates
+  // and the people that matter (src/sidecars.ts).
+  const allSubjects = subjectVerdicts(splits.forget, extractionObs, membershipObs, redact ? redact.alias : (s) => s, opts.reveal ? (v) => v : maskValue);
+  const listed = allSubjects.filter(mattersInReport);
+  const roles = [...models, ...(reference ? [reference] : [])].map((m) => m.role);
+  const sidecars = [
+    ...(membershipObs.size > 0 ? [scoresSidecar(membershipObs, redact ? { record: redact.record, subject: redact.alias } : { record: (id) => id, subject: (s) => s })] : []),
+    subjectsSidecar(allSubjects, roles),
+  ];
   const result: AuditResult = {
     schemaVersion: SCHEMA_VERSION,
     tool: { ...TOOL },
@@ -614,7 +624,9 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     extraction,
     comparisons,
     exposure,
-    subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, redact ? redact.alias : (s) => s, opts.reveal ? (v) => v : maskValue),
+    subjects: listed,
+    subjectsNotListed: allSubjects.length - listed.length,
+    sidecars: sidecars.map((s) => s.ref),
     gates,
     ...(cache.rejected > 0 ? { cacheRejected: cache.rejected } : {}),
     config: redact ? redact.config(cfg.raw) : cfg.raw,
@@ -642,7 +654,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     shadowsTrained: signals.shadowsTrained,
     timings,
   };
-  return { result, run, cacheManifest };
+  return { result, run, cacheManifest, sidecars };
 }
 
 /**

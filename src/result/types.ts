@@ -8,8 +8,12 @@ import type { Comparison } from '../audit/compare.ts';
 import type { ExposureSummary, ExtractionSummary, Finding } from '../audit/measure.ts';
 import type { LoraProvenance } from '../claims/lora/provenance.ts';
 
-/** 2: three-valued gates with intervals and tests, people counts, AUC intervals that may be withheld (null). */
-export const SCHEMA_VERSION = 2;
+/**
+ * 2: three-valued gates with intervals and tests, people counts, AUC intervals that may be withheld (null).
+ * 3: per-record scores and the full per-subject table in sidecars (`sidecars`); `subjects` lists only
+ *    the people who leaked or were flagged, `subjectsNotListed` counts the rest.
+ */
+export const SCHEMA_VERSION = 3;
 
 export interface InputFile {
   role: string;
@@ -24,6 +28,16 @@ export interface CacheEvidence {
   entries: number;
   /** SHA-256 of cache-manifest.txt: `<sha256 of the value>  <key>` per entry, sorted by key. */
   sha256: string;
+}
+
+/** A file written beside result.json with the run's other outputs (src/sidecars.ts), bound to it by its SHA-256. */
+export interface Sidecar {
+  /** Its name in the output folder: `scores.jsonl.gz` or `subjects.csv`. */
+  file: string;
+  sha256: string;
+  bytes: number;
+  /** Lines of data (records × attacks × models for the scores, people for the subjects). */
+  rows: number;
 }
 
 export interface SubjectVerdict {
@@ -78,7 +92,16 @@ export interface AuditResult {
   comparisons: Comparison[];
   /** Canary exposure (Secret Sharer), per attacked model. */
   exposure: ExposureSummary[];
+  /**
+   * The deleted subjects who leaked (an extraction attack emitted something of theirs) or were
+   * flagged (a membership attack's score above holdout's 95th percentile) on some model. Every
+   * deleted subject's row, these included, is in the `subjects.csv` sidecar.
+   */
   subjects: SubjectVerdict[];
+  /** Deleted subjects neither leaked nor flagged on any model: counted here, listed in subjects.csv only. Absent for `evaluate`. */
+  subjectsNotListed?: number;
+  /** Files beside result.json that it rests on, with their SHA-256 (`privacy-audit verify` checks them). Absent when none. */
+  sidecars?: Sidecar[];
   gates: GateResult[];
   /**
    * Cache entries that failed verification in this run (edited, truncated, swapped, written for
