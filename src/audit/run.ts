@@ -496,8 +496,12 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const exposure: ExposureSummary[] = [];
   const membershipObs = new Map<string, MembershipObservation[]>();
   const extractionObs = new Map<string, ExtractionObservation[]>();
+  // Which attacks ask for per-token signals: once the last of them has run, the memo is let go.
+  const configured = Object.keys(cfg.attacks);
+  const usesTokenSignals = (id: string) => notApplicable(id) === undefined && getAttack(id)!.meta.requires.flat().some((c) => c === 'tokenLogprobs' || c === 'tokenStats');
   try {
-    for (const [id, options] of Object.entries(cfg.attacks)) {
+    for (const [index, [id, options]] of Object.entries(cfg.attacks).entries()) {
+      if (!configured.slice(index).some(usesTokenSignals)) signals.releaseTokenSignals();
       const attack = getAttack(id)!;
       const base = { id, family: attack.meta.family, title: attack.meta.title, options, reference: attack.meta.reference };
       const reason = notApplicable(id);
