@@ -130,14 +130,20 @@ function runOne(work: string, n: number, data: { records: number; scored: number
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'privacy-audit-scale-'));
 const rows: Row[] = [];
+// Each row is printed when its run ends: a long bench stopped half-way still leaves its numbers.
+console.log(`\nAudit at scale: fixture model ${path.relative(process.cwd(), MODEL)}, 2 workers, cold cache; exit 0/1/4 are verdicts`);
+console.log('| records (scored) | attacks | exit | wall s | audit s | audit ms/record | peak RSS | cache | cache/scored record | result.json | report.html | scores.jsonl.gz | subjects.csv |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 try {
   for (const n of sizes) {
     const data = writeData(path.join(work, `data-${n}`), n);
     const variants: (keyof typeof VARIANTS)[] = n === sizes[0] ? ['loss', 'loss+3', 'all'] : large;
     for (const v of variants) {
-      const row = runOne(work, n, data, v);
-      rows.push(row);
-      process.stderr.write(`scale: ${n} ${v}: ${row.audit.toFixed(1)} s, peak RSS ${mb(row.rss)}, exit ${row.exit}\n`);
+      const r = runOne(work, n, data, v);
+      rows.push(r);
+      console.log(
+        `| ${r.records} (${r.scored}) | ${r.variant} | ${r.exit} | ${r.wall.toFixed(1)} | ${r.audit.toFixed(1)} | ${((r.audit * 1000) / r.records).toFixed(2)} | ${mb(r.rss)} | ${mb(r.cache.bytes)} in ${r.cache.files} files | ${(r.cache.bytes / r.scored / 1024).toFixed(2)} KiB | ${mb(r.result)} | ${mb(r.report)} | ${mb(r.scores)} | ${mb(r.subjects)} |`,
+      );
     }
   }
 } finally {
@@ -145,14 +151,6 @@ try {
   else process.stderr.write(`scale: kept ${work}\n`);
 }
 
-console.log(`\nAudit at scale: fixture model ${path.relative(process.cwd(), MODEL)}, 2 workers, cold cache; exit 0/1/4 are verdicts`);
-console.log('| records (scored) | attacks | exit | wall s | audit s | audit ms/record | peak RSS | cache | cache/scored record | result.json | report.html | scores.jsonl.gz | subjects.csv |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  console.log(
-    `| ${r.records} (${r.scored}) | ${r.variant} | ${r.exit} | ${r.wall.toFixed(1)} | ${r.audit.toFixed(1)} | ${((r.audit * 1000) / r.records).toFixed(2)} | ${mb(r.rss)} | ${mb(r.cache.bytes)} in ${r.cache.files} files | ${(r.cache.bytes / r.scored / 1024).toFixed(2)} KiB | ${mb(r.result)} | ${mb(r.report)} | ${mb(r.scores)} | ${mb(r.subjects)} |`,
-  );
-}
 const at = (n: number, v: string) => rows.find((r) => r.n === n && r.variant === v);
 const loss = at(sizes[0]!, 'loss');
 const loss3 = at(sizes[0]!, 'loss+3');
