@@ -29,6 +29,8 @@ const sizes = (process.env.BENCH_SCALE_SIZES ?? '10000,100000').split(',').map(N
 const keep = process.env.BENCH_SCALE_KEEP === '1';
 /** The variants run at the larger sizes (default: all; `all,loss+3` adds the scoring-only scaling). */
 const large = (process.env.BENCH_SCALE_LARGE ?? 'all').split(',') as (keyof typeof VARIANTS)[];
+/** The variants run at the smallest size (default: loss, loss+3, all). */
+const small = (process.env.BENCH_SCALE_SMALL ?? 'loss,loss+3,all').split(',') as (keyof typeof VARIANTS)[];
 const LM = { loss: {}, zlib: {}, 'min-k': { k: 0.2 }, 'min-k-plus-plus': { k: 0.2 } };
 const VARIANTS = {
   all: { ...LM, 'pii-extraction': { maxNewTokens: 24 } },
@@ -140,7 +142,7 @@ console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 try {
   for (const n of sizes) {
     const data = writeData(path.join(work, `data-${n}`), n);
-    const variants: (keyof typeof VARIANTS)[] = n === sizes[0] ? ['loss', 'loss+3', 'all'] : large;
+    const variants: (keyof typeof VARIANTS)[] = n === sizes[0] ? small : large;
     for (const v of variants) {
       const r = runOne(work, n, data, v);
       rows.push(r);
