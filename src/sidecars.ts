@@ -77,7 +77,7 @@ export function scoresSidecar(
 /**
  * One CSV cell: visible characters only (a bidi override or a line break in a value is named, not
  * obeyed), a leading `= + - @` (a formula to a spreadsheet) or tab/CR defused with `'`, quoted when
- * it holds a separator, a quote or leading/trailing space (RFC 4180).
+ * it holds a separator, a quote or leading/trailing space (RFC 4180 quoting).
  */
 export function csvCell(value: string | number): string {
   let s = typeof value === 'number' ? String(value) : visibleLine(value);
@@ -96,7 +96,8 @@ export function subjectsSidecar(subjects: readonly SubjectVerdict[], roles: read
     }
     lines.push(cells.map(csvCell).join(','));
   }
-  const bytes = Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8');
+  // LF line ends: a raw CR is one of the hidden characters no output may hold (RFC 4180 readers take LF too).
+  const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
   return { ref: { file: SUBJECTS_SIDECAR, sha256: sha256(bytes), bytes: bytes.length, rows: subjects.length }, bytes };
 }
 

@@ -29,7 +29,7 @@ function cells(line: string): string[] {
 }
 
 /** The rows of `<dir>/subjects.csv` as cells, header first. */
-export const subjectsCsv = (dir: string): string[][] => readFileSync(path.join(dir, 'subjects.csv'), 'utf8').trimEnd().split('\r\n').map(cells);
+export const subjectsCsv = (dir: string): string[][] => readFileSync(path.join(dir, 'subjects.csv'), 'utf8').trimEnd().split('\n').map(cells);
 
 /** Every deleted subject's (pseudonymised) id, from subjects.csv. */
 export const csvSubjectIds = (dir: string): string[] => subjectsCsv(dir).slice(1).map((r) => r[0]!);

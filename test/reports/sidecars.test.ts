@@ -64,9 +64,9 @@ describe('sidecar rendering (pure)', () => {
       ['before', 'after'],
     );
     expect(s.bytes.toString('utf8')).toBe(
-      'subject,records,before leaked by,before flagged by,before emitted,after leaked by,after flagged by,after emitted\r\n' +
-        'S-a,2,pii-extraction,loss zlib,email j***@****.test,,,\r\n' +
-        'S-b,1,,,,,,\r\n',
+      'subject,records,before leaked by,before flagged by,before emitted,after leaked by,after flagged by,after emitted\n' +
+        'S-a,2,pii-extraction,loss zlib,email j***@****.test,,,\n' +
+        'S-b,1,,,,,,\n',
     );
     expect(s.ref.rows).toBe(2);
   });
@@ -100,7 +100,7 @@ describe('sidecars of a run', () => {
     }
     const text = csv.toString('utf8');
     const people = new Set(forgetRecords.map((r) => r.subject));
-    expect(text.trimEnd().split('\r\n').length).toBe(people.size + 1);
+    expect(text.trimEnd().split('\n').length).toBe(people.size + 1);
     // no raw id, subject or PII value in either file
     const plain = `${text}\n${lines.map((l) => JSON.stringify(l)).join('\n')}`;
     for (const r of forgetRecords) {
