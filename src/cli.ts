@@ -31,6 +31,7 @@ import { keygen, loadPublicKey, loadSigner, parseDetachedSignature, SIGN_KEY_ENV
 import { sha256 } from './cache.ts';
 import { CACHE_MANIFEST } from './evidence.ts';
 import { CACHE_USAGE, cacheCommand } from './cache-cli.ts';
+import { canariesCommand } from './claims/dp/canaries-cli.ts';
 import { isWorkerDied } from './pool/index.ts';
 import { createProgress } from './progress.ts';
 
@@ -63,6 +64,10 @@ Commands:
                           [--inputs DIR|CONFIG] [--cache-dir DIR] [--key PUBLIC.pem]
   keygen FILE             make an Ed25519 signing key: FILE (private, 0600) and FILE.pub
 ${CACHE_USAGE}
+  canaries make --count M --out DIR [--seed S] [--format F]
+                          canaries for a one-run DP audit: DIR/dp-canaries.json (sealed manifest,
+                          each canary included with probability 1/2) and DIR/included.jsonl (what
+                          the trainer adds); prints the digest to publish before training
 
 Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
@@ -336,6 +341,8 @@ export async function main(argv: string[]): Promise<number> {
         a: { type: 'string' },
         'per-record': { type: 'boolean', default: false },
         scenario: { type: 'string', default: 'retrained' },
+        count: { type: 'string' },
+        format: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -536,11 +543,13 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'cache':
         return await cacheCommand(rest, flags);
+      case 'canaries':
+        return await canariesCommand(rest, { out: values.out, seed, count: values.count, format: values.format });
       case undefined:
         process.stderr.write(`${USAGE}\n`);
         return 2;
       default:
-        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report, verify, keygen or cache)`);
+        throw new InputError(`unknown command "${command}" (expected run, demo, evaluate, report, verify, keygen, cache or canaries)`);
     }
   } catch (e) {
     if (isInputError(e)) {

@@ -144,7 +144,7 @@ export function membershipFinding(
   model: string,
   positive: ScoredSplit,
   negative: ScoredSplit,
-  opts: { seed: number; iterations: number },
+  opts: { seed: number; iterations: number; delta?: number },
 ): Finding {
   const posPeople = peopleOf(positive);
   const negPeople = peopleOf(negative);
@@ -171,7 +171,7 @@ export function membershipFinding(
     negative: Math.max(people.negative, Math.floor(m.n.negative / designEffect)),
   };
   // ε over people: each person's mean score, so one person's many records do not count many times
-  const eps = epsilonLowerBound(personMeans(positive.scores, posPeople), personMeans(negative.scores, negPeople), { seed: derivedSeed(seed, 'epsilon') });
+  const eps = epsilonLowerBound(personMeans(positive.scores, posPeople), personMeans(negative.scores, negPeople), { seed: derivedSeed(seed, 'epsilon'), ...(opts.delta !== undefined ? { delta: opts.delta } : {}) }); // δ of a DP claim, when one is checked
   return {
     attack,
     model,
@@ -198,7 +198,7 @@ export function membershipFinding(
 export function membershipFindings(
   attack: string,
   observations: MembershipObservation[],
-  opts: { seed: number; iterations: number },
+  opts: { seed: number; iterations: number; delta?: number },
 ): Finding[] {
   const out: Finding[] = [];
   for (const o of observations) {
@@ -289,7 +289,7 @@ function rate(k: number, n: number): Estimate {
 export function subjectFindings(
   attack: string,
   observations: MembershipObservation[],
-  opts: { seed: number; iterations: number },
+  opts: { seed: number; iterations: number; delta?: number },
 ): Finding[] {
   const out: Finding[] = [];
   for (const o of observations) {

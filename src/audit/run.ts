@@ -38,6 +38,9 @@ import { SCHEMA_VERSION } from '../result/types.ts';
 import type { DataRecord, ModelRole } from '../types.ts';
 import { dependencyVersions, TOOL } from '../version.ts';
 import { defaultGates, verdictOf, type AdapterDropped, type AttackStatus } from './gates.ts';
+import { checkDpClaim, type ResolvedDpClaim } from '../claims/dp/claim.ts';
+import { prepareDpClaim } from '../claims/dp/prepare.ts';
+import type { DpClaimSummary } from '../claims/dp/types.ts';
 import { extractionComparisons, membershipComparisons, type Comparison } from './compare.ts';
 import {
   exposureSummaries,
@@ -281,6 +284,7 @@ export async function planAudit(cfg: LoadedConfig, opts: Pick<RunOptions, 'log'>
 
 /** Everything an audit knows before it queries a model: splits, models and what each can do. */
 interface Prepared {
+  dpClaim?: ResolvedDpClaim;
   started: number;
   timings: Record<string, number>;
   log: (line: string) => void;
@@ -302,6 +306,8 @@ interface Prepared {
  * must send nothing, assumed to score and generate (src/models/served.ts, assumedServedModel).
  */
 async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Promise<Prepared> {
+  // A DP claim's files are read (and its canaries scheduled for scoring) before any model work.
+  const dpClaim = await prepareDpClaim(cfg);
   const started = Date.now();
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
@@ -458,12 +464,12 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
       { ...(cfg.configPath ? { file: cfg.configPath } : {}), ...(cfg.origin?.lines[`attacks.${first}`] !== undefined ? { line: cfg.origin.lines[`attacks.${first}`] } : {}), field: `attacks.${first}` },
     );
   }
-  return { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora };
+  return { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora, ...(dpClaim ? { dpClaim } : {}) };
 }
 
 export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string; sidecars: SidecarFile[] }> {
   if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
-  const { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora } = await prepare(cfg, opts, true);
+  const { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora, dpClaim } = await prepare(cfg, opts, true);
   // Extraction hits of a LoRA audit are attributed against its frozen base, when the base is the reference.
   const loraBase = loraBaseOf(cfg, reference);
   // A budget on a served model is checked against what this run would send (after the cache) before
@@ -516,7 +522,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       try {
         const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
         const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
-        const stats = { seed: cfg.seed, iterations: bootstrap };
+        const stats = { seed: cfg.seed, iterations: bootstrap, ...(dpClaim ? { delta: dpClaim.delta } : {}) };
         const mem = observations.filter((o): o is MembershipObservation => o.family === 'membership');
         let ext = observations.filter((o): o is ExtractionObservation => o.family === 'extraction');
         if (loraBase && ext.length > 0) {
@@ -594,6 +600,21 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     };
   });
   const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons, models: resultModels }, cfg.assert);
+  // A DP claim is about the model as trained (before): its gates join the others (src/claims/dp).
+  let dp: DpClaimSummary | undefined;
+  if (dpClaim) {
+    const exp = exposure.find((e) => e.attack === 'canary-exposure' && e.model === 'before');
+    const checked = checkDpClaim(dpClaim, {
+      findings,
+      seed: cfg.seed,
+      model: 'before',
+      ...(exp && dpClaim.canaries
+        ? { canaryScores: { model: 'before', scores: [...exp.canaries].sort((a, b) => a.index - b.index).map((c) => c.exposure), scoring: `canary exposure: rank of each canary's secret among ${dpClaim.canaries.candidates} random secrets of its shape (Secret Sharer)` } }
+        : {}),
+    });
+    dp = checked.summary;
+    gates.push(...checked.gates);
+  }
 
   const used = recorded.used();
   const cacheManifest = renderCacheManifest(used);
@@ -632,6 +653,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     subjectsNotListed: allSubjects.length - listed.length,
     sidecars: sidecars.map((s) => s.ref),
     gates,
+    ...(dp ? { claims: { dp } } : {}),
     ...(cache.rejected > 0 ? { cacheRejected: cache.rejected } : {}),
     config: redact ? redact.config(cfg.raw) : cfg.raw,
   };

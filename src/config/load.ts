@@ -18,7 +18,7 @@ import { MODEL_ROLES, type ModelRole } from '../types.ts';
 import { RECORD_EXTENSIONS, resolveFields, typeName, type ResolvedFieldMap } from '../data/records.ts';
 import { assertUtf8 } from '../data/utf8.ts';
 import { parseGateName, type AssertConfig } from '../assert/names.ts';
-import { configSchema, HTTP_URL, splitModelRef, type ConfigParsed, type LoraModelInput, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
+import { configSchema, HTTP_URL, splitModelRef, type ConfigParsed, type DpClaimInput, type LoraModelInput, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
 import type { LoraSpec } from '../claims/lora/provenance.ts';
 import {
   DEFAULT_DATA_LIMITS,
@@ -126,6 +126,11 @@ export interface LoadedConfig {
   cacheDir?: string;
   /** Gates: a preset plus the user's assertions (names validated against the configured attacks). */
   assert?: AssertConfig;
+  /**
+   * Claims checked by the audit (src/claims): a DP claim as written, with its files made absolute
+   * (read and checked by src/claims/dp/prepare.ts before any model work).
+   */
+  claims?: { dp?: Omit<DpClaimInput, 'record' | 'canaries'> & { record?: string; canaries?: { manifest: string; candidates?: number } } };
   /** The config object as written (before defaults), for embedding in the report. */
   raw: unknown;
   inputs: InputFile[];
@@ -371,6 +376,29 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     toHash.push({ role: `data:${role}`, path: abs });
   }
 
+  // A DP claim's files: checked to exist and hashed here, read by the claims stage.
+  let claims: LoadedConfig['claims'];
+  const dp = cfg.claims?.dp;
+  if (dp) {
+    const { record, canaries, ...rest } = dp;
+    const out: NonNullable<NonNullable<LoadedConfig['claims']>['dp']> = { ...rest };
+    if (record !== undefined) {
+      const abs = path.resolve(baseDir, record);
+      await expectFile(abs, ['claims', 'dp', 'record'], 'training record', loc);
+      toHash.push({ role: 'claim:dp-record', path: abs });
+      out.record = abs;
+    }
+    if (canaries !== undefined) {
+      const abs = path.resolve(baseDir, canaries.manifest);
+      await expectFile(abs, ['claims', 'dp', 'canaries', 'manifest'], 'canary manifest', loc);
+      toHash.push({ role: 'claim:dp-canaries', path: abs });
+      out.canaries = { manifest: abs, ...(canaries.candidates !== undefined ? { candidates: canaries.candidates } : {}) };
+      if ('canary-exposure' in attacks)
+        throw loc.error(['claims', 'dp', 'canaries'], 'the one-run audit scores its canaries with the canary-exposure attack: remove attacks.canary-exposure, or audit those canaries in a separate config');
+    }
+    claims = { dp: out };
+  }
+
   const data: LoadedData = {
     members: dataPaths.members!,
     holdout: dataPaths.holdout!,
@@ -405,6 +433,7 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     outputDir: path.resolve(baseDir, cfg.output?.dir ?? './privacy-audit-report'),
     ...(cfg.cache?.dir ? { cacheDir: path.resolve(baseDir, cfg.cache.dir) } : {}),
     ...(cfg.assert ? { assert: validateAssertions(cfg.assert, attacks, opts, loc) } : {}),
+    ...(claims ? { claims } : {}),
     raw,
     inputs: await hashAll(toHash),
     origin: { ...(loc.file ? { file: loc.file } : {}), lines: loc.linesUnder([], raw) },

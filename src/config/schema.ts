@@ -225,6 +225,66 @@ export const attacksSchema = z
   )
   .meta({ description: 'attacks to run: attack id -> options (validated by the attack)' });
 
+const positive = (what: string) => z.number({ error: `expected a number: ${what}` }).positive('expected a positive number').meta({ description: what });
+const positiveInt = (what: string) => z.int({ error: `expected an integer: ${what}` }).min(1, 'expected a positive integer').meta({ description: what });
+
+/** One stretch of DP-SGD at fixed noise and sampling rate (an Opacus accountant history entry). */
+const dpHistoryEntry = strict(
+  {
+    noiseMultiplier: positive('noise multiplier σ: noise std / clipping norm'),
+    sampleRate: z.number({ error: 'expected a number in (0, 1]' }).gt(0, 'expected a sample rate > 0').max(1, 'expected a sample rate of at most 1').meta({ description: 'Poisson sampling rate q = batch size / dataset size' }),
+    steps: positiveInt('optimizer steps taken at this σ and q'),
+  },
+  'one stretch of DP-SGD at fixed σ and q',
+);
+
+/**
+ * A differential-privacy claim about `before` (src/claims/dp): the (ε, δ) stated, the training
+ * parameters it is said to follow from (given here, as a history, or read from the training run's own
+ * record), and optionally the sealed canary manifest of a one-run audit (`privacy-audit canaries make`).
+ */
+export const dpClaimSchema = strict(
+  {
+    epsilon: positive('the claimed ε'),
+    delta: z.number({ error: 'expected a number in (0, 1)' }).gt(0, 'expected δ > 0').lt(1, 'expected δ < 1').meta({ description: 'the claimed δ' }),
+    accountant: z.enum(['rdp', 'prv'], { error: 'expected "rdp" or "prv"' }).meta({ description: 'the accountant the claim was computed with: "prv" (Opacus default) or "rdp" (Opacus RDPAccountant, TF Privacy / dp_accounting)' }).optional(),
+    library: z.enum(['opacus', 'dp-accounting'], { error: 'expected "opacus" or "dp-accounting"' }).meta({ description: 'whose RDP orders and series: "opacus" (default) or "dp-accounting" (TF Privacy)' }).optional(),
+    unit: z.enum(['example', 'user'], { error: 'expected "example" or "user"' }).meta({ description: 'what one neighbour differs by: one training example (default) or all of one user\'s examples' }).optional(),
+    noiseMultiplier: positive('noise multiplier σ').optional(),
+    sampleRate: z.number({ error: 'expected a number in (0, 1]' }).gt(0, 'expected a sample rate > 0').max(1, 'expected a sample rate of at most 1').meta({ description: 'Poisson sampling rate q (or give batchSize and datasetSize)' }).optional(),
+    steps: positiveInt('optimizer steps (or give epochs)').optional(),
+    epochs: positive('epochs: steps = ceil(epochs / q), as TF Privacy counts them').optional(),
+    datasetSize: positiveInt('training examples N (q = batchSize / N)').optional(),
+    batchSize: positiveInt('expected batch size B (q = B / N)').optional(),
+    history: z.array(dpHistoryEntry, { error: 'expected a list of { noiseMultiplier, sampleRate, steps }' }).min(1, 'expected at least one entry').meta({ description: 'the training as stretches of fixed σ and q (instead of noiseMultiplier/sampleRate/steps)' }).optional(),
+    record: nonEmpty("the training run's own record (relative to the config file): an Opacus accountant state_dict as JSON { history: [[σ, q, steps], ...], mechanism }", 'a file path').optional(),
+    canaries: strict(
+      {
+        manifest: nonEmpty('the sealed manifest written by `privacy-audit canaries make` (relative to the config file)', 'a file path'),
+        candidates: z.int({ error: 'expected an integer' }).min(10, 'expected at least 10').max(10000, 'expected at most 10000').meta({ description: 'random secrets each canary is ranked against to score it (its exposure; default 100)' }).optional(),
+      },
+      'one-run audit (Steinke, Nasr, Jagielski 2023): canaries included in training with probability 1/2 each',
+    ).optional(),
+  },
+  'a differential-privacy claim about the before model',
+).superRefine((c, ctx) => {
+  const given = ['noiseMultiplier', 'sampleRate', 'steps', 'epochs', 'datasetSize', 'batchSize'].filter((k) => c[k as keyof typeof c] !== undefined);
+  const sources = [given.length > 0, c.history !== undefined, c.record !== undefined].filter(Boolean).length;
+  if (sources !== 1) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'give the training parameters one way: noiseMultiplier + sampleRate + steps (or epochs + datasetSize + batchSize), or history, or record' });
+    return;
+  }
+  if (given.length === 0) return;
+  if (c.noiseMultiplier === undefined) ctx.addIssue({ code: 'custom', path: ['noiseMultiplier'], message: 'required with the training parameters' });
+  if (c.sampleRate === undefined && (c.batchSize === undefined || c.datasetSize === undefined))
+    ctx.addIssue({ code: 'custom', path: ['sampleRate'], message: 'give sampleRate, or batchSize and datasetSize' });
+  if (c.sampleRate !== undefined && c.batchSize !== undefined && c.datasetSize !== undefined && Math.abs(c.sampleRate - c.batchSize / c.datasetSize) > 1e-9 * c.sampleRate)
+    ctx.addIssue({ code: 'custom', path: ['sampleRate'], message: `contradicts batchSize / datasetSize = ${c.batchSize / c.datasetSize}` });
+  if (c.batchSize !== undefined && c.datasetSize !== undefined && c.batchSize > c.datasetSize) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: 'expected a batch size of at most datasetSize' });
+  if ((c.steps === undefined) === (c.epochs === undefined)) ctx.addIssue({ code: 'custom', path: ['steps'], message: 'give steps or epochs (one of them)' });
+});
+export type DpClaimInput = z.output<typeof dpClaimSchema>;
+
 export const configSchema = strict(
   {
     $schema: z.string().meta({ description: 'JSON Schema reference for editors (ignored)' }).optional(),
@@ -340,6 +400,7 @@ export const configSchema = strict(
       },
       'input size limits',
     ).optional(),
+    claims: strict({ dp: dpClaimSchema.optional() }, 'claims about the before model checked by the audit (src/claims)').optional(),
     cache: strict(
       {
         dir: nonEmpty(
