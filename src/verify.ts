@@ -26,6 +26,7 @@ import { renderJunit } from '../reports/junit.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
 import { assertSchema, type AssertConfig } from './assert/index.ts';
 import { defaultGates, verdictOf, type AttackStatus, type GateResult } from './audit/gates.ts';
+import { dpGateStatuses } from './claims/dp/claim.ts';
 import { cacheSecret, checkEntry, entryPath, SECRET_FILE, sha256 } from './cache.ts';
 import { InputError } from './errors.ts';
 import { CACHE_MANIFEST, parseCacheManifest, valueDigest } from './evidence.ts';
@@ -90,7 +91,10 @@ export function defaultRecomputeGates(r: AuditResult): GateResult[] | undefined 
     assert = parsed.data as AssertConfig;
   }
   const attacks: AttackStatus[] = r.attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
-  return defaultGates({ gateModel: r.gateModel, attacks, findings: r.findings, extraction: r.extraction, comparisons: r.comparisons ?? [], models: r.models }, assert);
+  const gates = defaultGates({ gateModel: r.gateModel, attacks, findings: r.findings, extraction: r.extraction, comparisons: r.comparisons ?? [], models: r.models }, assert);
+  // A DP claim's gates follow from the result's claims.dp section (src/claims/dp).
+  if (r.claims?.dp) for (const g of dpGateStatuses(r.claims.dp)) gates.push({ ...g, expected: '', actual: null, message: '' });
+  return gates;
 }
 
 /** Does the verdict follow from the gates, and the gates from the findings? */

@@ -18,7 +18,7 @@ let r: CliResult;
 let result: AuditResult;
 beforeAll(async () => {
   ({ dir, config } = smallAudit({ prefix: 'pa-dp-', after: false, attacks: '  loss: {}' }));
-  const made = await cli(['canaries', 'make', '--count', '40', '--seed', '3', '--out', path.join(dir, 'canaries')]);
+  const made = await cli(['canaries', 'make', '--count', '24', '--seed', '3', '--out', path.join(dir, 'canaries')]);
   expect(made.code).toBe(0);
   // MNIST tutorial parameters (TF Privacy README): ε = 2.60 by RDP, 2.39 by PRV; the claim says 1.0.
   appendFileSync(
@@ -31,7 +31,7 @@ beforeAll(async () => {
     datasetSize: 60000
     batchSize: 256
     epochs: 60
-    canaries: { manifest: ./canaries/dp-canaries.json, candidates: 20 }
+    canaries: { manifest: ./canaries/dp-canaries.json, candidates: 10 }
 `,
   );
   r = await cli(['run', config]);
@@ -41,11 +41,11 @@ beforeAll(async () => {
 describe('canaries make', () => {
   it('writes a sealed manifest and the records to include, and never overwrites a manifest', async () => {
     const m = JSON.parse(readFileSync(path.join(dir, 'canaries', 'dp-canaries.json'), 'utf8'));
-    expect(m.canaries).toHaveLength(40);
+    expect(m.canaries).toHaveLength(24);
     expect(m.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const included = readFileSync(path.join(dir, 'canaries', 'included.jsonl'), 'utf8').trim().split('\n');
     expect(included).toHaveLength(m.canaries.filter((c: { included: boolean }) => c.included).length);
-    const again = await cli(['canaries', 'make', '--count', '40', '--seed', '3', '--out', path.join(dir, 'canaries')]);
+    const again = await cli(['canaries', 'make', '--count', '24', '--seed', '3', '--out', path.join(dir, 'canaries')]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/never overwritten/);
   });
@@ -65,14 +65,14 @@ describe('run with a DP claim', () => {
 
   it('audits the canaries: consistent with the claim, not proven, with the ceiling next to the bound', () => {
     const dp = result.claims!.dp!;
-    expect(dp.oneRun!.canaries).toBe(40);
-    expect(dp.oneRun!.m).toBe(20);
+    expect(dp.oneRun!.canaries).toBe(24);
+    expect(dp.oneRun!.m).toBe(12);
     expect(dp.oneRun!.lowerBound).toBeLessThanOrEqual(dp.oneRun!.ceiling);
     expect(dp.verdict).toBe('consistent-not-proven');
     const g = result.gates.find((x) => x.id === 'claims.dp.refuted')!;
     expect(g.status).toBe('pass');
     expect(g.message).toMatch(/^consistent with the claim, not proven: .*largest ε this audit could have shown/);
-    // 20 audit canaries cannot certify much: when the ceiling is below the claim, the message says so.
+    // 12 audit canaries cannot certify much: when the ceiling is below the claim, the message says so.
     expect(g.message.includes('could not have refuted it')).toBe(dp.oneRun!.ceiling <= 1);
     expect(dp.empirical.length).toBeGreaterThan(0);
     expect(result.gates.find((x) => x.id === 'claims.dp.empirical-leakage')!.message).toMatch(/not a DP audit/);
@@ -85,6 +85,12 @@ describe('run with a DP claim', () => {
     expect(html).toContain('Empirical leakage (not a DP audit)');
     const md = readFileSync(path.join(dir, 'out', 'summary.md'), 'utf8');
     expect(md).toMatch(/\*\*DP claim\*\* ε = 1, δ = 0\.00001: consistent with the claim; not proven/);
+  });
+
+  it('verify: the claim gates follow from the recorded claim section', async () => {
+    const v = await cli(['verify', path.join(dir, 'out', 'result.json')]);
+    expect(v.stdout + v.stderr).not.toMatch(/does not follow from any finding/);
+    expect(v.code).toBe(0);
   });
 });
 

@@ -204,3 +204,19 @@ export function checkDpClaim(claim: ResolvedDpClaim, input: CheckInput): { summa
     gates,
   };
 }
+
+/**
+ * The claim gates' levels and statuses as they follow from a recorded `claims.dp` section, so
+ * `privacy-audit verify` can check them like the gates that follow from findings.
+ */
+export function dpGateStatuses(s: DpClaimSummary): Pick<GateResult, 'id' | 'level' | 'status'>[] {
+  const out: Pick<GateResult, 'id' | 'level' | 'status'>[] = [
+    { id: 'claims.dp.parameters', level: 'error', status: s.parameters === 'follows' ? 'pass' : s.parameters === 'does-not-follow' ? 'fail' : 'inconclusive' },
+    { id: 'claims.dp.refuted', level: s.oneRun ? 'error' : 'warn', status: s.verdict === 'refuted' ? 'fail' : s.verdict === 'consistent-not-proven' ? 'pass' : 'inconclusive' },
+  ];
+  if (s.empirical.length > 0) {
+    const top = Math.max(...s.empirical.map((e) => e.lowerBound));
+    out.push({ id: 'claims.dp.empirical-leakage', level: 'warn', status: top > s.claim.epsilon ? 'fail' : 'pass' });
+  }
+  return out;
+}
