@@ -48,7 +48,9 @@ Commands:
                           the support-desk models behind local vLLM-shaped OpenAI-compatible
                           servers, audited over HTTP only; --scenario synthetic: synthetic data
                           from a memorising and a private generator, audited side by side
-                          (singling out, linkability, inference, DOMIAS, DCR)
+                          (singling out, linkability, inference, DOMIAS, DCR); --scenario dp: one
+                          DP claim (ε = 2, δ = 1e-4) on a model trained with DP-SGD and on the
+                          same data trained without DP, each with 400 one-run audit canaries
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
                           id, score, member[, model, subject]; higher score = more likely member).
                           With a split column (forget, retain, holdout) and model roles (before,
@@ -425,8 +427,20 @@ export async function main(argv: string[]): Promise<number> {
             await demo.close();
           }
         }
+        if (values.scenario === 'dp') {
+          // The same DP claim on a model trained with DP-SGD and on one trained without: two reports.
+          const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          const codes: number[] = [];
+          for (const name of ['dp-sgd', 'dp-none']) {
+            const config = fileURLToPath(new URL(`../fixtures/support-desk/${name}.yml`, import.meta.url));
+            process.stderr.write(`demo dp: ${name} → ${path.join(out, name)}\n`);
+            codes.push(await runConfig(config, { ...flags, out: path.join(out, name) }, cmdline));
+          }
+          // The worse of the two: fail (1) before inconclusive (4) before pass (0); any other code as is.
+          return codes.find((c) => c !== 0 && c !== 1 && c !== 4) ?? (codes.includes(1) ? 1 : codes.includes(4) ? 4 : 0);
+        }
         const file = files[values.scenario];
-        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular', 'api', 'synthetic'].join(', ')}, got "${values.scenario}"`);
+        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular', 'api', 'synthetic', 'dp'].join(', ')}, got "${values.scenario}"`);
         const config = fileURLToPath(new URL(`../fixtures/support-desk/${file}`, import.meta.url));
         return await runConfig(config, { ...flags, out: flags.out ?? 'privacy-audit-report' }, cmdline);
       }

@@ -95,12 +95,15 @@ export function checkDpClaim(claim: ResolvedDpClaim, input: CheckInput): { summa
   } catch (e) {
     prvError = (e as Error).message;
   }
-  const rounding = roundingOf(claim.epsilon);
+  // The claim as written is read as rounded to its last decimal, but never by more than 1% of it
+  // (YAML's 2.0 arrives as 2, and "2" must not cover 2.49).
+  const rounding = Math.min(roundingOf(claim.epsilon), 0.01 * claim.epsilon);
   const eps = claim.epsilon;
   // A claim follows when some valid upper bound (RDP, or PRV's upper end) is at most the claim;
   // it does not when it is below even PRV's lower end (the tightest accounting of the mechanism).
   const best = Math.min(rdp.epsilon, prv?.epsilon ?? Infinity);
-  const floor = prv ? prv.lower : rdp.epsilon;
+  // Without PRV nothing bounds the mechanism's ε from below (RDP is only an upper bound): never "does not follow".
+  const floor = prv ? prv.lower : -Infinity;
   const parameters: DpClaimSummary['parameters'] = eps + rounding >= best ? 'follows' : eps + rounding < floor ? 'does-not-follow' : 'undecided';
   const params = claim.history.map((h) => `σ = ${h.noiseMultiplier}, q = ${h.sampleRate.toPrecision(4)}, T = ${h.steps}`).join('; ');
   const numbers = `RDP (${claim.library} orders, improved conversion) ε = ${f3(rdp.epsilon)} at α = ${rdp.alpha}; PRV (Opacus, ε_err ${prv?.epsError ?? 0.01}) ε ≤ ${prv ? f3(prv.epsilon) : `not computed: ${prvError}`}${prv ? ` (estimate ${f3(prv.estimate)})` : ''}`;

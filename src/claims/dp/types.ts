@@ -30,7 +30,7 @@ export interface DpClaimSummary {
   };
   /** The arithmetic check: does the claimed ε follow from the parameters? */
   parameters: 'follows' | 'does-not-follow' | 'undecided';
-  /** The claim as written is taken to be rounded to its last decimal: this half-unit is allowed. */
+  /** The claim as written is taken to be rounded to its last decimal (at most 1% of it): this much is allowed. */
   rounding: number;
   /** One-run audit with canaries (Steinke, Nasr, Jagielski 2023), on `model`. */
   oneRun?: {
