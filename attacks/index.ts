@@ -21,3 +21,16 @@ export const ATTACKS: readonly Attack<any, any>[] = [loss, zlib, minK, minKPlusP
 export const attackIds = (): string[] => ATTACKS.map((a) => a.meta.id);
 
 export const getAttack = (id: string): Attack<any, any> | undefined => ATTACKS.find((a) => a.meta.id === id);
+
+// Attacks on a released synthetic dataset (target: { synthetic }): no model is queried.
+import { singlingOut } from './singling-out/index.ts';
+import { linkability } from './linkability/index.ts';
+import { attributeInference } from './attribute-inference/index.ts';
+import { domias } from './domias/index.ts';
+import { dcr } from './dcr/index.ts';
+import { textOverlap } from './text-overlap/index.ts';
+import type { SyntheticAttack } from './synthetic-types.ts';
+
+export const SYNTHETIC_ATTACKS: readonly SyntheticAttack<any>[] = [singlingOut, linkability, attributeInference, domias, dcr, textOverlap];
+
+export const getSyntheticAttack = (id: string): SyntheticAttack<any> | undefined => SYNTHETIC_ATTACKS.find((a) => a.meta.id === id);

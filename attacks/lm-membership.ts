@@ -20,21 +20,26 @@ export interface LmEvidence {
  * asked for the log-probabilities alone.
  */
 export async function collectTokenSignals<O>(ctx: CollectContext<O>, stats = true): Promise<LmEvidence> {
-  const models: LmEvidence['models'] = [];
-  for (const model of ctx.models) {
-    const splits: LmEvidence['models'][number]['splits'] = {};
-    for (const split of MEMBERSHIP_SPLITS) {
-      const records = ctx.splits[split];
-      if (records.length === 0) continue;
-      splits[split] = await ctx.signals.tokenSignals(
-        model,
-        records.map((r) => r.text),
-        // A served model has no statistics to give (its endpoint returns the top few alternatives only).
-        { stats: stats && model.capabilities.has('tokenStats') },
+  // Every split of every model is asked for at once: the next split is tokenised while the pool
+  // scores the batches already sent (src/audit/signals.ts). The evidence keeps the config's order.
+  const models = await Promise.all(
+    ctx.models.map(async (model) => {
+      const splits: LmEvidence['models'][number]['splits'] = {};
+      const asked = MEMBERSHIP_SPLITS.filter((split) => ctx.splits[split].length > 0);
+      const got = await Promise.all(
+        asked.map((split) =>
+          ctx.signals.tokenSignals(
+            model,
+            ctx.splits[split].map((r) => r.text),
+            // A served model has no statistics to give (its endpoint returns the top few alternatives only).
+            { stats: stats && model.capabilities.has('tokenStats') },
+          ),
+        ),
       );
-    }
-    models.push({ role: model.role, splits });
-  }
+      asked.forEach((split, i) => (splits[split] = got[i]!));
+      return { role: model.role, splits };
+    }),
+  );
   return { models };
 }
 

@@ -142,6 +142,11 @@ export interface ExtractionTrial {
   similarity: number;
   /** The PII value that was emitted (pii-extraction hits only). Held in memory; result.json gets it masked. */
   emitted?: string;
+  /**
+   * A LoRA target's own outcome before attribution (src/claims/lora/attribution.ts): `hit`/`near`
+   * then count only what the frozen base does not also emit from the same prompt.
+   */
+  raw?: { hit: boolean; near: boolean };
 }
 
 export interface ExtractionObservation {

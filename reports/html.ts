@@ -98,6 +98,28 @@ function servedRows(result: AuditResult, run?: RunInfo) {
   });
 }
 
+/** LoRA roles: the adapter and what the provenance check found (src/claims/lora/provenance.ts). */
+function loraRows(result: AuditResult) {
+  return result.models.flatMap((m) => {
+    const l = m.lora;
+    if (!l) return [];
+    const worst = Math.max(...l.modules.map((x) => x.maxAbsError));
+    return [
+      {
+        role: m.role,
+        base: l.base,
+        adapter: l.adapter,
+        rank: l.rank,
+        alpha: l.alpha,
+        scale: `${l.rslora ? 'alpha/√r' : 'alpha/r'} = ${(l.rslora ? l.alpha / Math.sqrt(l.rank) : l.alpha / l.rank).toPrecision(3)}`,
+        targets: Array.isArray(l.targetModules) ? l.targetModules.join(', ') : l.targetModules,
+        size: `${l.adapterParameters.toLocaleString('en')} parameters, ${(l.adapterBytes / 1024).toFixed(0)} KiB`,
+        check: `merged = base + adapter on ${l.modules.length} weights (largest deviation ${worst.toExponential(1)}); ${l.otherWeights.count} other weights unchanged`,
+      },
+    ];
+  });
+}
+
 /** What a reader must know of the served endpoints' answers in this run (drift between repeats, clamped values). */
 export function servedWarnings(result: AuditResult, run?: RunInfo): string[] {
   const out: string[] = [];
@@ -147,8 +169,28 @@ function threatModel(result: AuditResult): string[] {
   return lines;
 }
 
+/** Most people listed in the synthetic-data per-subject table (the count is always given). */
+const MAX_SYNTHETIC_SUBJECTS = 500;
+
+/** The synthetic-data section's rows (src/audit/synthetic.ts): values are counts and pseudonyms only. */
+function syntheticView(result: AuditResult) {
+  const s = result.synthetic;
+  if (!s) return {};
+  const rows = s.subjects.slice(0, MAX_SYNTHETIC_SUBJECTS).map((x) => ({ subject: x.subject, records: x.records, hits: Object.entries(x.hitBy).map(([a, n]) => `${a}${n > 1 ? ` ×${n}` : ''}`).join(', ') }));
+  return { synthetic: s, syntheticSubjects: rows, subjectsShown: s.subjects.length > MAX_SYNTHETIC_SUBJECTS ? MAX_SYNTHETIC_SUBJECTS : undefined };
+}
+
 /** Which legal claim this run's result supports, in the words of the sources. */
 function claims(result: AuditResult) {
+  if (result.synthetic) {
+    const preset = ((result.config as { assert?: { preset?: string } } | null)?.assert?.preset) ?? 'privacy-audit:synthetic';
+    return [
+      {
+        claim: 'Anonymous synthetic data: singling out, linkability and inference of the people trained on are insignificant (WP216 §2.2.2; EDPB Opinion 28/2024 para. 43)',
+        status: preset === 'privacy-audit:synthetic' ? (result.verdict === 'pass' ? 'supported by the attacks run' : 'not supported') : 'not evaluated (custom gates)',
+      },
+    ];
+  }
   const preset = ((result.config as { assert?: { preset?: string } } | null)?.assert?.preset) ?? 'privacy-audit:unlearning';
   const pass = result.verdict === 'pass';
   return [
@@ -234,6 +276,10 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     attackWarnings: result.attacks.flatMap((a) => (a.warnings ?? []).map((text) => ({ attack: a.id, text }))),
     truncated: result.attacks.flatMap((a) => Object.entries(a.truncated ?? {}).map(([model, n]) => ({ attack: a.id, model, n }))),
     leakedSubjects: result.subjects.filter((s) => (s.leakedBy[result.gateModel] ?? []).length > 0).length,
+    // schemaVersion 3 lists only the people who leaked or were flagged; the rest are counted (subjects.csv has everyone).
+    subjectsTotal: result.subjects.length + (result.subjectsNotListed ?? 0),
+    subjectsCsv: result.sidecars?.find((s) => s.file === 'subjects.csv'),
+    scoresSidecar: result.sidecars?.find((s) => s.file === 'scores.jsonl.gz'),
     subjectRows: result.subjects.map((s) => ({
       subject: s.subject,
       records: s.records,
@@ -251,10 +297,12 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     extractionChart: await extractionPlot(result),
     coverage: coverage(result),
     servedRows: servedRows(result, run),
+    loraRows: loraRows(result),
     servedWarnings: servedWarnings(result, run),
     deletion: (result.config as { deletion?: Record<string, string> } | null)?.deletion,
     threat: threatModel(result),
     claims: claims(result),
+    ...syntheticView(result),
   });
   // Text hygiene where the page is finished rather than at each of its fields: ids, PII, config text,
   // file names, and the labels inside the SVG plots all pass here, so no field added later can carry

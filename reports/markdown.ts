@@ -19,8 +19,15 @@ export function renderMarkdown(result: AuditResult): string {
   lines.push('| gate | level | status | a pass needs | actual | interval | why |', '|---|---|---|---|---|---|---|');
   for (const g of result.gates)
     lines.push(
-      `| ${mdCode(g.id)} | ${g.level} | ${ICON[g.status]} ${t(g.status)} | ${t(g.expected)} | ${fmt(g.actual, 3)} | ${g.interval ? `[${fmt(g.interval.lo, 3)}, ${fmt(g.interval.hi, 3)}]` : '—'} | ${g.status === 'pass' ? '' : t(g.message)} |`,
+      `| ${mdCode(g.id)} | ${g.level} | ${ICON[g.status]} ${t(g.status)} | ${t(g.expected)} | ${fmt(g.actual, 3)} | ${g.interval ? `[${fmt(g.interval.lo, 3)}, ${fmt(g.interval.hi, 3)}]` : '—'} | ${g.status === 'pass' && !g.id.startsWith('claims.') ? '' : t(g.message)} |`,
     );
+  const dp = result.claims?.dp;
+  if (dp) {
+    // An audit can refute a DP claim, never prove it: the wording says so.
+    const head = dp.verdict === 'refuted' ? '❌ claim refuted (95% confidence)' : dp.verdict === 'consistent-not-proven' ? 'consistent with the claim; not proven' : '❔ not audited as DP';
+    const one = dp.oneRun ? `one-run ε lower bound ${fmt(dp.oneRun.lowerBound, 3)} (largest this audit could show: ${fmt(dp.oneRun.ceiling, 3)}; ${dp.oneRun.correct}/${dp.oneRun.guesses} correct guesses on ${dp.oneRun.m} canaries)` : t(dp.oneRunMissing ?? '');
+    lines.push('', `**DP claim** ε = ${t(dp.claim.epsilon)}, δ = ${t(dp.claim.delta)}: ${head}. Recomputed from the parameters: RDP ${fmt(dp.recomputed.rdp.epsilon, 3)}${dp.recomputed.prv ? `, PRV ≤ ${fmt(dp.recomputed.prv.epsilon, 3)}` : ''}; ${one}.`);
+  }
   if (result.findings.length > 0) {
     lines.push('', '| attack | model | positive vs negative | AUC [95% CI] | TPR@1% FPR | n |', '|---|---|---|---|---|---|');
     for (const f of result.findings)

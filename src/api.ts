@@ -11,12 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { attackIds, getAttack } from '../attacks/index.ts';
 import { loadConfig as loadConfigFile, type LoadedConfig } from './config/load.ts';
-import { formatBytes, workersForMemory } from './config/limits.ts';
+import { poolShape } from './config/limits.ts';
 import { AuditAbortedError, InputError } from './errors.ts';
 import { evaluateObservations, evaluateScores, type ObservationOptions } from './evaluate/index.ts';
 import { checkOutputDir, commitOutputs, isOutputError, renderOutputs, writeOutputs, type OutputName } from './outputs.ts';
 import { keyFileIsShared, loadPseudonymKey, parseKey } from './pseudonym.ts';
-import { defaultWorkers } from './pool/index.ts';
 import { loadSigner } from './sign.ts';
 import { checkConsistency } from './verify.ts';
 import { PRESETS, type AssertConfig } from './assert/index.ts';
@@ -43,8 +42,10 @@ export interface AuditOptions {
    * model work). Default: the config's `output.dir`; `false` writes nothing (the result is returned).
    */
   out?: string | false;
-  /** Worker threads; default the config's `workers` (`auto`: min(cores, 4), fewer if the models' copies would not fit in memory). */
+  /** Worker threads; default the config's `workers` (`auto`: decided with `threads` from the models' size, the cores and the free memory). */
   workers?: number;
+  /** onnxruntime intra-op threads per worker for causal-LM sessions; default the config's `threads`, else decided with `workers`. */
+  threads?: number;
   /** `false` recomputes everything; default true. */
   cache?: boolean;
   /** Cache folder; default the config's `cache.dir`, else `<out or output.dir>/.cache`. */
@@ -83,18 +84,30 @@ export interface AuditOutcome {
   cacheDir?: string;
 }
 
-/** `workers: auto`: min(cores, 4), fewer when that many copies of the local models would not fit in memory. */
-async function autoWorkers(cfg: LoadedConfig, log: (line: string) => void): Promise<number> {
+/**
+ * Workers × intra-op threads (config/limits.ts poolShape): what the caller or the config gives, the
+ * rest decided from the local models' size, the cores and the free memory.
+ */
+export async function poolShapeFor(
+  cfg: LoadedConfig,
+  given: { workers?: number | undefined; threads?: number | undefined } = {},
+  log: (line: string) => void = () => {},
+): Promise<{ workers: number; threads: number }> {
   let bytes = 0;
   for (const i of cfg.inputs) if (i.role.startsWith('model:')) bytes += (await stat(i.path)).size;
-  const n = workersForMemory(cfg.workers, bytes, os.freemem());
-  if (n < cfg.workers) log(`workers: ${n} instead of ${cfg.workers}: each worker holds a copy of the models (${formatBytes(bytes)} of files, about twice that loaded) and ${formatBytes(os.freemem())} is available`);
-  return n;
+  const workers = given.workers ?? (cfg.workersAuto ? undefined : cfg.workers);
+  // Intra-op threads only reach causal-LM sessions: classifier audits (onnx:, tfjs:, shadow training)
+  // keep single-threaded workers.
+  const lmsOnly = Object.values(cfg.models).every((m) => m === undefined || m.kind === 'hf' || m.kind === 'openai');
+  const threads = given.threads ?? cfg.threads ?? (lmsOnly ? undefined : 1);
+  const shape = poolShape({ modelBytes: bytes, availableBytes: os.freemem(), cores: os.availableParallelism(), ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined ? { threads } : {}) });
+  log(`pool: ${shape.workers} worker(s) × ${shape.threads} intra-op thread(s): ${shape.why}`);
+  return shape;
 }
 
 /** The workers an audit of `cfg` uses when the caller does not say. */
 export async function workersFor(cfg: LoadedConfig, log: (line: string) => void = () => {}): Promise<number> {
-  return (cfg.workersAuto ? await autoWorkers(cfg, log) : cfg.workers) ?? defaultWorkers();
+  return (await poolShapeFor(cfg, {}, log)).workers;
 }
 
 function pseudonymKeyOf(k: Uint8Array | string): Uint8Array {
@@ -116,7 +129,7 @@ export async function auditWithOutcome(config: string | LoadedConfig, opts: Audi
   // Before any model work: a folder that cannot take the outputs or a bad key is an InputError now.
   if (out) await checkOutputDir(out);
   const signer = opts.signKey ? loadSigner(path.resolve(opts.signKey)) : undefined;
-  const workers = opts.workers ?? (await workersFor(cfg, log));
+  const { workers, threads } = await poolShapeFor(cfg, { workers: opts.workers, threads: opts.threads }, log);
   const cacheDir = opts.cache === false ? undefined : opts.cacheDir ? path.resolve(opts.cacheDir) : (cfg.cacheDir ?? path.join(out ?? cfg.outputDir, '.cache'));
   let pseudonymKey: Uint8Array | undefined;
   if (!opts.reveal) {
@@ -136,6 +149,7 @@ export async function auditWithOutcome(config: string | LoadedConfig, opts: Audi
     outcome = await runAudit(cfg, {
       merge: opts.merge ?? false,
       workers,
+      threads,
       cacheDir,
       ...(opts.bootstrap !== undefined ? { bootstrap: opts.bootstrap } : {}),
       argv: opts.argv ?? [],
@@ -151,10 +165,10 @@ export async function auditWithOutcome(config: string | LoadedConfig, opts: Audi
     }
     throw e;
   }
-  const { result, run, cacheManifest } = outcome;
+  const { result, run, cacheManifest, sidecars } = outcome;
   if (out) {
     try {
-      await writeOutputs(out, result, { run, cacheManifest, ...(signer ? { signer } : {}) });
+      await writeOutputs(out, result, { run, cacheManifest, sidecars, ...(signer ? { signer } : {}) });
     } catch (e) {
       if (isOutputError(e) && cacheDir) e.message += `; the finished model work is cached in ${cacheDir}, so a rerun resumes`;
       throw e;

@@ -15,11 +15,12 @@ import { checkOutputDir, isOutputError, writeOutputs, writePdfOutput, type Outpu
 import { keyFileIsShared, loadPseudonymKey } from './pseudonym.ts';
 import { defaultWorkers } from './pool/index.ts';
 import { SCHEMA_VERSION, type AuditResult } from './result/types.ts';
+import { SCORES_SIDECAR, SIDECAR_FILES, SUBJECTS_SIDECAR, type SidecarFile } from './sidecars.ts';
 import { renderJson } from '../reports/json.ts';
 import { servedWarnings } from '../reports/html.ts';
 import { fmtEstimate, pct, visible, visibleLine } from '../reports/format.ts';
 import { TOOL } from './version.ts';
-import { workersProblem } from './config/limits.ts';
+import { threadsProblem, workersProblem } from './config/limits.ts';
 import { checkConsistency, verdictLine, verify } from './verify.ts';
 import { CHROMIUM_PATH } from './pdf.ts';
 import { existsSync } from 'node:fs';
@@ -27,9 +28,10 @@ import { keygen, loadPublicKey, loadSigner, parseDetachedSignature, SIGN_KEY_ENV
 import { sha256 } from './cache.ts';
 import { CACHE_MANIFEST } from './evidence.ts';
 import { CACHE_USAGE, cacheCommand } from './cache-cli.ts';
+import { canariesCommand } from './claims/dp/canaries-cli.ts';
 import { isWorkerDied } from './pool/index.ts';
 import { createProgress } from './progress.ts';
-import { auditWithOutcome, loadConfig, workersFor } from './api.ts';
+import { auditWithOutcome, loadConfig, poolShapeFor } from './api.ts';
 
 const USAGE = `Usage: privacy-audit <command> [options]
 
@@ -47,7 +49,11 @@ Commands:
                           Purchase-100-like classifier trained here (before) and retrained without
                           the forget customers (after), audited with shadow models; --scenario api:
                           the support-desk models behind local vLLM-shaped OpenAI-compatible
-                          servers, audited over HTTP only
+                          servers, audited over HTTP only; --scenario synthetic: synthetic data
+                          from a memorising and a private generator, audited side by side
+                          (singling out, linkability, inference, DOMIAS, DCR); --scenario dp: one
+                          DP claim (ε = 2, δ = 1e-4) on a model trained with DP-SGD and on the
+                          same data trained without DP, each with 400 one-run audit canaries
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
                           id, score, member[, model, subject]; higher score = more likely member).
                           With a split column (forget, retain, holdout) and model roles (before,
@@ -66,10 +72,17 @@ Commands:
                           print a shell completion script, e.g.
                           privacy-audit completion bash > ~/.local/share/bash-completion/completions/privacy-audit
 ${CACHE_USAGE}
+  canaries make --count M --out DIR [--seed S] [--format F]
+                          canaries for a one-run DP audit: DIR/dp-canaries.json (sealed manifest,
+                          each canary included with probability 1/2) and DIR/included.jsonl (what
+                          the trainer adds); prints the digest to publish before training
 
 Options:
   --out DIR               output folder (run/demo: config's output.dir; report: the result's folder)
-  --workers N             worker threads (default: config's workers, else min(cores, 4))
+  --workers N             worker threads (default: config's workers, else auto: one for models of
+                          64 MiB or more, else min(cores, 4) that fit in memory)
+  --threads N             onnxruntime intra-op threads per worker (default: config's threads, else
+                          the cores shared among the workers); results do not depend on it
   --no-cache              recompute everything (the cache lives in <out>/.cache)
   --shard i/N             run: compute shard i of N of the model work (0-based) into the cache, which
                           the shards share; no outputs (examples/ has CI and Kubernetes recipes)
@@ -106,7 +119,7 @@ Environment:
 Exit codes: 0 pass, 1 fail, 4 inconclusive, 2 usage/config/input error, 3 runtime failure.`;
 
 /** The commands, for the unknown-command message and shell completion. */
-const COMMANDS = ['init', 'run', 'demo', 'evaluate', 'report', 'verify', 'keygen', 'cache', 'completion'];
+const COMMANDS = ['init', 'run', 'demo', 'evaluate', 'report', 'verify', 'keygen', 'cache', 'canaries', 'completion'];
 
 export const EXIT = { pass: 0, fail: 1, input: 2, runtime: 3, inconclusive: 4 } as const;
 
@@ -134,7 +147,39 @@ function parseShard(v: string): { index: number; count: number } {
   return { index, count };
 }
 
+/** A config whose target is a released synthetic dataset: its own attacks, no model and no pool (src/audit/synthetic.ts). */
+async function runSyntheticConfig(configPath: string, flags: Flags, argv: string[]): Promise<number> {
+  const unsupported = [flags.shard ? '--shard' : '', flags.merge ? '--merge' : '', flags.dryRun ? '--dry-run' : ''].filter(Boolean);
+  if (unsupported.length) throw new InputError(`${unsupported.join(' and ')}: not for a synthetic-data audit (it queries no model)`);
+  const { loadSyntheticConfig } = await import('./config/synthetic.ts');
+  const { getSyntheticAttack, SYNTHETIC_ATTACKS } = await import('../attacks/index.ts');
+  const { runSyntheticAudit, defaultSyntheticAttacks } = await import('./audit/synthetic.ts');
+  const cfg = await loadSyntheticConfig(configPath, {
+    attackOptions: (id) => getSyntheticAttack(id)?.options,
+    knownAttacks: SYNTHETIC_ATTACKS.map((a) => a.meta.id),
+    defaults: defaultSyntheticAttacks,
+  });
+  const out = flags.out ? path.resolve(flags.out) : cfg.outputDir;
+  await checkOutputDir(out);
+  const signer = signerFor(flags);
+  if (flags.pdf) checkChromium();
+  const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
+  log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath} (synthetic data)`);
+  const pseudonymKey = flags.reveal ? undefined : await loadPseudonymKey(out);
+  if (pseudonymKey?.from === 'created') log(`pseudonym key created: ${pseudonymKey.file} (keep it private; see README, "Pseudonyms")`);
+  const { result, run } = await runSyntheticAudit(cfg, { reveal: flags.reveal, ...(pseudonymKey ? { pseudonymKey: pseudonymKey.key } : {}), bootstrap: flags.bootstrap, argv, log });
+  await writeOutputs(out, result, { run, ...(signer ? { signer } : {}) });
+  if (flags.pdf) await writePdfOutput(out);
+  for (const r of result.synthetic?.risks ?? [])
+    log(`  ${r.attack.padEnd(20)} ${r.variant}: attack ${r.attackRate.k}/${r.attackRate.n}, control ${r.controlRate.k}/${r.controlRate.n}, residual risk ${r.residual ? `${r.residual.value.toFixed(3)} [${r.residual.lo.toFixed(3)}, ${r.residual.hi.toFixed(3)}]` : 'undefined'}`);
+  log(`done in ${(run.durationMs / 1000).toFixed(1)} s`);
+  printSummary(result, out);
+  return exitFor(result, flags.inconclusive);
+}
+
 async function runConfig(configPath: string, flags: Flags, argv: string[]): Promise<number> {
+  const { isSyntheticConfig } = await import('./config/synthetic.ts');
+  if (await isSyntheticConfig(configPath)) return runSyntheticConfig(configPath, flags, argv);
   const modes = [flags.shard ? '--shard' : '', flags.merge ? '--merge' : '', flags.dryRun ? '--dry-run' : ''].filter(Boolean);
   if (modes.length > 1) throw new InputError(`${modes.join(' and ')} cannot be combined`);
   const cfg = await loadConfig(configPath);
@@ -161,7 +206,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
   if (signKey) signerFor(flags);
   if (flags.pdf) checkChromium();
   const log = (s: string) => process.stderr.write(`${visible(s)}\n`);
-  const workers = flags.workers ?? (await workersFor(cfg, log));
+  const { workers, threads } = await poolShapeFor(cfg, { workers: flags.workers, threads: flags.threads }, log);
   log(`privacy-audit ${TOOL.version}: ${path.relative(process.cwd(), configPath) || configPath}, ${workers} worker(s)`);
   if (flags.shard) {
     // A shard writes model work into the cache and nothing else: no outputs, no pseudonym key.
@@ -169,7 +214,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     const { index, count } = flags.shard;
     const { runShard } = await import('./audit/run.ts');
     const bar = createProgress(log);
-    const c = await runShard(cfg, { workers, cacheDir, log, progress: bar.progress, reveal: true }, flags.shard).finally(() => bar.stop());
+    const c = await runShard(cfg, { workers, threads, cacheDir, log, progress: bar.progress, reveal: true }, flags.shard).finally(() => bar.stop());
     log(
       `shard ${index}/${count} finished: ${c.computed} batch(es) of model work computed, ${c.fromCache} already in the cache, ${c.others} left to the other shards; ` +
         `when all ${count} have finished on this cache (${cacheDir}), run again with --merge for the outputs`,
@@ -184,6 +229,7 @@ async function runConfig(configPath: string, flags: Flags, argv: string[]): Prom
     cache: flags.cache,
     ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
     ...(flags.bootstrap !== undefined ? { bootstrap: flags.bootstrap } : {}),
+    threads,
     reveal: flags.reveal,
     ...(signKey ? { signKey } : {}),
     merge: flags.merge ?? false,
@@ -223,6 +269,7 @@ interface Flags {
   out?: string;
   cacheDir?: string;
   workers?: number;
+  threads?: number;
   cache: boolean;
   bootstrap?: number;
   seed: number;
@@ -255,6 +302,7 @@ const MAX_BOOTSTRAP = 100_000;
 const OPTIONS = {
   out: { type: 'string' },
   workers: { type: 'string' },
+  threads: { type: 'string' },
   'no-cache': { type: 'boolean', default: false },
   'cache-dir': { type: 'string' },
   bootstrap: { type: 'string' },
@@ -280,6 +328,8 @@ const OPTIONS = {
   a: { type: 'string' },
   'per-record': { type: 'boolean', default: false },
   scenario: { type: 'string', default: 'retrained' },
+  count: { type: 'string' },
+  format: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -307,6 +357,9 @@ export async function main(argv: string[]): Promise<number> {
     const workers = positiveInt('workers', values.workers);
     const tooMany = workers === undefined ? undefined : workersProblem(workers);
     if (tooMany) throw new InputError(`--workers: ${tooMany}`);
+    const threads = positiveInt('threads', values.threads);
+    const tooManyThreads = threads === undefined ? undefined : threadsProblem(threads);
+    if (tooManyThreads) throw new InputError(`--threads: ${tooManyThreads}`);
     if (values.inconclusive !== undefined && values.inconclusive !== 'fail' && values.inconclusive !== 'pass')
       throw new InputError(`--inconclusive expects fail or pass, got "${values.inconclusive}"`);
     const presets = Object.keys(PRESETS);
@@ -317,6 +370,7 @@ export async function main(argv: string[]): Promise<number> {
       out: values.out,
       cacheDir: values['cache-dir'],
       workers,
+      ...(threads !== undefined ? { threads } : {}),
       cache: !values['no-cache'],
       bootstrap: positiveInt('bootstrap', values.bootstrap, MAX_BOOTSTRAP),
       seed,
@@ -353,6 +407,20 @@ export async function main(argv: string[]): Promise<number> {
           const config = await prepareTabularDemo(path.join(out, 'demo-inputs'), flags.workers ?? defaultWorkers(), (s) => process.stderr.write(`${s}\n`));
           return await runConfig(config, { ...flags, out }, cmdline);
         }
+        if (values.scenario === 'synthetic') {
+          // Two generators trained on the same people, audited side by side: one memorises, one is private.
+          const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          await checkOutputDir(out);
+          const { syntheticDemo } = await import('./demo/synthetic.ts');
+          const configs = await syntheticDemo(path.join(out, 'demo-inputs'), (s) => process.stderr.write(`${s}\n`));
+          const codes: number[] = [];
+          for (const [name, config] of configs) {
+            process.stderr.write(`\n== ${name} generator ==\n`);
+            codes.push(await runConfig(config, { ...flags, out: path.join(out, name) }, cmdline));
+          }
+          // The demo's verdict is the memorising generator's (the one a release gate would stop).
+          return codes[0]!;
+        }
         if (values.scenario === 'api') {
           const out = path.resolve(flags.out ?? 'privacy-audit-report');
           await checkOutputDir(out);
@@ -364,8 +432,20 @@ export async function main(argv: string[]): Promise<number> {
             await demo.close();
           }
         }
+        if (values.scenario === 'dp') {
+          // The same DP claim on a model trained with DP-SGD and on one trained without: two reports.
+          const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          const codes: number[] = [];
+          for (const name of ['dp-sgd', 'dp-none']) {
+            const config = fileURLToPath(new URL(`../fixtures/support-desk/${name}.yml`, import.meta.url));
+            process.stderr.write(`demo dp: ${name} → ${path.join(out, name)}\n`);
+            codes.push(await runConfig(config, { ...flags, out: path.join(out, name) }, cmdline));
+          }
+          // The worse of the two: fail (1) before inconclusive (4) before pass (0); any other code as is.
+          return codes.find((c) => c !== 0 && c !== 1 && c !== 4) ?? (codes.includes(1) ? 1 : codes.includes(4) ? 4 : 0);
+        }
         const file = files[values.scenario];
-        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular', 'api'].join(', ')}, got "${values.scenario}"`);
+        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular', 'api', 'synthetic', 'dp'].join(', ')}, got "${values.scenario}"`);
         const config = fileURLToPath(new URL(`../fixtures/support-desk/${file}`, import.meta.url));
         return await runConfig(config, { ...flags, out: flags.out ?? 'privacy-audit-report' }, cmdline);
       }
@@ -440,13 +520,21 @@ export async function main(argv: string[]): Promise<number> {
         }
         const manifest = await beside(CACHE_MANIFEST);
         const cacheManifest = manifest !== undefined && sha256(manifest) === result.evidence?.cache?.sha256 ? manifest : undefined;
+        // The sidecars are not re-rendered (they hold what result.json only summarises): carried over
+        // when they are the ones the result names, else left out with a warning.
+        const sidecars: SidecarFile[] = [];
+        for (const ref of result.sidecars ?? []) {
+          const bytes = SIDECAR_FILES.includes(ref.file) ? await readFile(path.join(src, ref.file)).catch(() => undefined) : undefined;
+          if (bytes !== undefined && sha256(bytes) === ref.sha256) sidecars.push({ ref, bytes });
+          else process.stderr.write(`privacy-audit: warning: ${path.join(src, ref.file)} is ${bytes === undefined ? 'missing' : 'not the file the result names (SHA-256 differs)'}; the re-rendered outputs lack it (verify reports it not checked)\n`);
+        }
         // A signature over these very bytes stays valid; without a key it is carried over.
         const oldSig = parseDetachedSignature((await beside('result.json.sig')) ?? '');
         const resultSignature = oldSig?.sha256 === digest ? await beside('result.json.sig') : undefined;
         // Re-rendering in place: the files read above are this render's sources; they are replaced
         // atomically instead of being removed first, so a failed write cannot lose them.
-        const keep = new Set<OutputName>(out === src ? ['result.json', 'run.json', CACHE_MANIFEST, 'result.json.sig'] : []);
-        await writeOutputs(out, result, { run, keep, ...(cacheManifest !== undefined ? { cacheManifest } : {}), ...(signer ? { signer } : resultSignature ? { resultSignature } : {}) });
+        const keep = new Set<OutputName>(out === src ? ['result.json', 'run.json', CACHE_MANIFEST, 'result.json.sig', SCORES_SIDECAR, SUBJECTS_SIDECAR] : []);
+        await writeOutputs(out, result, { run, keep, sidecars, ...(cacheManifest !== undefined ? { cacheManifest } : {}), ...(signer ? { signer } : resultSignature ? { resultSignature } : {}) });
         if (flags.pdf) await writePdfOutput(out);
         printSummary(result, out);
         if (flags.json) process.stdout.write(renderJson(result));
@@ -481,6 +569,8 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(completionScript(rest[0], { commands: COMMANDS, flags: Object.keys(OPTIONS) }));
         return 0;
       }
+      case 'canaries':
+        return await canariesCommand(rest, { out: values.out, seed, count: values.count, format: values.format });
       case undefined:
         process.stderr.write(`${USAGE}\n`);
         return 2;

@@ -27,10 +27,11 @@ import { InputError } from './errors.ts';
 import { CACHE_MANIFEST } from './evidence.ts';
 import { writePdf } from './pdf.ts';
 import type { AuditResult, RunInfo } from './result/types.ts';
+import { SCORES_SIDECAR, SUBJECTS_SIDECAR, type SidecarFile } from './sidecars.ts';
 import { detachedSignature, signHtml, type Signer } from './sign.ts';
 
 /** Every file a run may write; all are removed before a new run's are written. */
-export const OUTPUT_FILES = ['result.json', 'result.json.sig', CACHE_MANIFEST, 'report.html', 'junit.xml', 'summary.md', 'run.json', 'report.pdf'] as const;
+export const OUTPUT_FILES = ['result.json', 'result.json.sig', CACHE_MANIFEST, SCORES_SIDECAR, SUBJECTS_SIDECAR, 'report.html', 'junit.xml', 'summary.md', 'run.json', 'report.pdf'] as const;
 export type OutputName = (typeof OUTPUT_FILES)[number];
 
 /** A runtime failure writing an output (exit 3): one line naming the file, no stack trace. */
@@ -134,21 +135,34 @@ export interface RenderOptions {
   cacheManifest?: string;
   /** A result.json.sig carried over from the folder being re-rendered, when result.json is unchanged. */
   resultSignature?: string;
+  /** The sidecars result.json names (src/sidecars.ts), written with the other outputs. */
+  sidecars?: readonly SidecarFile[];
 }
 
 /** The run id: the SHA-256 of result.json (see the header). */
 export const runIdOf = (result: AuditResult): string => resultDigest(result);
 
 /** Every output of a run, rendered in memory; result.json first, the order they are put in place. */
-export async function renderOutputs(result: AuditResult, opts: RenderOptions = {}): Promise<[OutputName, string][]> {
+export async function renderOutputs(result: AuditResult, opts: RenderOptions = {}): Promise<[OutputName, string | Buffer][]> {
   const json = renderJson(result);
   const run = opts.run ? { ...opts.run, runId: runIdOf(result) } : undefined;
   let html = await renderHtml(result, run);
   if (opts.signer) html = signHtml(html, opts.signer);
-  const files: [OutputName, string][] = [['result.json', json]];
+  const named = new Map((opts.sidecars ?? []).map((s) => [s.ref.file, s]));
+  for (const ref of result.sidecars ?? []) {
+    const s = named.get(ref.file);
+    if (ref.file !== SCORES_SIDECAR && ref.file !== SUBJECTS_SIDECAR) throw new Error(`renderOutputs: "${ref.file}" is not a sidecar's name`);
+    if (s && s.ref.sha256 !== ref.sha256) throw new Error(`renderOutputs: sidecar ${ref.file} is not the one the result names`);
+  }
+  const files: [OutputName, string | Buffer][] = [['result.json', json]];
   if (opts.signer) files.push(['result.json.sig', detachedSignature(opts.signer, 'result.json', json)]);
   else if (opts.resultSignature) files.push(['result.json.sig', opts.resultSignature]);
   if (opts.cacheManifest !== undefined) files.push([CACHE_MANIFEST, opts.cacheManifest]);
+  // A sidecar not given (`report` re-rendering a folder that lost one) is not written: verify says so.
+  for (const ref of result.sidecars ?? []) {
+    const s = named.get(ref.file);
+    if (s) files.push([ref.file as OutputName, s.bytes]);
+  }
   files.push(['report.html', html], ['junit.xml', renderJunit(result)], ['summary.md', renderMarkdown(result)]);
   if (run) files.push(['run.json', `${JSON.stringify(run, null, 2)}\n`]);
   return files;
@@ -206,7 +220,7 @@ export async function removeOutputs(dir: string, keep: ReadonlySet<string> = new
  * they are about to be replaced atomically anyway (`report` re-rendering a result.json in place:
  * its source must survive a failed write).
  */
-export async function commitOutputs(dir: string, files: [string, string][], opts: { keep?: ReadonlySet<string> } = {}): Promise<string[]> {
+export async function commitOutputs(dir: string, files: [string, string | Buffer][], opts: { keep?: ReadonlySet<string> } = {}): Promise<string[]> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {

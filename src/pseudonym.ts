@@ -25,6 +25,14 @@ export function pseudonym(key: Uint8Array, subject: string): string {
   return `S-${createHmac('sha256', key).update(subject, 'utf8').digest('hex').slice(0, 12)}`;
 }
 
+/**
+ * A record id's pseudonym (the per-record scores sidecar): `R-` and 16 hex digits (64 bits: records
+ * outnumber people) of HMAC-SHA-256(key, "record\0" + id), so it never equals a subject's pseudonym.
+ */
+export function recordPseudonym(key: Uint8Array, id: string): string {
+  return `R-${createHmac('sha256', key).update(`record\0${id}`, 'utf8').digest('hex').slice(0, 16)}`;
+}
+
 /** Parses a key given as 64 hex digits or as base64 (standard or URL-safe) of at least 32 bytes. */
 export function parseKey(text: string): Buffer | undefined {
   const t = text.trim();
@@ -133,6 +141,8 @@ export function mapStrings(value: unknown, f: (s: string) => string): unknown {
 export interface Redaction {
   /** A subject id → its pseudonym. */
   alias: (subject: string) => string;
+  /** A record id → its pseudonym. */
+  record: (id: string) => string;
   /** Free text (a path, a config string, an error message) with forget ids and PII values replaced. */
   text: (s: string) => string;
   /** The config as echoed into result.json: every string redacted, `data.forgetSubjects` → sorted pseudonyms. */
@@ -161,5 +171,5 @@ export function redaction(key: Uint8Array, forgetSubjects: Iterable<string>, pii
     }
     return out;
   };
-  return { alias, text, config };
+  return { alias, record: (id: string) => recordPseudonym(key, id), text, config };
 }

@@ -3,7 +3,8 @@
  * still hold?
  * - integrity: report.html must be exactly what its embedded result (and run info) render to, and
  *   show that result's SHA-256; result.json must be in canonical form. The other outputs beside it
- *   (result.json, junit.xml, summary.md, run.json) must belong to the same run (same run id).
+ *   (result.json, junit.xml, summary.md, run.json) must belong to the same run (same run id), and
+ *   the sidecars it names (scores.jsonl.gz, subjects.csv) must have the SHA-256 it records.
  * - consistency: the verdict must follow from the gates, and the gates from the findings (re-run
  *   with the config's assertions). A result edited from fail to pass is "inconsistent".
  * - inputs: every input the result names (config, data files, every model file) is hashed again when
@@ -13,6 +14,8 @@
  * - signature: with `--key PUBLIC.pem`, the Ed25519 signature (report.html's embedded one,
  *   result.json.sig) must verify; without a key, a signature present is reported, not trusted.
  */
+import { syntheticGates } from './assert/synthetic.ts';
+import { syntheticAssertSchema, type SyntheticAssertConfig } from './assert/synthetic-names.ts';
 import { createHash, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -23,10 +26,12 @@ import { renderJunit } from '../reports/junit.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
 import { assertSchema, type AssertConfig } from './assert/index.ts';
 import { defaultGates, verdictOf, type AttackStatus, type GateResult } from './audit/gates.ts';
+import { dpGateStatuses } from './claims/dp/claim.ts';
 import { cacheSecret, checkEntry, entryPath, SECRET_FILE, sha256 } from './cache.ts';
 import { InputError } from './errors.ts';
 import { CACHE_MANIFEST, parseCacheManifest, valueDigest } from './evidence.ts';
 import { SCHEMA_VERSION, type AuditResult, type RunInfo } from './result/types.ts';
+import { SIDECAR_FILES } from './sidecars.ts';
 import { keyIdOf, parseDetachedSignature, splitHtmlSignature, verifySignature } from './sign.ts';
 
 export type CheckKind = 'integrity' | 'consistency' | 'inputs' | 'signature';
@@ -73,6 +78,12 @@ const notChecked = (kind: CheckKind, what: string, detail: string): Check => ({ 
 export function defaultRecomputeGates(r: AuditResult): GateResult[] | undefined {
   if (r.kind !== 'run') return undefined; // `evaluate` gates its findings by its own rule
   const raw = (r.config as { assert?: unknown } | null | undefined)?.assert;
+  if (r.synthetic) {
+    // A synthetic-data audit: its own gates, from its risks, diagnostics and findings.
+    const parsed = raw === undefined ? undefined : syntheticAssertSchema.safeParse(raw);
+    if (parsed && !parsed.success) return undefined;
+    return syntheticGates(r.synthetic, r.findings, r.attacks.filter((a) => a.status === 'ok').map((a) => a.id), parsed?.data as SyntheticAssertConfig | undefined);
+  }
   let assert: AssertConfig | undefined;
   if (raw !== undefined) {
     const parsed = assertSchema.safeParse(raw);
@@ -80,7 +91,10 @@ export function defaultRecomputeGates(r: AuditResult): GateResult[] | undefined 
     assert = parsed.data as AssertConfig;
   }
   const attacks: AttackStatus[] = r.attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
-  return defaultGates({ gateModel: r.gateModel, attacks, findings: r.findings, extraction: r.extraction, comparisons: r.comparisons ?? [] }, assert);
+  const gates = defaultGates({ gateModel: r.gateModel, attacks, findings: r.findings, extraction: r.extraction, comparisons: r.comparisons ?? [], models: r.models }, assert);
+  // A DP claim's gates follow from the result's claims.dp section (src/claims/dp).
+  if (r.claims?.dp) for (const g of dpGateStatuses(r.claims.dp)) gates.push({ ...g, expected: '', actual: null, message: '' });
+  return gates;
 }
 
 /** Does the verdict follow from the gates, and the gates from the findings? */
@@ -247,6 +261,29 @@ async function checkSiblings(result: AuditResult, dir: string, digest: string, r
   return checks;
 }
 
+/**
+ * The sidecars the result names (scores.jsonl.gz, subjects.csv) must be the files beside it, byte
+ * for byte (their SHA-256 is in the result). One that is absent is not checked, never "ok".
+ */
+async function checkSidecars(result: AuditResult, dir: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const ref of result.sidecars ?? []) {
+    const what = `${ref.file} beside it is the one the result names (SHA-256)`;
+    if (!SIDECAR_FILES.includes(ref.file)) {
+      checks.push(check('integrity', what, false, `"${ref.file}" is not a sidecar's name`));
+      continue;
+    }
+    const f = path.join(dir, ref.file);
+    if ((await kindOf(f)) !== 'file') {
+      checks.push(notChecked('integrity', what, `not at hand: ${f}`));
+      continue;
+    }
+    const now = await sha256File(f);
+    checks.push(check('integrity', what, now === ref.sha256, `its SHA-256 is ${now}, the result names ${ref.sha256}`));
+  }
+  return checks;
+}
+
 // signatures ------------------------------------------------------------------------------------
 
 function checkHtmlSignature(unsigned: string, sig: { keyId: string; value: string } | undefined, key: KeyObject | undefined): Check[] {
@@ -303,7 +340,7 @@ async function verifyReport(file: string, html: string, opts: VerifyOptions): Pr
   const beside = path.join(dir, 'result.json');
   const besideBytes = await readIfFile(beside);
   if (besideBytes !== undefined) checks.push(check('integrity', 'result.json beside it has the same SHA-256', sha256(besideBytes) === digest));
-  checks.push(...(await checkSiblings(result, dir, digest, run)));
+  checks.push(...(await checkSiblings(result, dir, digest, run)), ...(await checkSidecars(result, dir)));
   checks.push(...checkConsistency(result, opts.recomputeGates));
   checks.push(...checkHtmlSignature(unsigned, signature, opts.key));
   checks.push(...(await checkInputs(result, dir, opts)), ...(await checkCache(result, dir, opts)));
@@ -326,7 +363,7 @@ async function verifyResult(file: string, text: string, opts: VerifyOptions): Pr
     const shown = /<meta name="privacy-audit-result-sha256" content="([0-9a-f]{64})">/.exec(html)?.[1];
     checks.push(check('integrity', 'report.html beside it shows the same SHA-256', shown === digest));
   }
-  checks.push(...(await checkSiblings(result, dir, digest, undefined)));
+  checks.push(...(await checkSiblings(result, dir, digest, undefined)), ...(await checkSidecars(result, dir)));
   checks.push(...checkConsistency(result, opts.recomputeGates));
   checks.push(...(await checkResultSignature(file, text, opts.key)));
   checks.push(...(await checkInputs(result, dir, opts)), ...(await checkCache(result, dir, opts)));

@@ -44,7 +44,8 @@ export interface GateResult {
 
 export interface AttackStatus {
   id: string;
-  family: 'membership' | 'extraction';
+  /** Model audits: membership or extraction; synthetic-data audits add the EDPB criteria and diagnostics. */
+  family: 'membership' | 'extraction' | 'singling-out' | 'linkability' | 'inference' | 'diagnostic';
   status: 'ok' | 'not-applicable' | 'error';
   reason?: string;
 }
@@ -168,7 +169,7 @@ export function evaluateAssertions(assertions: Record<string, AssertionSpec>, in
 }
 
 type ComparisonName = Extract<GateName, { kind: 'privleak' | 'equivalence' }>;
-type MetricName = Extract<GateName, { kind: 'membership' | 'extraction' }>;
+export type MetricName = Extract<GateName, { kind: 'membership' | 'extraction' }>;
 const isComparison = (p: GateName): p is ComparisonName => p.kind === 'privleak' || p.kind === 'equivalence';
 
 function gate(parsed: GateName, model: string, a: AttackStatus, level: 'warn' | 'error', o: AssertionOptions, input: AssertInput): GateResult {
@@ -189,7 +190,7 @@ function gate(parsed: GateName, model: string, a: AttackStatus, level: 'warn' | 
 
 type Base = Pick<GateResult, 'id' | 'level' | 'expected'>;
 
-function membershipGate(parsed: MetricName, model: string, attack: string, base: Base, o: AssertionOptions, input: AssertInput): GateResult {
+export function membershipGate(parsed: MetricName, model: string, attack: string, base: Base, o: AssertionOptions, input: AssertInput): GateResult {
   const negative = parsed.split === 'forget-subjects' ? 'holdout-subjects' : parsed.split === 'member' ? 'nonmember' : 'holdout';
   const f = input.findings.find((x) => x.attack === attack && x.model === model && x.positive === parsed.split && x.negative === negative);
   const inconclusive = (message: string, actual: number | null = null): GateResult => ({ ...base, status: 'inconclusive', actual, message });

@@ -16,6 +16,14 @@ export const DEFAULT_MAX_AUC = 0.6;
 /** How far below chance the deleted people may look, without a retrained model, before a warning. */
 export const OVER_FORGETTING_MARGIN = 0.05;
 
+/** An `after` that is, file for file, the frozen base of a LoRA `before`: the adapter was dropped (src/claims/lora). */
+export interface AdapterDropped {
+  /** The base as written in the config. */
+  base: string;
+  /** Files compared (relative to the model folder), all with equal SHA-256. */
+  files: number;
+}
+
 export function defaultGates(
   input: {
     gateModel: string;
@@ -23,6 +31,8 @@ export function defaultGates(
     findings: Finding[];
     extraction: ExtractionSummary[];
     comparisons?: Comparison[];
+    /** The models of the result (only `adapterDropped` is read). */
+    models?: { role: string; adapterDropped?: AdapterDropped }[];
   },
   assert?: AssertConfig,
 ): GateResult[] {
@@ -54,6 +64,31 @@ export function defaultGates(
       const status = hi < floor ? 'fail' : lo >= floor ? 'pass' : 'inconclusive';
       gates.push({ ...base, status, interval: { lo, hi, level: 0.95 }, message: status === 'fail' ? `${text}: wholly below ${floor}, over-forgetting` : text });
     }
+  }
+  // Deletion by dropping a LoRA adapter: `after` is the frozen base itself. That is exact deletion of
+  // everything the adapter learnt, shown by the files' hashes, provided the base never saw the data
+  // (a public base model). No attack can show a positive control on a model trained on none of the
+  // audited records, so its membership gates could only ever be inconclusive: they are kept as
+  // warnings, and the structural claim is the error gate (as a retrained model's equivalence
+  // replaces the AUC ceilings). Extraction gates keep their level.
+  const dropped = input.models?.find((m) => m.role === 'after')?.adapterDropped;
+  if (dropped && input.gateModel === 'after') {
+    const membership = new Set(input.attacks.filter((a) => a.family === 'membership').map((a) => a.id));
+    for (const g of gates) {
+      const [model, split, attack] = g.id.split('.');
+      if (model === 'after' && split === 'forget' && attack !== undefined && membership.has(attack) && g.level === 'error') {
+        g.level = 'warn';
+        g.message += '; a warning only: after is the frozen base (adapter dropped), trained on none of the audited records, so no positive control can exist on it; the structural gate after.lora.adapter-dropped decides';
+      }
+    }
+    gates.push({
+      id: 'after.lora.adapter-dropped',
+      level: 'error',
+      status: 'pass',
+      expected: 'after = the frozen base of before’s LoRA adapter, file for file',
+      actual: dropped.files,
+      message: `after is byte-for-byte the base model ${dropped.base} (SHA-256 of all ${dropped.files} model files equal): the adapter, the only part trained on the fine-tuning data, was dropped. This is exact deletion provided the base itself never saw these people (a public base model)`,
+    });
   }
   return gates;
 }

@@ -144,7 +144,7 @@ export function membershipFinding(
   model: string,
   positive: ScoredSplit,
   negative: ScoredSplit,
-  opts: { seed: number; iterations: number },
+  opts: { seed: number; iterations: number; delta?: number },
 ): Finding {
   const posPeople = peopleOf(positive);
   const negPeople = peopleOf(negative);
@@ -171,7 +171,7 @@ export function membershipFinding(
     negative: Math.max(people.negative, Math.floor(m.n.negative / designEffect)),
   };
   // ε over people: each person's mean score, so one person's many records do not count many times
-  const eps = epsilonLowerBound(personMeans(positive.scores, posPeople), personMeans(negative.scores, negPeople), { seed: derivedSeed(seed, 'epsilon') });
+  const eps = epsilonLowerBound(personMeans(positive.scores, posPeople), personMeans(negative.scores, negPeople), { seed: derivedSeed(seed, 'epsilon'), ...(opts.delta !== undefined ? { delta: opts.delta } : {}) }); // δ of a DP claim, when one is checked
   return {
     attack,
     model,
@@ -198,7 +198,7 @@ export function membershipFinding(
 export function membershipFindings(
   attack: string,
   observations: MembershipObservation[],
-  opts: { seed: number; iterations: number },
+  opts: { seed: number; iterations: number; delta?: number },
 ): Finding[] {
   const out: Finding[] = [];
   for (const o of observations) {
@@ -239,6 +239,12 @@ export interface ExtractionSummary {
   skipped: number;
   /** People tried and people leaked (the numbers behind `rate`). */
   subjects: { total: number; leaked: number };
+  /**
+   * A LoRA target: what the model emitted before the hits its frozen base also emits from the same
+   * prompt were set aside (those are not a leak of the fine-tuning data). `hits`, `rate` and
+   * `subjects` above count only what is attributable to the adapter.
+   */
+  unattributed?: { hits: number; subjectsLeaked: number; alsoFromBase: number };
 }
 
 export function extractionSummaries(attack: string, observations: ExtractionObservation[]): ExtractionSummary[] {
@@ -252,6 +258,7 @@ export function extractionSummaries(attack: string, observations: ExtractionObse
       const people = new Set(trials.map(person));
       const leaked = new Set(trials.filter((t) => t.hit).map(person));
       const near = new Set(trials.filter((t) => t.near).map(person));
+      const rawHits = trials.some((t) => t.raw) ? trials.filter((t) => (t.raw ?? t).hit) : undefined;
       out.push({
         attack,
         model: o.model,
@@ -262,6 +269,7 @@ export function extractionSummaries(attack: string, observations: ExtractionObse
         near: { hits: trials.filter((t) => t.near).length, people: near.size, rate: rate(near.size, people.size) },
         skipped,
         subjects: { total: people.size, leaked: leaked.size },
+        ...(rawHits ? { unattributed: { hits: rawHits.length, subjectsLeaked: new Set(rawHits.map(person)).size, alsoFromBase: rawHits.filter((t) => !t.hit).length } } : {}),
       });
     }
   }
@@ -281,7 +289,7 @@ function rate(k: number, n: number): Estimate {
 export function subjectFindings(
   attack: string,
   observations: MembershipObservation[],
-  opts: { seed: number; iterations: number },
+  opts: { seed: number; iterations: number; delta?: number },
 ): Finding[] {
   const out: Finding[] = [];
   for (const o of observations) {

@@ -16,11 +16,12 @@ import {
 } from '../../attacks/types.ts';
 import { diskCache, sha256, type Cache } from '../cache.ts';
 import { cacheEvidence, recordingCache, renderCacheManifest } from '../evidence.ts';
+import { mattersInReport, scoresSidecar, subjectsSidecar, type SidecarFile } from '../sidecars.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
 import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
 import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
-import { loadTokenizer } from '../models/hf.ts';
+import { loadTokenizer, scoringIdentity } from '../models/hf.ts';
 import { validateCausalLM, validateTextTokenizer, type CausalLMInfo } from '../models/validate.ts';
 import { assumedServedModel, openServedModel, type ServedModel } from '../models/served.ts';
 import { deviceProblem } from '../models/device.ts';
@@ -36,7 +37,10 @@ import type { AuditResult, InputFile, RunInfo, ServedModelInfo, SubjectVerdict }
 import { SCHEMA_VERSION } from '../result/types.ts';
 import type { DataRecord, ModelRole } from '../types.ts';
 import { dependencyVersions, TOOL } from '../version.ts';
-import { defaultGates, verdictOf, type AttackStatus } from './gates.ts';
+import { defaultGates, verdictOf, type AdapterDropped, type AttackStatus } from './gates.ts';
+import { checkDpClaim, type ResolvedDpClaim } from '../claims/dp/claim.ts';
+import { prepareDpClaim } from '../claims/dp/prepare.ts';
+import type { DpClaimSummary } from '../claims/dp/types.ts';
 import { extractionComparisons, membershipComparisons, type Comparison } from './compare.ts';
 import {
   exposureSummaries,
@@ -49,6 +53,8 @@ import {
 } from './measure.ts';
 import { createSignals, STORED, type Progress, type ShadowSetup } from './signals.ts';
 import { subjectMeans } from './subjects.ts';
+import { verifyLora, type LoraProvenance } from '../claims/lora/provenance.ts';
+import { attributeToAdapter } from '../claims/lora/attribution.ts';
 
 /** Roles that are attacked; `reference` only calibrates other attacks. */
 const TARGET_ROLES: ModelRole[] = ['before', 'after', 'retrained'];
@@ -66,6 +72,8 @@ const CAPABILITY_HELP: Record<string, string> = {
 
 export interface RunOptions {
   workers: number;
+  /** onnxruntime intra-op threads of each worker's causal-LM sessions (default 1). */
+  threads?: number;
   /** Folder of the content-addressed cache; undefined disables it. */
   cacheDir: string | undefined;
   bootstrap?: number;
@@ -97,8 +105,18 @@ async function collectAll(cfg: LoadedConfig, p: Pick<Prepared, 'models' | 'refer
     if (p.notApplicable(id) !== undefined) continue;
     log?.(id);
     signals.setAttack(id);
-    await getAttack(id)!.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: p.models, ...(p.reference ? { reference: p.reference } : {}), signals });
+    const attack = getAttack(id)!;
+    await attack.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: p.models, ...(p.reference ? { reference: p.reference } : {}), signals });
+    // The same prompts on a LoRA target's base (attribution, runAudit): part of the audit's model work.
+    const base = loraBaseOf(cfg, p.reference);
+    if (base && attack.meta.family === 'extraction') await attack.collect({ options, seed: cfg.seed, splits: p.auditSplits, models: [base], reference: base, signals });
   }
+}
+
+/** The reference model when it is the frozen base of a LoRA `before`: extraction hits are attributed against it. */
+function loraBaseOf(cfg: LoadedConfig, reference: ModelUnderTest | undefined): ModelUnderTest | undefined {
+  const l = cfg.models.before?.lora;
+  return l && reference && cfg.models.reference?.path === l.base ? reference : undefined;
 }
 
 /** Which audit a shard's work belongs to: its seed, attacks, shadow recipe and every input's digest. */
@@ -271,6 +289,7 @@ export async function planAudit(cfg: LoadedConfig, opts: Pick<RunOptions, 'log'>
 
 /** Everything an audit knows before it queries a model: splits, models and what each can do. */
 interface Prepared {
+  dpClaim?: ResolvedDpClaim;
   started: number;
   timings: Record<string, number>;
   log: (line: string) => void;
@@ -283,6 +302,8 @@ interface Prepared {
   shadow: (() => Promise<ShadowSetup>) | undefined;
   auditSplits: AuditSplits;
   notApplicable: (id: string) => string | undefined;
+  /** LoRA roles whose merged model was verified against base + adapter (src/claims/lora). */
+  lora: Map<ModelRole, LoraProvenance>;
 }
 
 /**
@@ -290,6 +311,8 @@ interface Prepared {
  * must send nothing, assumed to score and generate (src/models/served.ts, assumedServedModel).
  */
 async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Promise<Prepared> {
+  // A DP claim's files are read (and its canaries scheduled for scoring) before any model work.
+  const dpClaim = await prepareDpClaim(cfg);
   const started = Date.now();
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
@@ -310,6 +333,16 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
   const baseDir = cfg.configPath ? path.dirname(cfg.configPath) : process.cwd();
   const inputs: InputFile[] = cfg.inputs.map((i) => ({ role: i.role, path: path.relative(baseDir, i.path).split(path.sep).join('/'), sha256: i.sha256 }));
 
+  // A LoRA role runs its merged model only once merged = base + (alpha/r)·B·A is shown; else exit 2.
+  const lora = new Map<ModelRole, LoraProvenance>();
+  for (const role of TARGET_ROLES) {
+    const spec = cfg.models[role]?.lora;
+    if (!spec) continue;
+    const p = await verifyLora(spec, { field: `models.${role}` });
+    lora.set(role, p);
+    const worst = Math.max(...p.modules.map((m) => m.maxAbsError));
+    log(`models.${role}: LoRA r=${p.rank}, alpha=${p.alpha} on ${p.modules.length} weights (${p.adapterParameters} parameters): merged = base + adapter (max error ${worst.toExponential(1)}), ${p.otherWeights.count} other weights unchanged`);
+  }
   // A model role is a causal LM (hf: folder) or a classifier (onnx:, tfjs:); one audit attacks one
   // kind. Its cache identity is the hash of its files.
   const specs = new Map<string, ModelSpec>();
@@ -344,6 +377,10 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
     } else if (ref?.tokenizer) await validateTextTokenizer(ref.tokenizer);
   }
   checkBudgets(cfg.attacks, budgetModels, cfg.origin ?? { lines: {} });
+  // What validation found of each causal LM (the reference model's too): its scoring path.
+  const lmChecked = new Map(await Promise.all([...lmInfo].map(async ([dir, info]) => [dir, await info] as const)));
+  for (const [dir, info] of lmChecked)
+    if (info.scoring === 'js') log(`${path.relative(baseDir, dir) || dir}: scored in JavaScript (the whole logits tensor per batch, slower on large vocabularies): ${info.scoringNote ?? 'the runtime reduction is not available'}`);
   // A classifier takes feature vectors (tabular: shadows can be trained like it) or token ids (text).
   const classifierInputs = new Map<ModelRole, ClassifierInput>();
   for (const role of [...TARGET_ROLES, 'reference'] as ModelRole[]) {
@@ -388,15 +425,18 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
     // On CUDA (ONNX models only; tfjs stays on its wasm backend) the numbers are the GPU's: part of
     // the model's identity, so no CPU result is served from the cache for them, nor the reverse.
     const cuda = cfg.device === 'cuda' && ref.kind !== 'tfjs';
+    // Where scoring reduces the logits is part of the identity too (the runtime and the JavaScript
+    // reductions agree to float32 rounding, not bit for bit); the JavaScript path keeps the old one.
+    const scoring = ref.kind === 'hf' ? (lmChecked.get(ref.path)?.scoring ?? 'js') : 'js';
     specs.set(
       role,
       ref.kind === 'hf'
-        ? { kind: 'hf', path: ref.path, ...(cuda ? { device: 'cuda' as const } : {}) }
+        ? { kind: 'hf', path: ref.path, ...(cuda ? { device: 'cuda' as const } : {}), ...(scoring === 'runtime' ? { scoring } : {}), ...(opts.threads && opts.threads > 1 ? { threads: opts.threads } : {}) }
         : { kind: ref.kind, path: ref.path, outputs: ref.outputs ?? 'auto', ...(ref.tokenizer ? { tokenizer: ref.tokenizer } : {}), ...(cuda ? { device: 'cuda' as const } : {}) },
     );
     const capabilities: Capability[] =
       ref.kind === 'hf' ? HF_CAPABILITIES : classifierInputs.get(role) === 'features' ? [...CLASSIFIER_CAPABILITIES, 'featureVectors'] : CLASSIFIER_CAPABILITIES;
-    return { role, sha256: sha256([...files, ...(cuda ? ['device:cuda'] : [])].join('\n')), capabilities: new Set(capabilities) };
+    return { role, sha256: sha256([...files, ...(cuda ? ['device:cuda'] : []), ...scoringIdentity(scoring)].join('\n')), capabilities: new Set(capabilities) };
   };
   const models = TARGET_ROLES.map(load).filter((m): m is ModelUnderTest => m !== undefined);
   const reference = load('reference');
@@ -429,12 +469,14 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
       { ...(cfg.configPath ? { file: cfg.configPath } : {}), ...(cfg.origin?.lines[`attacks.${first}`] !== undefined ? { line: cfg.origin.lines[`attacks.${first}`] } : {}), field: `attacks.${first}` },
     );
   }
-  return { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable };
+  return { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora, ...(dpClaim ? { dpClaim } : {}) };
 }
 
-export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string }> {
+export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ result: AuditResult; run: RunInfo; cacheManifest: string; sidecars: SidecarFile[] }> {
   if (!opts.reveal && !opts.pseudonymKey) throw new Error('runAudit: a pseudonym key is required unless reveal is set');
-  const { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable } = await prepare(cfg, opts, true);
+  const { started, timings, log, splits, inputs, specs, served, models, reference, shadow, auditSplits, notApplicable, lora, dpClaim } = await prepare(cfg, opts, true);
+  // Extraction hits of a LoRA audit are attributed against its frozen base, when the base is the reference.
+  const loraBase = loraBaseOf(cfg, reference);
   // A budget on a served model is checked against what this run would send (after the cache) before
   // any audit request goes out.
   if ([...served.values()].some((s) => s.config.budget)) {
@@ -473,9 +515,13 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const exposure: ExposureSummary[] = [];
   const membershipObs = new Map<string, MembershipObservation[]>();
   const extractionObs = new Map<string, ExtractionObservation[]>();
+  // Which attacks ask for per-token signals: once the last of them has run, the memo is let go.
+  const configured = Object.keys(cfg.attacks);
+  const usesTokenSignals = (id: string) => notApplicable(id) === undefined && getAttack(id)!.meta.requires.flat().some((c) => c === 'tokenLogprobs' || c === 'tokenStats');
   try {
-    for (const [id, options] of Object.entries(cfg.attacks)) {
+    for (const [index, [id, options]] of Object.entries(cfg.attacks).entries()) {
       signal?.throwIfAborted();
+      if (!configured.slice(index).some(usesTokenSignals)) signals.releaseTokenSignals();
       const attack = getAttack(id)!;
       const base = { id, family: attack.meta.family, title: attack.meta.title, options, reference: attack.meta.reference };
       const reason = notApplicable(id);
@@ -490,9 +536,16 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       try {
         const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
         const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
-        const stats = { seed: cfg.seed, iterations: bootstrap };
+        const stats = { seed: cfg.seed, iterations: bootstrap, ...(dpClaim ? { delta: dpClaim.delta } : {}) };
         const mem = observations.filter((o): o is MembershipObservation => o.family === 'membership');
-        const ext = observations.filter((o): o is ExtractionObservation => o.family === 'extraction');
+        let ext = observations.filter((o): o is ExtractionObservation => o.family === 'extraction');
+        if (loraBase && ext.length > 0) {
+          // The same prompts on the base: what it also emits is not a leak of the fine-tuning data.
+          log(`${id}: the same prompts on the base model (${cfg.models.reference!.raw}), to attribute hits to the adapter`);
+          const baseEvidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models: [loraBase], reference: loraBase, signals });
+          const onBase = attack.evaluate(baseEvidence, { options, seed: cfg.seed, splits: auditSplits }).find((o): o is ExtractionObservation => o.family === 'extraction');
+          if (onBase) ext = ext.map((o) => attributeToAdapter(o, onBase));
+        }
         const exp = observations.filter((o): o is ExposureObservation => o.family === 'exposure');
         if (mem.length > 0) {
           membershipObs.set(id, mem);
@@ -546,10 +599,49 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   if (redact) for (const a of attacks) if (a.reason) a.reason = redact.text(a.reason);
   const gateModel = models.some((m) => m.role === 'after') ? 'after' : 'before';
   const statuses: AttackStatus[] = attacks.map(({ id, family, status, reason }) => ({ id, family, status, ...(reason ? { reason } : {}) }));
-  const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons }, cfg.assert);
+  const adapterDropped = droppedAdapter(cfg);
+  const resultModels = [...models, ...(reference ? [reference] : [])].map((m) => {
+    const ref = cfg.models[m.role]!;
+    const s = served.get(m.role);
+    const l = lora.get(m.role);
+    const spec = specs.get(m.role);
+    return {
+      role: m.role,
+      ref: redact ? redact.text(ref.raw) : ref.raw,
+      ...(s && ref.served ? { served: servedInfo(s) } : {}),
+      ...(spec?.kind === 'hf' ? { scoring: spec.scoring ?? ('js' as const) } : {}),
+      ...(l ? { lora: l } : {}),
+      ...(m.role === 'after' && adapterDropped ? { adapterDropped } : {}),
+    };
+  });
+  const gates = defaultGates({ gateModel, attacks: statuses, findings, extraction, comparisons, models: resultModels }, cfg.assert);
+  // A DP claim is about the model as trained (before): its gates join the others (src/claims/dp).
+  let dp: DpClaimSummary | undefined;
+  if (dpClaim) {
+    const exp = exposure.find((e) => e.attack === 'canary-exposure' && e.model === 'before');
+    const checked = checkDpClaim(dpClaim, {
+      findings,
+      seed: cfg.seed,
+      model: 'before',
+      ...(exp && dpClaim.canaries
+        ? { canaryScores: { model: 'before', scores: [...exp.canaries].sort((a, b) => a.index - b.index).map((c) => c.exposure), scoring: `canary exposure: rank of each canary's secret among ${dpClaim.canaries.candidates} random secrets of its shape (Secret Sharer)` } }
+        : {}),
+    });
+    dp = checked.summary;
+    gates.push(...checked.gates);
+  }
 
   const used = recorded.used();
   const cacheManifest = renderCacheManifest(used);
+  // The per-record scores and the whole per-subject table go to sidecars; result.json keeps aggregates
+  // and the people that matter (src/sidecars.ts).
+  const allSubjects = subjectVerdicts(splits.forget, extractionObs, membershipObs, redact ? redact.alias : (s) => s, opts.reveal ? (v) => v : maskValue);
+  const listed = allSubjects.filter(mattersInReport);
+  const roles = [...models, ...(reference ? [reference] : [])].map((m) => m.role);
+  const sidecars = [
+    ...(membershipObs.size > 0 ? [scoresSidecar(membershipObs, redact ? { record: redact.record, subject: redact.alias } : { record: (id) => id, subject: (s) => s })] : []),
+    subjectsSidecar(allSubjects, roles),
+  ];
   const result: AuditResult = {
     schemaVersion: SCHEMA_VERSION,
     tool: { ...TOOL },
@@ -566,18 +658,17 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       retain: count(splits.retain),
       holdout: count(splits.holdout),
     },
-    models: [...models, ...(reference ? [reference] : [])].map((m) => {
-      const ref = cfg.models[m.role]!;
-      const s = served.get(m.role);
-      return { role: m.role, ref: redact ? redact.text(ref.raw) : ref.raw, ...(s && ref.served ? { served: servedInfo(s) } : {}) };
-    }),
+    models: resultModels,
     attacks,
     findings,
     extraction,
     comparisons,
     exposure,
-    subjects: subjectVerdicts(splits.forget, extractionObs, membershipObs, redact ? redact.alias : (s) => s, opts.reveal ? (v) => v : maskValue),
+    subjects: listed,
+    subjectsNotListed: allSubjects.length - listed.length,
+    sidecars: sidecars.map((s) => s.ref),
     gates,
+    ...(dp ? { claims: { dp } } : {}),
     ...(cache.rejected > 0 ? { cacheRejected: cache.rejected } : {}),
     config: redact ? redact.config(cfg.raw) : cfg.raw,
   };
@@ -585,6 +676,8 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     workers: opts.workers,
+    ...(opts.threads && opts.threads > 1 ? { threads: opts.threads } : {}),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.availableParallelism()}`,
@@ -602,7 +695,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     shadowsTrained: signals.shadowsTrained,
     timings,
   };
-  return { result, run, cacheManifest };
+  return { result, run, cacheManifest, sidecars };
 }
 
 /**
@@ -645,6 +738,22 @@ function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderT
     const { epochs, batchSize, learningRate } = cfg.shadow;
     return { pool, dim, classesFrom, spec: { architecture, training: { epochs, batchSize, learningRate }, seed: cfg.seed } };
   };
+}
+
+/**
+ * `after` is the frozen base of a LoRA `before` when every file of its folder has the SHA-256 of the
+ * same file of the base folder (both hashed at load): the adapter was dropped.
+ */
+function droppedAdapter(cfg: LoadedConfig): AdapterDropped | undefined {
+  const l = cfg.models.before?.lora;
+  const after = cfg.models.after;
+  if (!l || !after || after.kind !== 'hf' || after.lora) return undefined;
+  const under = (role: string, dir: string) =>
+    new Map(cfg.inputs.filter((i) => i.role === role && i.path.startsWith(dir + path.sep)).map((i) => [path.relative(dir, i.path), i.sha256]));
+  const base = under('model:before', l.base);
+  const mine = under('model:after', after.path);
+  if (base.size === 0 || base.size !== mine.size || [...base].some(([f, h]) => mine.get(f) !== h)) return undefined;
+  return { base: l.raw.base, files: base.size };
 }
 
 function count(records: DataRecord[]): { records: number; subjects: number } {

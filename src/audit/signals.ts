@@ -19,6 +19,7 @@ import {
   packFeatures,
   poolHash,
   shadowMembership,
+  TRAINER_VERSION,
   type ShadowBank,
   type ShadowSpec,
   type TrainedShadow,
@@ -205,6 +206,8 @@ export function createSignals(opts: {
   repeatChecks: ReadonlyMap<string, { requests: number; maxAbsDiff: number }>;
   /** Names the attack now collecting, for the one line that reports a worker's death. */
   setAttack(id: string | undefined): void;
+  /** Forgets the memoised per-token signals: no attack still to run asks for them (they are the audit's largest data). */
+  releaseTokenSignals(): void;
   /** Batches of sharded work this run computed, took from the cache, and left to other shards. */
   shardCounts: { computed: number; fromCache: number; others: number };
 } {
@@ -217,6 +220,8 @@ export function createSignals(opts: {
   const inflight = new Map<string, Promise<unknown>>();
   const repeatChecks = new Map<string, { requests: number; maxAbsDiff: number }>();
   const signalMemo = new Map<string, Promise<{ signals: TokenSignals[]; truncated: number }>>();
+  /** Keys of the local scoring batches in `inflight` (let go with the memo). */
+  const scoreKeys = new Set<string>();
   const shardCounts = { computed: 0, fromCache: 0, others: 0 };
   const othersSeen = new Set<string>();
   let tokensScored = 0;
@@ -312,7 +317,7 @@ export function createSignals(opts: {
     let inside = memberships.get(index);
     if (!inside) memberships.set(index, (inside = shadowMembership(ids, index, sp.seed)));
     const rows = inside;
-    const key = sha256(JSON.stringify(['shadow/v3', sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
+    const key = sha256(JSON.stringify(['shadow/v3', TRAINER_VERSION, sp.architecture, sp.training, dataKey, classes, sp.seed, index]));
     const { value, cached } = await batch(
       key,
       'shadow',
@@ -442,42 +447,59 @@ export function createSignals(opts: {
     return promptsIn.map((p) => (p.length > room ? [...p.slice(0, tok.leading), ...p.slice(p.length - (room - tok.leading))] : p));
   }
 
-  /** The signals of `texts` on model `m`, and how many texts were cut to the context (tokenSignals without its memo). */
+  /**
+   * The signals of `texts` on model `m`, and how many texts were cut to the context (tokenSignals
+   * without its memo). For a local model the texts are tokenised one batch at a time and each batch
+   * goes to the pool (or the cache) at once, so the workers score while the main thread tokenises
+   * the rest, and no list of every text's token ids is built.
+   */
   async function scoreTexts(m: ModelUnderTest, texts: string[], stats: boolean): Promise<{ signals: TokenSignals[]; truncated: number }> {
     const tok = await api.tokenizer(m);
+    let cut = 0;
     // Texts longer than the context window are scored on their first maxLength tokens (counted).
-    const encoded = texts.map((t) => tok.encode(t));
-    const cut = encoded.filter((x) => x.length > tok.maxLength).length;
-    const ids = encoded.map((x) => (x.length > tok.maxLength ? x.slice(0, tok.maxLength) : x));
-    return { signals: await scoreIds(m, ids, stats), truncated: cut };
+    const encode = (t: string) => {
+      const x = tok.encode(t);
+      if (x.length <= tok.maxLength) return x;
+      cut++;
+      return x.slice(0, tok.maxLength);
+    };
+    const served = opts.served?.get(m.role);
+    if (served || opts.planning) {
+      const ids = texts.map(encode);
+      return { signals: served ? await servedSignals(m, served, ids, stats) : ids.map((x) => ({ logprobs: new Float32Array(Math.max(x.length - 1, 0)) })), truncated: cut };
+    }
+    const total = Math.ceil(texts.length / SCORE_BATCH);
+    const progress = { done: 0, total };
+    const pending: Promise<TokenSignals[]>[] = [];
+    for (let i = 0; i < total; i++) {
+      const p = scoreBatch(m, texts.slice(i * SCORE_BATCH, (i + 1) * SCORE_BATCH).map(encode), stats, i, progress);
+      p.catch(() => {}); // awaited below; a failure while the rest is tokenised is not "unhandled"
+      pending.push(p);
+      // A turn of the event loop per batch: the cache answers and the batches it does not hold go to
+      // the pool while the rest is tokenised (microseconds against a batch's tokenisation).
+      await new Promise((r) => setImmediate(r));
+    }
+    return { signals: (await Promise.all(pending)).flat(), truncated: cut };
   }
 
-  async function scoreIds(m: ModelUnderTest, ids: number[][], stats: boolean): Promise<TokenSignals[]> {
-    const served = opts.served?.get(m.role);
-    if (served) return servedSignals(m, served, ids, stats);
-    if (opts.planning) return ids.map((x) => ({ logprobs: new Float32Array(Math.max(x.length - 1, 0)) }));
-    const parts = chunks(ids, SCORE_BATCH);
-    let done = 0;
-    const results = await Promise.all(
-      parts.map(async (b, i) => {
-        const key = sha256(JSON.stringify(['score/v3', m.sha256, stats, b]));
-        const { value: r, cached } = await batch(
-          key,
-          'score',
-          async () => {
-            const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats }, `scoring batch ${i + 1}/${parts.length} on model "${m.role}"${context()}`);
-            tokensScored += b.reduce((s, x) => s + x.length, 0);
-            return res.signals;
-          },
-          encodeSignals,
-          (v) => decodeSignals(v, b, stats),
-          () => b.map((x) => zeroSignals(x.length, stats)),
-        );
-        opts.progress?.({ op: 'score', model: m.role, done: ++done, total: parts.length, cached });
-        return r;
-      }),
+  /** One batch of token id lists on a local model: cache or pool (batch() de-duplicates). */
+  async function scoreBatch(m: ModelUnderTest, b: number[][], stats: boolean, i: number, progress: { done: number; total: number }): Promise<TokenSignals[]> {
+    const key = sha256(JSON.stringify(['score/v3', m.sha256, stats, b]));
+    scoreKeys.add(key);
+    const { value: r, cached } = await batch(
+      key,
+      'score',
+      async () => {
+        const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats }, `scoring batch ${i + 1}/${progress.total} on model "${m.role}"${context()}`);
+        tokensScored += b.reduce((s, x) => s + x.length, 0);
+        return res.signals;
+      },
+      encodeSignals,
+      (v) => decodeSignals(v, b, stats),
+      () => b.map((x) => zeroSignals(x.length, stats)),
     );
-    return results.flat();
+    opts.progress?.({ op: 'score', model: m.role, done: ++progress.done, total: progress.total, cached });
+    return r;
   }
 
   const api = {
@@ -493,6 +515,12 @@ export function createSignals(opts: {
     shardCounts,
     setAttack(id: string | undefined) {
       attack = id;
+    },
+    releaseTokenSignals() {
+      signalMemo.clear();
+      // batch() keeps each finished batch for requests asking again: the scoring ones go too.
+      for (const k of scoreKeys) inflight.delete(k);
+      scoreKeys.clear();
     },
     tokenizer(m: ModelUnderTest) {
       const served = opts.served?.get(m.role);
@@ -646,7 +674,7 @@ export function createSignals(opts: {
 
     async fit(req: FitRequest): Promise<Float32Array> {
       const key = sha256(
-        JSON.stringify(['fit/v3', req.architecture, req.training, req.seed, req.dim, req.classes, req.features.length, req.labels.length, req.query.length]) +
+        JSON.stringify(['fit/v3', TRAINER_VERSION, req.architecture, req.training, req.seed, req.dim, req.classes, req.features.length, req.labels.length, req.query.length]) +
           sha256(Buffer.concat([Buffer.from(req.features.buffer), Buffer.from(req.labels.buffer), Buffer.from(req.query.buffer)])),
       );
       const rows = req.query.length / req.dim;

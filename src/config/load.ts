@@ -18,13 +18,15 @@ import { MODEL_ROLES, type ModelRole } from '../types.ts';
 import { RECORD_EXTENSIONS, resolveFields, typeName, type ResolvedFieldMap } from '../data/records.ts';
 import { assertUtf8 } from '../data/utf8.ts';
 import { parseGateName, type AssertConfig } from '../assert/names.ts';
-import { configSchema, HTTP_URL, splitModelRef, type ConfigParsed, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
+import { configSchema, HTTP_URL, splitModelRef, type ConfigParsed, type DpClaimInput, type LoraModelInput, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
+import type { LoraSpec } from '../claims/lora/provenance.ts';
 import {
   DEFAULT_DATA_LIMITS,
   formatBytes,
   MAX_CONFIG_BYTES,
   MAX_CONFIG_DEPTH,
   MAX_YAML_ALIASES,
+  threadsProblem,
   workersProblem,
   type DataLimits,
 } from './limits.ts';
@@ -41,6 +43,8 @@ export interface ModelRef {
   outputs?: 'auto' | 'logits' | 'probabilities';
   /** A model served over an OpenAI-compatible API (kind `openai`; `path` is then its baseURL). */
   served?: ServedConfig;
+  /** A LoRA adapter over a base (config `{ kind: lora, ... }`): `path` is then the merged model's folder. */
+  lora?: LoraSpec;
 }
 
 /** How to reach and query a served model (config `{ kind: openai-compatible, ... }`), defaults applied. */
@@ -110,6 +114,8 @@ export interface LoadedConfig {
   device: 'cpu' | 'cuda';
   /** `workers: auto` (the default): the CLI may take fewer when the models' copies would not fit in memory. */
   workersAuto?: boolean;
+  /** onnxruntime intra-op threads per worker (config `threads`); absent: auto (config/limits.ts poolShape). */
+  threads?: number;
   models: Partial<Record<ModelRole, ModelRef>>;
   data: LoadedData;
   /** Attack id -> options parsed by the attack's schema (defaults applied), in config order. */
@@ -120,6 +126,11 @@ export interface LoadedConfig {
   cacheDir?: string;
   /** Gates: a preset plus the user's assertions (names validated against the configured attacks). */
   assert?: AssertConfig;
+  /**
+   * Claims checked by the audit (src/claims): a DP claim as written, with its files made absolute
+   * (read and checked by src/claims/dp/prepare.ts before any model work).
+   */
+  claims?: { dp?: Omit<DpClaimInput, 'record' | 'canaries'> & { record?: string; canaries?: { manifest: string; candidates?: number } } };
   /** The config object as written (before defaults), for embedding in the report. */
   raw: unknown;
   inputs: InputFile[];
@@ -144,7 +155,7 @@ export const CONFIG_EXTENSIONS = ['.yml', '.yaml', '.json'] as const;
 type PathKey = string | number;
 
 /** Maps a field path to the line where it is written (nearest existing ancestor when it is missing). */
-class Locator {
+export class Locator {
   constructor(
     readonly file?: string,
     private readonly doc?: Document,
@@ -221,6 +232,14 @@ export function formatPath(p: readonly PropertyKey[]): string {
  * Throws `InputError` (file, line, field) for any problem with the config or the files it names.
  */
 export async function loadConfig(configPath: string, opts: LoadOptions): Promise<LoadedConfig> {
+  const { file, raw, locator } = await readConfigDocument(configPath);
+  const cfg = await buildConfig(raw, path.dirname(file), opts, locator);
+  const inputs = [{ role: 'config', path: file, sha256: await sha256File(file) }, ...cfg.inputs];
+  return { ...cfg, configPath: file, inputs };
+}
+
+/** Reads and parses a config file (size, UTF-8, YAML syntax, depth, aliases checked), keeping where each key is written. */
+export async function readConfigDocument(configPath: string): Promise<{ file: string; raw: unknown; locator: Locator }> {
   const file = path.resolve(configPath);
   const ext = path.extname(file).toLowerCase();
   if (!(CONFIG_EXTENSIONS as readonly string[]).includes(ext)) {
@@ -277,10 +296,7 @@ export async function loadConfig(configPath: string, opts: LoadOptions): Promise
     }
     throw new InputError(`cannot read the config: ${(e as Error).message}`, { file });
   }
-  const locator = new Locator(file, doc, lineCounter);
-  const cfg = await buildConfig(raw, path.dirname(file), opts, locator);
-  const inputs = [{ role: 'config', path: file, sha256: await sha256File(file) }, ...cfg.inputs];
-  return { ...cfg, configPath: file, inputs };
+  return { file, raw, locator: new Locator(file, doc, lineCounter) };
 }
 
 /** Builds a config from an object (e.g. the demo's), resolving relative paths against `baseDir`. */
@@ -300,6 +316,10 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     const problem = workersProblem(cfg.workers);
     if (problem) throw loc.error(['workers'], problem);
   }
+  if (typeof cfg.threads === 'number') {
+    const problem = threadsProblem(cfg.threads);
+    if (problem) throw loc.error(['threads'], problem);
+  }
 
   const attacks = parseAttacks(cfg.attacks ?? {}, opts, loc);
 
@@ -312,6 +332,13 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     const { ref, files } = await resolveModel(input, role, baseDir, loc);
     models[role] = ref;
     for (const f of files) toHash.push({ role: `model:${role}`, path: f });
+  }
+  // A LoRA target's frozen base is the model that never saw the fine-tuning data: the natural
+  // reference (shared/research/sisa-lora.md B.3), unless the config names another.
+  const loraBefore = models.before?.lora;
+  if (loraBefore && !models.reference) {
+    models.reference = { kind: 'hf', path: loraBefore.base, raw: loraBefore.raw.base };
+    for (const f of await hfFiles(loraBefore.base)) toHash.push({ role: 'model:reference', path: f });
   }
   // A served model given in the short form borrows the tokenizer of a local causal LM of the audit
   // (the base model, as `reference`, first): a fine-tune keeps its base model's tokenizer, and the
@@ -349,6 +376,29 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     toHash.push({ role: `data:${role}`, path: abs });
   }
 
+  // A DP claim's files: checked to exist and hashed here, read by the claims stage.
+  let claims: LoadedConfig['claims'];
+  const dp = cfg.claims?.dp;
+  if (dp) {
+    const { record, canaries, ...rest } = dp;
+    const out: NonNullable<NonNullable<LoadedConfig['claims']>['dp']> = { ...rest };
+    if (record !== undefined) {
+      const abs = path.resolve(baseDir, record);
+      await expectFile(abs, ['claims', 'dp', 'record'], 'training record', loc);
+      toHash.push({ role: 'claim:dp-record', path: abs });
+      out.record = abs;
+    }
+    if (canaries !== undefined) {
+      const abs = path.resolve(baseDir, canaries.manifest);
+      await expectFile(abs, ['claims', 'dp', 'canaries', 'manifest'], 'canary manifest', loc);
+      toHash.push({ role: 'claim:dp-canaries', path: abs });
+      out.canaries = { manifest: abs, ...(canaries.candidates !== undefined ? { candidates: canaries.candidates } : {}) };
+      if ('canary-exposure' in attacks)
+        throw loc.error(['claims', 'dp', 'canaries'], 'the one-run audit scores its canaries with the canary-exposure attack: remove attacks.canary-exposure, or audit those canaries in a separate config');
+    }
+    claims = { dp: out };
+  }
+
   const data: LoadedData = {
     members: dataPaths.members!,
     holdout: dataPaths.holdout!,
@@ -369,6 +419,7 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     seed: cfg.seed,
     workers: cfg.workers === 'auto' ? Math.max(1, Math.min(os.availableParallelism(), 4)) : cfg.workers,
     ...(cfg.workers === 'auto' ? { workersAuto: true } : {}),
+    ...(typeof cfg.threads === 'number' ? { threads: cfg.threads } : {}),
     device: cfg.device ?? 'cpu',
     models,
     data,
@@ -382,6 +433,7 @@ async function buildConfig(raw: unknown, baseDir: string, opts: LoadOptions, loc
     outputDir: path.resolve(baseDir, cfg.output?.dir ?? './privacy-audit-report'),
     ...(cfg.cache?.dir ? { cacheDir: path.resolve(baseDir, cfg.cache.dir) } : {}),
     ...(cfg.assert ? { assert: validateAssertions(cfg.assert, attacks, opts, loc) } : {}),
+    ...(claims ? { claims } : {}),
     raw,
     inputs: await hashAll(toHash),
     origin: { ...(loc.file ? { file: loc.file } : {}), lines: loc.linesUnder([], raw) },
@@ -454,7 +506,9 @@ async function resolveModel(
   baseDir: string,
   loc: Locator,
 ): Promise<{ ref: ModelRef; files: string[] }> {
-  if (typeof input !== 'string' && 'kind' in input) return resolveServed(input, role, baseDir, loc);
+  if (typeof input !== 'string' && 'kind' in input) {
+    return input.kind === 'lora' ? resolveLora(input, role, baseDir, loc) : resolveServed(input, role, baseDir, loc);
+  }
   const isObj = typeof input !== 'string';
   const rawRef = isObj ? input.ref : input;
   const field: PathKey[] = isObj ? ['models', role, 'ref'] : ['models', role];
@@ -475,19 +529,8 @@ async function resolveModel(
 
   if (parts.kind === 'hf') {
     await expectDir(abs, field, `Hugging Face model folder (from "${rawRef}")`, loc);
-    const required = ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
-    const missing: string[] = [];
-    for (const f of required) if (!(await isFile(path.join(abs, f)))) missing.push(f);
-    if (missing.length > 0) {
-      throw loc.error(
-        field,
-        `model folder ${abs} (from "${rawRef}") is missing ${missing.join(', ')}; an hf: folder needs ${required.join(', ')}`,
-      );
-    }
-    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']) {
-      const p = path.join(abs, f);
-      if (required.includes(f) || (await isFile(p))) files.push(p);
-    }
+    await expectHfFiles(abs, field, rawRef, loc);
+    files.push(...(await hfFiles(abs)));
   } else if (parts.kind === 'onnx') {
     await expectFile(abs, field, `ONNX model file (from "${rawRef}")`, loc);
     files.push(abs);
@@ -507,6 +550,56 @@ async function resolveModel(
     files.push(abs, ...(await tfjsWeightFiles(abs, field, loc)));
   }
   return { ref, files };
+}
+
+const HF_REQUIRED = ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
+
+async function expectHfFiles(abs: string, field: readonly PathKey[], rawRef: string, loc: Locator): Promise<void> {
+  const missing: string[] = [];
+  for (const f of HF_REQUIRED) if (!(await isFile(path.join(abs, f)))) missing.push(f);
+  if (missing.length > 0) {
+    throw loc.error(field, `model folder ${abs} (from "${rawRef}") is missing ${missing.join(', ')}; an hf: folder needs ${HF_REQUIRED.join(', ')}`);
+  }
+}
+
+/** The files of an hf: folder that make the model (its identity and provenance). */
+async function hfFiles(abs: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']) {
+    const p = path.join(abs, f);
+    if (HF_REQUIRED.includes(f) || (await isFile(p))) files.push(p);
+  }
+  return files;
+}
+
+/**
+ * `{ kind: lora, base, adapter, merged }`: the merged folder is what runs; base and adapter are part of
+ * the model's identity (hashed with it) and are checked against it before any model work (run.ts).
+ */
+async function resolveLora(input: LoraModelInput, role: ModelRole, baseDir: string, loc: Locator): Promise<{ ref: ModelRef; files: string[] }> {
+  const folders: Record<'base' | 'merged', string> = { base: '', merged: '' };
+  const files: string[] = [];
+  for (const key of ['merged', 'base'] as const) {
+    const abs = path.resolve(baseDir, input[key].slice('hf:'.length));
+    const field = ['models', role, key];
+    await expectDir(abs, field, `Hugging Face model folder (from "${input[key]}")`, loc);
+    await expectHfFiles(abs, field, input[key], loc);
+    folders[key] = abs;
+    files.push(...(await hfFiles(abs)));
+  }
+  const adapter = path.resolve(baseDir, input.adapter);
+  const field = ['models', role, 'adapter'];
+  await expectDir(adapter, field, 'PEFT adapter folder', loc);
+  const cfgFile = path.join(adapter, 'adapter_config.json');
+  if (!(await isFile(cfgFile))) throw loc.error(field, `adapter folder ${adapter} has no adapter_config.json; a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors`);
+  files.push(cfgFile);
+  const weights = path.join(adapter, 'adapter_model.safetensors');
+  if (await isFile(weights)) files.push(weights);
+  else if (await isFile(path.join(adapter, 'adapter_model.bin'))) {
+    throw loc.error(field, `adapter folder ${adapter} holds adapter_model.bin, a Python pickle (loading one runs code): refused; save the adapter with safe_serialization=True (adapter_model.safetensors)`);
+  } else throw loc.error(field, `adapter folder ${adapter} has no adapter_model.safetensors`);
+  const lora: LoraSpec = { base: folders.base, adapter, merged: folders.merged, raw: { base: input.base, adapter: input.adapter, merged: input.merged } };
+  return { ref: { kind: 'hf', path: folders.merged, raw: input.merged, lora }, files };
 }
 
 /** The files that make a tokenizer folder: what a served model's local identity rests on. */
@@ -627,7 +720,7 @@ async function hashAll(files: { role: string; path: string }[]): Promise<InputFi
 type Issue = z.core.$ZodIssue;
 
 /** The first issue (in file order) as an InputError; `prefix` is the field path of `value`. */
-function issuesToError(
+export function issuesToError(
   issues: readonly Issue[],
   value: unknown,
   prefix: readonly PathKey[],
@@ -652,14 +745,14 @@ function issuesToError(
 }
 
 /**
- * A model ref that is an object fails as a union of three forms; report the issues of the form it
+ * A model ref that is an object fails as a union of four forms; report the issues of the form it
  * was meant to be ({ kind: openai-compatible, ... } or { ref, ... }), not "expected a string".
  */
 function unionBranch(issue: Issue, root: unknown): Issue[] {
-  if (issue.code !== 'invalid_union' || issue.errors.length !== 3) return [issue];
+  if (issue.code !== 'invalid_union' || issue.errors.length !== 4) return [issue];
   const value = getIn(root, issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s)) as PathKey[]);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [issue];
-  const branch = issue.errors['kind' in value ? 2 : 1]!;
+  const branch = issue.errors['kind' in value ? ((value as { kind?: unknown }).kind === 'lora' ? 3 : 2) : 1]!;
   return branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue).flatMap((i) => unionBranch(i, root));
 }
 

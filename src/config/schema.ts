@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { assertSchema } from '../assert/names.ts';
+import { syntheticAssertSchema } from '../assert/synthetic-names.ts';
 import { CEILING_DATA_FILE_MIB, CEILING_RECORD_KIB, DEFAULT_MAX_DATA_FILE_MIB, DEFAULT_MAX_RECORD_KIB } from './limits.ts';
 
 /** Accepted model ref prefixes, promptfoo-style. */
@@ -131,9 +132,30 @@ export const servedModelSchema = strict(
 );
 export type ServedModelInput = z.output<typeof servedModelSchema>;
 
-const MODEL_REF_HELP = `a model ref string (${PREFIX_HELP}), { ref, tokenizer } or { kind: openai-compatible, baseURL, model, tokenizer }`;
+/**
+ * A LoRA adapter over a frozen base model (src/claims/lora): the audit runs `merged` (the base with
+ * the adapter merged in, exported like the base), after checking that merged − base = (alpha/r)·B·A
+ * on every adapted weight and that nothing else changed. `base` becomes the default `reference`.
+ */
+const hfRefString = (what: string) =>
+  z
+    .string({ error: `expected an hf: model ref: ${what}` })
+    .regex(/^hf:.*\S/, `expected an hf: model ref (hf:<folder>): ${what}`)
+    .meta({ description: `hf:<folder>: ${what}` });
+export const loraModelSchema = strict(
+  {
+    kind: z.literal('lora', { error: 'expected kind: lora' }).meta({ description: 'a LoRA adapter (PEFT format) over a frozen base model' }),
+    base: hfRefString('the frozen base model the adapter was trained on (ONNX export with a key/value cache)'),
+    adapter: nonEmpty('PEFT adapter folder: adapter_config.json and adapter_model.safetensors (relative to the config file)', 'a folder path'),
+    merged: hfRefString('the base with the adapter merged in (merge_and_unload), exported to ONNX exactly like the base; what the attacks query'),
+  },
+  'a LoRA adapter over a frozen base model',
+);
+export type LoraModelInput = z.output<typeof loraModelSchema>;
+
+const MODEL_REF_HELP = `a model ref string (${PREFIX_HELP}), { ref, tokenizer }, { kind: openai-compatible, baseURL, model, tokenizer } or { kind: lora, base, adapter, merged }`;
 export const modelRefSchema = z
-  .union([modelRefString, modelRefObject, servedModelSchema], { error: `expected ${MODEL_REF_HELP}` })
+  .union([modelRefString, modelRefObject, servedModelSchema, loraModelSchema], { error: `expected ${MODEL_REF_HELP}` })
   .meta({ description: MODEL_REF_HELP });
 
 const modelRef = (what: string) => modelRefSchema.meta({ description: `${what}: ${MODEL_REF_HELP}` });
@@ -203,6 +225,66 @@ export const attacksSchema = z
   )
   .meta({ description: 'attacks to run: attack id -> options (validated by the attack)' });
 
+const positive = (what: string) => z.number({ error: `expected a number: ${what}` }).positive('expected a positive number').meta({ description: what });
+const positiveInt = (what: string) => z.int({ error: `expected an integer: ${what}` }).min(1, 'expected a positive integer').meta({ description: what });
+
+/** One stretch of DP-SGD at fixed noise and sampling rate (an Opacus accountant history entry). */
+const dpHistoryEntry = strict(
+  {
+    noiseMultiplier: positive('noise multiplier σ: noise std / clipping norm'),
+    sampleRate: z.number({ error: 'expected a number in (0, 1]' }).gt(0, 'expected a sample rate > 0').max(1, 'expected a sample rate of at most 1').meta({ description: 'Poisson sampling rate q = batch size / dataset size' }),
+    steps: positiveInt('optimizer steps taken at this σ and q'),
+  },
+  'one stretch of DP-SGD at fixed σ and q',
+);
+
+/**
+ * A differential-privacy claim about `before` (src/claims/dp): the (ε, δ) stated, the training
+ * parameters it is said to follow from (given here, as a history, or read from the training run's own
+ * record), and optionally the sealed canary manifest of a one-run audit (`privacy-audit canaries make`).
+ */
+export const dpClaimSchema = strict(
+  {
+    epsilon: positive('the claimed ε'),
+    delta: z.number({ error: 'expected a number in (0, 1)' }).gt(0, 'expected δ > 0').lt(1, 'expected δ < 1').meta({ description: 'the claimed δ' }),
+    accountant: z.enum(['rdp', 'prv'], { error: 'expected "rdp" or "prv"' }).meta({ description: 'the accountant the claim was computed with: "prv" (Opacus default) or "rdp" (Opacus RDPAccountant, TF Privacy / dp_accounting)' }).optional(),
+    library: z.enum(['opacus', 'dp-accounting'], { error: 'expected "opacus" or "dp-accounting"' }).meta({ description: 'whose RDP orders and series: "opacus" (default) or "dp-accounting" (TF Privacy)' }).optional(),
+    unit: z.enum(['example', 'user'], { error: 'expected "example" or "user"' }).meta({ description: 'what one neighbour differs by: one training example (default) or all of one user\'s examples' }).optional(),
+    noiseMultiplier: positive('noise multiplier σ').optional(),
+    sampleRate: z.number({ error: 'expected a number in (0, 1]' }).gt(0, 'expected a sample rate > 0').max(1, 'expected a sample rate of at most 1').meta({ description: 'Poisson sampling rate q (or give batchSize and datasetSize)' }).optional(),
+    steps: positiveInt('optimizer steps (or give epochs)').optional(),
+    epochs: positive('epochs: steps = ceil(epochs / q), as TF Privacy counts them').optional(),
+    datasetSize: positiveInt('training examples N (q = batchSize / N)').optional(),
+    batchSize: positiveInt('expected batch size B (q = B / N)').optional(),
+    history: z.array(dpHistoryEntry, { error: 'expected a list of { noiseMultiplier, sampleRate, steps }' }).min(1, 'expected at least one entry').meta({ description: 'the training as stretches of fixed σ and q (instead of noiseMultiplier/sampleRate/steps)' }).optional(),
+    record: nonEmpty("the training run's own record (relative to the config file): an Opacus accountant state_dict as JSON { history: [[σ, q, steps], ...], mechanism }", 'a file path').optional(),
+    canaries: strict(
+      {
+        manifest: nonEmpty('the sealed manifest written by `privacy-audit canaries make` (relative to the config file)', 'a file path'),
+        candidates: z.int({ error: 'expected an integer' }).min(10, 'expected at least 10').max(10000, 'expected at most 10000').meta({ description: 'random secrets each canary is ranked against to score it (its exposure; default 100)' }).optional(),
+      },
+      'one-run audit (Steinke, Nasr, Jagielski 2023): canaries included in training with probability 1/2 each',
+    ).optional(),
+  },
+  'a differential-privacy claim about the before model',
+).superRefine((c, ctx) => {
+  const given = ['noiseMultiplier', 'sampleRate', 'steps', 'epochs', 'datasetSize', 'batchSize'].filter((k) => c[k as keyof typeof c] !== undefined);
+  const sources = [given.length > 0, c.history !== undefined, c.record !== undefined].filter(Boolean).length;
+  if (sources !== 1) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'give the training parameters one way: noiseMultiplier + sampleRate + steps (or epochs + datasetSize + batchSize), or history, or record' });
+    return;
+  }
+  if (given.length === 0) return;
+  if (c.noiseMultiplier === undefined) ctx.addIssue({ code: 'custom', path: ['noiseMultiplier'], message: 'required with the training parameters' });
+  if (c.sampleRate === undefined && (c.batchSize === undefined || c.datasetSize === undefined))
+    ctx.addIssue({ code: 'custom', path: ['sampleRate'], message: 'give sampleRate, or batchSize and datasetSize' });
+  if (c.sampleRate !== undefined && c.batchSize !== undefined && c.datasetSize !== undefined && Math.abs(c.sampleRate - c.batchSize / c.datasetSize) > 1e-9 * c.sampleRate)
+    ctx.addIssue({ code: 'custom', path: ['sampleRate'], message: `contradicts batchSize / datasetSize = ${c.batchSize / c.datasetSize}` });
+  if (c.batchSize !== undefined && c.datasetSize !== undefined && c.batchSize > c.datasetSize) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: 'expected a batch size of at most datasetSize' });
+  if ((c.steps === undefined) === (c.epochs === undefined)) ctx.addIssue({ code: 'custom', path: ['steps'], message: 'give steps or epochs (one of them)' });
+});
+export type DpClaimInput = z.output<typeof dpClaimSchema>;
+
 export const configSchema = strict(
   {
     $schema: z.string().meta({ description: 'JSON Schema reference for editors (ignored)' }).optional(),
@@ -218,7 +300,16 @@ export const configSchema = strict(
         error: 'expected "auto" or a positive integer',
       })
       .default('auto')
-      .meta({ description: 'worker threads: "auto" = min(available CPUs, 4), fewer when their copies of the models (about twice the model files each) would not fit in 60% of the free memory; or a positive integer up to 4 × the available CPUs' }),
+      .meta({
+        description:
+          'worker threads: "auto" = one worker for large local models (64 MiB of model files or more; it gets every core as intra-op threads), else min(available CPUs, 4), fewer when their copies of the models (about twice the model files each) would not fit in 60% of the free memory; or a positive integer up to 4 × the available CPUs',
+      }),
+    threads: z
+      .union([z.literal('auto'), z.int().min(1, 'expected "auto" or a positive integer')], {
+        error: 'expected "auto" or a positive integer',
+      })
+      .default('auto')
+      .meta({ description: 'onnxruntime intra-op threads of each worker\'s causal-LM sessions: "auto" = the available CPUs shared among the workers; or a positive integer. Results do not depend on it' }),
     device: z
       .enum(['cpu', 'cuda'], { error: 'expected "cpu" or "cuda"' })
       .meta({
@@ -309,6 +400,7 @@ export const configSchema = strict(
       },
       'input size limits',
     ).optional(),
+    claims: strict({ dp: dpClaimSchema.optional() }, 'claims about the before model checked by the audit (src/claims)').optional(),
     cache: strict(
       {
         dir: nonEmpty(
@@ -334,4 +426,77 @@ export function configJsonSchema(): Record<string, unknown> {
     title: 'privacy-audit config',
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
   };
+}
+
+// A synthetic dataset released instead of a model (target: { synthetic }) -------------------------
+
+export const syntheticTargetSchema = strict(
+  {
+    synthetic: dataPath('the released synthetic data (relative to the config file)'),
+    kind: z
+      .enum(['tabular', 'text'], { error: 'expected "tabular" or "text"' })
+      .meta({ description: 'tabular: rows of numeric and categorical columns; text: one text column per record (default tabular)' })
+      .optional(),
+    columns: z
+      .record(z.string().min(1), z.enum(['numeric', 'categorical'], { error: 'expected "numeric" or "categorical"' }), { error: 'expected a map of column name -> numeric | categorical' })
+      .meta({ description: 'declared column types (tabular); undeclared columns are numeric when every value of every table is a number, else categorical' })
+      .optional(),
+    text: nonEmpty('name of the text column (text targets; default "text")').optional(),
+  },
+  'the released synthetic data: a table (CSV with a header, or JSONL objects) or a text corpus',
+);
+
+export const syntheticDataSchema = strict(
+  {
+    members: dataPath("the generator's training records"),
+    holdout: dataPath('control records of the same distribution that the generator never saw'),
+    population: dataPath("auxiliary records the attacker holds (DOMIAS's reference density)").optional(),
+    fields: strict(
+      {
+        id: nonEmpty('name of the record id column (default "id"; rows without one are numbered)').optional(),
+        subject: nonEmpty('name of the subject (person) column (default "subject" when present): people are then the unit of evidence').optional(),
+      },
+      'id and subject column names; they are not audited attributes',
+    ).optional(),
+  },
+  'data files (paths relative to the config file)',
+);
+
+export const syntheticConfigSchema = strict(
+  {
+    $schema: z.string().meta({ description: 'JSON Schema reference for editors (ignored)' }).optional(),
+    version: z.literal(1, { error: 'expected version: 1' }).default(1).meta({ description: 'config format version' }),
+    seed: z
+      .int({ error: 'expected an integer seed' })
+      .min(0, 'expected a seed >= 0')
+      .max(0xffffffff, 'expected a seed < 2^32')
+      .default(1)
+      .meta({ description: 'seed for every random choice (targets, predicates, samples)' }),
+    target: syntheticTargetSchema,
+    data: syntheticDataSchema,
+    attacks: attacksSchema.optional(),
+    assert: syntheticAssertSchema
+      .meta({ description: 'gates: a preset (privacy-audit:synthetic by default) and assertions "synthetic.<attack>.<metric>": [off|warn|error, { max, min, range }]' })
+      .optional(),
+    report: strict(
+      { threatModel: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a text or a list of texts' }).optional() },
+      'report options',
+    ).optional(),
+    output: strict({ dir: nonEmpty('report folder, relative to the config file', 'a folder path').default('./privacy-audit-report') }, 'output options').optional(),
+    limits: strict(
+      {
+        maxDataFileMiB: z.number().positive('expected a positive number of MiB').max(CEILING_DATA_FILE_MIB, `expected at most ${CEILING_DATA_FILE_MIB} MiB`).optional(),
+        maxRecordKiB: z.number().positive('expected a positive number of KiB').max(CEILING_RECORD_KIB, `expected at most ${CEILING_RECORD_KIB} KiB`).optional(),
+      },
+      'input size limits',
+    ).optional(),
+  },
+  'privacy-audit config for a synthetic dataset',
+);
+export type SyntheticConfigParsed = z.output<typeof syntheticConfigSchema>;
+
+/** JSON Schema of the synthetic-data config (schema/synthetic-config.schema.json). */
+export function syntheticConfigJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(syntheticConfigSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+  return { $schema: schema.$schema, title: 'privacy-audit config (synthetic data)', ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')) };
 }

@@ -127,7 +127,7 @@ export async function readRecords(file: string, fields?: FieldMap, limits: DataL
   return out;
 }
 
-function fileError(e: unknown, file: string): InputError {
+export function fileError(e: unknown, file: string): InputError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new InputError('data file not found', { file });
   if (code === 'EISDIR') return new InputError('expected a data file, found a folder', { file });
@@ -135,13 +135,13 @@ function fileError(e: unknown, file: string): InputError {
   return new InputError(`cannot read data file: ${(e as Error).message}`, { file });
 }
 
-interface Row {
+export interface Row {
   obj: Record<string, unknown>;
   line: number;
   fromCsv: boolean;
 }
 
-function* jsonlRows(text: string, file: string, limits: DataLimits): Generator<Row> {
+export function* jsonlRows(text: string, file: string, limits: DataLimits): Generator<Row> {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const src = lines[i]!.replace(/\r$/, '');
@@ -166,7 +166,8 @@ function* jsonlRows(text: string, file: string, limits: DataLimits): Generator<R
   }
 }
 
-function* csvRows(buf: Buffer, file: string, f: ResolvedFieldMap, limits: DataLimits): Generator<Row> {
+/** `required`: the columns the header must have (default: id, and text unless there is a features column). */
+export function* csvRows(buf: Buffer, file: string, f: ResolvedFieldMap, limits: DataLimits, required?: readonly string[]): Generator<Row> {
   // Line numbers come from byte offsets: csv-parse's own `info.lines` miscounts CRLF inside quotes.
   const newlines: number[] = [];
   for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) newlines.push(i);
@@ -200,7 +201,7 @@ function* csvRows(buf: Buffer, file: string, f: ResolvedFieldMap, limits: DataLi
   }
   // A CSV of classifier records may have a features column instead of text.
   const roles = header.includes(f.features) ? (['id'] as const) : (['id', 'text'] as const);
-  for (const role of roles) {
+  for (const role of required ? [] : roles) {
     const name = f[role];
     if (!header.includes(name)) {
       throw new InputError(
@@ -208,6 +209,9 @@ function* csvRows(buf: Buffer, file: string, f: ResolvedFieldMap, limits: DataLi
         { file, line: headerLine, field: name },
       );
     }
+  }
+  for (const name of required ?? []) {
+    if (!header.includes(name)) throw new InputError(`CSV header has no "${name}" column; columns: ${header.join(', ')}`, { file, line: headerLine, field: name });
   }
 
   let prevEnd = parsed[0]!.info.bytes;

@@ -14,6 +14,7 @@ import { saveLayersModel } from '../models/tfjs-io.ts';
 import { createPool } from '../pool/index.ts';
 import { TrainedMlp } from '../shadow/mlp.ts';
 import { makePurchase } from '../shadow/purchase.ts';
+import { TRAINER_VERSION } from '../shadow/bank.ts';
 
 export const TABULAR_DEMO = {
   seed: 7,
@@ -62,7 +63,7 @@ report:
 export async function prepareTabularDemo(dir: string, workers: number, log: (s: string) => void): Promise<string> {
   const d = TABULAR_DEMO;
   const stampFile = path.join(dir, 'demo.json');
-  const stamp = sha256(JSON.stringify(['tabular-demo/v1', d, CONFIG]));
+  const stamp = sha256(JSON.stringify(['tabular-demo/v1', TRAINER_VERSION, d, CONFIG]));
   const configPath = path.join(dir, 'privacy-audit.yml');
   try {
     const models = ['before', 'after'].map((role) => path.join(dir, 'models', role, 'model.json'));

@@ -3,7 +3,9 @@
  * loaded with @huggingface/transformers. Remote loading is switched off before anything is loaded:
  * an audit must never reach a hub at run time.
  */
+import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import {
   AutoModelForCausalLM,
   AutoTokenizer,
@@ -13,6 +15,7 @@ import {
   env,
 } from '@huggingface/transformers';
 import { xoroshiro128plus, type RandomGenerator } from 'pure-rand';
+import { OUT_LOGPROBS, OUT_MU, OUT_SIGMA, SCORING_GRAPH_VERSION, scoringFragment, TARGETS } from './scoring-graph.ts';
 
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
@@ -62,29 +65,129 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   };
 }
 
+/**
+ * Where scoring reduces the logits: `runtime` — inside onnxruntime, in a copy of the graph with the
+ * log-softmax, the target's log-probability and the Min-K%++ statistics appended
+ * (./scoring-graph.ts), so only per-token floats reach JavaScript; `js` — the whole [batch, tokens,
+ * vocabulary] logits come back and are reduced here in float64 (the fallback for graphs that cannot be
+ * augmented). The two agree to float32 rounding (test/models/scoring-graph.test.ts), not bit for bit,
+ * so the path is part of a model's cache identity.
+ */
+export type ScoringPath = 'runtime' | 'js';
+
+/** The cache-identity tag of a scoring path (none for `js`, which is what earlier versions computed). */
+export const scoringIdentity = (p: ScoringPath): string[] => (p === 'runtime' ? [`scoring:${SCORING_GRAPH_VERSION}`] : []);
+
 export interface CausalLM {
   readonly dir: string;
   readonly padId: number;
   readonly eosId: number | undefined;
   readonly vocabSize: number;
   model: PreTrainedModel;
+  readonly scoring: ScoringPath;
+  /** The augmented onnxruntime session itself (runtime path): scoring calls it with its own fetches. */
+  readonly session?: ort.InferenceSession;
 }
 
-export async function loadCausalLM(dir: string, threads = 1, device: 'cpu' | 'cuda' = 'cpu'): Promise<CausalLM> {
+/**
+ * transformers.js opens `onnx/model.onnx` by path with onnxruntime-node's InferenceSession.create; the
+ * runtime scoring path hands it the augmented bytes instead, so the model is loaded once (one copy of
+ * its weights) and transformers.js keeps working on it. Keyed by absolute path, for the load in progress.
+ */
+const substitutes = new Map<string, { bytes: Uint8Array; folder: string }>();
+let createPatched = false;
+function patchCreate(): void {
+  if (createPatched) return;
+  createPatched = true;
+  const original = ort.InferenceSession.create.bind(ort.InferenceSession) as (...args: unknown[]) => Promise<ort.InferenceSession>;
+  (ort.InferenceSession as unknown as { create: unknown }).create = (...args: unknown[]) => {
+    const sub = typeof args[0] === 'string' ? substitutes.get(path.resolve(args[0])) : undefined;
+    if (!sub) return original(...args);
+    const opts = (args[1] ?? {}) as ort.InferenceSession.SessionOptions & { extra?: Record<string, Record<string, string>> };
+    // External-data files (weights beside model.onnx) are found from the original folder.
+    return original(sub.bytes, {
+      ...opts,
+      extra: { ...opts.extra, session: { ...opts.extra?.session, model_external_initializers_file_folder_path: sub.folder } },
+    });
+  };
+}
+
+/**
+ * The session as transformers.js and the generation loop see it: without the targets input (fed
+ * empty, so the appended loop runs no iteration), everything else the augmented session's own.
+ */
+function hideTargets(raw: ort.InferenceSession): ort.InferenceSession {
+  const empty = new ort.Tensor('int64', new BigInt64Array(0), [0, 1]);
+  return Object.create(raw, {
+    inputNames: { value: raw.inputNames.filter((n) => n !== TARGETS) },
+    run: { value: (feeds: Record<string, unknown>, ...rest: unknown[]) => (raw.run as (...a: unknown[]) => unknown)({ ...feeds, [TARGETS]: empty }, ...rest) },
+  }) as ort.InferenceSession;
+}
+
+/** Room left after the file for the appended fragment (a few kB). */
+const FRAGMENT_ROOM = 256 * 1024;
+
+/** The model file with the scoring reduction appended, read once into one buffer (no second copy). */
+async function augmentedBytes(onnxFile: string, vocab: number): Promise<Uint8Array> {
+  const fh = await open(onnxFile, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.allocUnsafe(size + FRAGMENT_ROOM);
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await fh.read(buf, at, size - at, at);
+      if (bytesRead === 0) throw new Error(`${onnxFile}: the file shrank while being read`);
+      at += bytesRead;
+    }
+    const r = scoringFragment(buf.subarray(0, size), vocab);
+    if ('problem' in r) throw new Error(`${onnxFile}: the scoring reduction cannot be appended: ${r.problem}`);
+    if (r.fragment.length > FRAGMENT_ROOM) throw new Error(`${onnxFile}: the scoring reduction is unexpectedly large (${r.fragment.length} bytes)`);
+    buf.set(r.fragment, size);
+    return buf.subarray(0, size + r.fragment.length);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Loads an hf: folder. `scoring: 'runtime'` appends the scoring reduction to the graph and throws if
+ * that is impossible. validate.ts decides the path once per model, in the main thread, and checks the
+ * reduction against the JavaScript one on a probe (which also catches logits wider than vocab_size),
+ * so every worker runs the same, checked path.
+ */
+export async function loadCausalLM(dir: string, threads = 1, device: 'cpu' | 'cuda' = 'cpu', scoring: ScoringPath = 'js'): Promise<CausalLM> {
   const abs = path.resolve(dir);
-  const model = await AutoModelForCausalLM.from_pretrained(abs, {
-    local_files_only: true,
-    dtype: 'fp32',
-    device,
-    // One intra-op thread per worker: parallelism comes from the pool, and a fixed thread count keeps
-    // floating-point reductions identical whatever the number of workers.
-    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-  });
+  const onnxFile = path.join(abs, 'onnx', 'model.onnx');
+  if (scoring === 'runtime') {
+    const cfg = JSON.parse(await readFile(path.join(abs, 'config.json'), 'utf8')) as { vocab_size?: number };
+    patchCreate();
+    substitutes.set(onnxFile, { bytes: await augmentedBytes(onnxFile, cfg.vocab_size ?? 0), folder: path.dirname(onnxFile) });
+  }
+  let model: PreTrainedModel;
+  try {
+    model = await AutoModelForCausalLM.from_pretrained(abs, {
+      local_files_only: true,
+      dtype: 'fp32',
+      device,
+      // A fixed intra-op thread count per session (src/config/limits.ts decides it); results do not
+      // depend on it (test/models/scoring-graph.test.ts compares 1 and 2 threads bit for bit).
+      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+    });
+  } finally {
+    // The bytes are onnxruntime's now; drop ours.
+    substitutes.delete(onnxFile);
+  }
   const cfg = model.config as unknown as Record<string, unknown>;
   const eosId = typeof cfg.eos_token_id === 'number' ? cfg.eos_token_id : undefined;
   const padId = typeof cfg.pad_token_id === 'number' ? cfg.pad_token_id : (eosId ?? 0);
   const vocabSize = typeof cfg.vocab_size === 'number' ? cfg.vocab_size : 0;
-  return { dir: abs, padId, eosId, vocabSize, model };
+  const sessions = (model as unknown as { sessions: Record<string, ort.InferenceSession> }).sessions;
+  const raw = sessions.model;
+  if (scoring === 'runtime') {
+    if (!raw?.inputNames.includes(TARGETS)) throw new Error(`${onnxFile}: the augmented scoring graph was not the one loaded`);
+    sessions.model = hideTargets(raw);
+    return { dir: abs, padId, eosId, vocabSize, model, scoring, session: raw };
+  }
+  return { dir: abs, padId, eosId, vocabSize, model, scoring };
 }
 
 /** Per-token signals of one sequence: entry t is about token t+1 given tokens 0..t. */
@@ -129,14 +232,21 @@ function logSumExp(logits: Float32Array, base: number, vocab: number, scratch?: 
 }
 
 /**
- * Teacher-forced scoring of a batch (right-padded). Log-softmax is done here in float64 so that a
- * record's signals do not depend on what else shares its batch beyond ONNX's own arithmetic.
+ * Teacher-forced scoring of a batch (right-padded): log p of each next token and, with `stats`, the
+ * Min-K%++ statistics. On the runtime path the reduction runs inside onnxruntime per row; on the JS
+ * path the log-softmax is done here in float64. Either way a record's signals do not depend on what
+ * else shares its batch beyond ONNX's own arithmetic.
  */
 export async function scoreBatch(
   lm: CausalLM,
   batch: number[][],
   opts: { stats?: boolean } = {},
 ): Promise<TokenSignals[]> {
+  return lm.session ? scoreOnRuntime(lm, lm.session, batch, opts.stats ?? false) : scoreInJs(lm, batch, opts);
+}
+
+/** scoreBatch's JavaScript path: the whole logits tensor comes back and is reduced here in float64. */
+export async function scoreInJs(lm: CausalLM, batch: number[][], opts: { stats?: boolean } = {}): Promise<TokenSignals[]> {
   const width = Math.max(...batch.map((r) => r.length));
   const out = (await lm.model({
     input_ids: int64(batch, width, lm.padId, false),
@@ -170,6 +280,45 @@ export async function scoreBatch(
       }
     }
     return mu && sigma ? { logprobs, mu, sigma } : { logprobs };
+  });
+}
+
+/**
+ * scoreBatch on the augmented graph: one forward pass (right-padded, empty key/value cache, as
+ * transformers.js feeds it), the targets (token t+1 for position t; 0 where nothing is scored), and
+ * only the three per-token outputs fetched: neither the logits nor the key/values cross into JS.
+ */
+async function scoreOnRuntime(lm: CausalLM, session: ort.InferenceSession, batch: number[][], stats: boolean): Promise<TokenSignals[]> {
+  const d = plainDecoder(lm);
+  if (!d) throw new Error(`${lm.dir}: the runtime scoring path needs a plain decoder-with-cache graph`);
+  const B = batch.length;
+  const width = Math.max(...batch.map((r) => r.length));
+  const targets = new BigInt64Array(B * width);
+  batch.forEach((ids, b) => {
+    for (let t = 0; t + 1 < ids.length; t++) targets[b * width + t] = BigInt(ids[t + 1]!);
+  });
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: int64(batch, width, lm.padId, false).ort_tensor as ort.Tensor,
+    attention_mask: mask(batch, width, false).ort_tensor as ort.Tensor,
+    [TARGETS]: new ort.Tensor('int64', targets, [B * width, 1]),
+  };
+  for (let l = 0; l < d.layers; l++)
+    for (const kv of ['key', 'value']) feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [B, d.heads, 0, d.headDim]);
+  if (d.session.inputNames.includes('position_ids')) {
+    // Right padding: positions 0..n-1 for real tokens, 1 on padding (as Hugging Face computes them).
+    const pos = new BigInt64Array(B * width).fill(1n);
+    batch.forEach((ids, b) => ids.forEach((_, t) => (pos[b * width + t] = BigInt(t))));
+    feeds.position_ids = new ort.Tensor('int64', pos, [B, width]);
+  }
+  const out = await session.run(feeds, stats ? [OUT_LOGPROBS, OUT_MU, OUT_SIGMA] : [OUT_LOGPROBS]);
+  const lp = out[OUT_LOGPROBS]!.data as Float32Array;
+  const mu = stats ? (out[OUT_MU]!.data as Float32Array) : undefined;
+  const sg = stats ? (out[OUT_SIGMA]!.data as Float32Array) : undefined;
+  return batch.map((ids, b) => {
+    const n = Math.max(ids.length - 1, 0);
+    const at = b * width;
+    const logprobs = lp.slice(at, at + n);
+    return mu && sg ? { logprobs, mu: mu.slice(at, at + n), sigma: sg.slice(at, at + n) } : { logprobs };
   });
 }
 

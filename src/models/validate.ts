@@ -16,7 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { InputError } from '../errors.ts';
 import { assertUtf8 } from '../data/utf8.ts';
-import { greedyBatch, loadCausalLM, scoreBatch } from './hf.ts';
+import { greedyBatch, loadCausalLM, scoreBatch, scoreInJs, type CausalLM, type ScoringPath } from './hf.ts';
 import { loadTextTokenizer, type TextTokenizer } from './classifier.ts';
 
 /** What the main thread learns about a causal LM while validating it (used for budget checks). */
@@ -30,7 +30,13 @@ export interface CausalLMInfo {
   contextField: 'n_positions' | 'max_position_embeddings' | 'max_model_len';
   vocabSize: number;
   layers: number;
+  /** Where scoring reduces the logits (hf.ts ScoringPath); `scoringNote` says why not `runtime`. */
+  scoring?: ScoringPath;
+  scoringNote?: string;
 }
+
+/** Largest |difference| allowed between the runtime and the JavaScript reduction on the probe (float32 rounding is ~1e-6). */
+const SCORING_PROBE_TOLERANCE = 1e-3;
 
 type Json = Record<string, unknown>;
 const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -137,11 +143,31 @@ export async function validateCausalLM(dir: string, label: string): Promise<Caus
   await checkDecoderGraph(onnxFile, { layers: layers.value, kvHeads: kvHeads.value, headDim, vocab: vocab.value, configFile });
 
   // The real loader, as a worker will use it, on one token: catches what the metadata cannot show.
+  // The runtime scoring path is tried first; a graph it cannot extend (or whose reduction disagrees
+  // with the JavaScript one on the probe) is scored in JavaScript, and the reason is kept.
+  let scoring: ScoringPath = 'runtime';
+  let scoringNote: string | undefined;
   try {
-    const lm = await loadCausalLM(abs, 1);
+    let lm: CausalLM;
+    try {
+      lm = await loadCausalLM(abs, 1, 'cpu', 'runtime');
+    } catch (e) {
+      scoring = 'js';
+      scoringNote = firstLine(e);
+      lm = await loadCausalLM(abs, 1, 'cpu', 'js');
+    }
     try {
       const first = lm.eosId ?? 0;
-      await scoreBatch(lm, [[first, first]]);
+      const probe = [[first, first, first]];
+      const [ours] = await scoreBatch(lm, probe, { stats: true });
+      if (scoring === 'runtime') {
+        const [js] = await scoreInJs(lm, probe, { stats: true });
+        const diff = Math.max(...(['logprobs', 'mu', 'sigma'] as const).flatMap((k) => Array.from(ours![k]!, (v, t) => Math.abs(v - js![k]![t]!))));
+        if (!(diff <= SCORING_PROBE_TOLERANCE)) {
+          scoring = 'js';
+          scoringNote = `the runtime reduction differs from the JavaScript one by ${diff} on a probe`;
+        }
+      }
       await greedyBatch(lm, [[first]], 2);
     } finally {
       await lm.model.dispose();
@@ -150,7 +176,7 @@ export async function validateCausalLM(dir: string, label: string): Promise<Caus
     if (e instanceof InputError) throw e;
     throw new InputError(`${label}: the model cannot be loaded and run on one token by @huggingface/transformers: ${firstLine(e)}`, { file: onnxFile });
   }
-  return { dir: abs, configFile, context: ctx.value, contextField: ctx.name as CausalLMInfo['contextField'], vocabSize: vocab.value, layers: layers.value };
+  return { dir: abs, configFile, context: ctx.value, contextField: ctx.name as CausalLMInfo['contextField'], vocabSize: vocab.value, layers: layers.value, scoring, ...(scoringNote ? { scoringNote } : {}) };
 }
 
 type IoMeta = { name: string; type?: string; shape?: (number | string)[] };

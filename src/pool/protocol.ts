@@ -5,8 +5,12 @@ import type { ClassifierSpec } from '../models/classifier.ts';
 import type { Architecture, Training } from '../shadow/bank.ts';
 import type { SerializedWeight } from '../shadow/mlp.ts';
 
-/** A local model as a worker loads it; `device` only when not the CPU. */
-export type HfSpec = { kind: 'hf'; path: string; device?: 'cuda' };
+/**
+ * A local model as a worker loads it; `device` only when not the CPU; `scoring: 'runtime'` when the
+ * main thread found that the graph takes the runtime-side scoring reduction (models/hf.ts); `threads`:
+ * onnxruntime intra-op threads per session (default 1; config/limits.ts decides).
+ */
+export type HfSpec = { kind: 'hf'; path: string; device?: 'cuda'; scoring?: 'runtime'; threads?: number };
 export type ModelSpec = HfSpec | ClassifierSpec;
 
 /** Train a classifier on (features, labels) and return its probabilities on `query` (shadows, targets, attack models). */

@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { isInputError } from '../errors.ts';
-import type { WorkerResult, WorkerTask } from './protocol.ts';
+import type { HfSpec, WorkerResult, WorkerTask } from './protocol.ts';
 
 const lms = new Map<string, Promise<CausalLM>>();
 const classifiers = new Map<string, Promise<Classifier>>();
@@ -49,6 +49,10 @@ function crashForTest(): void {
 const notes = process.env.PRIVACY_AUDIT_SUPERVISOR_DIR;
 const noteFile = notes ? path.join(notes, `worker-${threadId}`) : undefined;
 
+/** One copy of each model per worker, loaded as its spec says (the same path, threads and scoring as validated). */
+const loadLM = (m: HfSpec): Promise<CausalLM> =>
+  once(lms, JSON.stringify([m.device ?? 'cpu', m.scoring ?? 'js', m.threads ?? 1, m.path]), () => loadCausalLM(m.path, m.threads ?? 1, m.device, m.scoring ?? 'js'));
+
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
   if (noteFile) writeFileSync(noteFile, task.label ?? `running a "${task.op}" task`);
   try {
@@ -68,17 +72,17 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
 async function runTask(task: WorkerTask): Promise<WorkerResult> {
   switch (task.op) {
     case 'score': {
-      const lm = await once(lms, `${task.model.device ?? 'cpu'}:${task.model.path}`, () => loadCausalLM(task.model.path, 1, task.model.device));
+      const lm = await loadLM(task.model);
       // A batch's signals are a few kB of float32: structured cloning them costs less than packing
       // them into one transferable buffer and unpacking it again.
       return { op: 'score', signals: await scoreBatch(lm, task.batch, { stats: task.stats }) };
     }
     case 'generate': {
-      const lm = await once(lms, `${task.model.device ?? 'cpu'}:${task.model.path}`, () => loadCausalLM(task.model.path, 1, task.model.device));
+      const lm = await loadLM(task.model);
       return { op: 'generate', tokens: await greedyBatch(lm, task.prompts, task.maxNewTokens) };
     }
     case 'sample': {
-      const lm = await once(lms, `${task.model.device ?? 'cpu'}:${task.model.path}`, () => loadCausalLM(task.model.path, 1, task.model.device));
+      const lm = await loadLM(task.model);
       const { n, maxNewTokens, temperature, seed } = task;
       return { op: 'sample', samples: await sampleContinuations(lm, task.prompt, { n, maxNewTokens, temperature, seed }) };
     }

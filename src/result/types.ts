@@ -3,12 +3,18 @@
  * of it. It holds no record text and no PII, and nothing that varies between identical runs (times,
  * machine, worker count live in `run.json`), so the same seed gives the same bytes.
  */
-import type { AttackStatus, GateResult, Verdict } from '../audit/gates.ts';
+import type { AdapterDropped, AttackStatus, GateResult, Verdict } from '../audit/gates.ts';
 import type { Comparison } from '../audit/compare.ts';
 import type { ExposureSummary, ExtractionSummary, Finding } from '../audit/measure.ts';
+import type { LoraProvenance } from '../claims/lora/provenance.ts';
+import type { DpClaimSummary } from '../claims/dp/types.ts';
 
-/** 2: three-valued gates with intervals and tests, people counts, AUC intervals that may be withheld (null). */
-export const SCHEMA_VERSION = 2;
+/**
+ * 2: three-valued gates with intervals and tests, people counts, AUC intervals that may be withheld (null).
+ * 3: per-record scores and the full per-subject table in sidecars (`sidecars`); `subjects` lists only
+ *    the people who leaked or were flagged, `subjectsNotListed` counts the rest.
+ */
+export const SCHEMA_VERSION = 3;
 
 export interface InputFile {
   role: string;
@@ -23,6 +29,16 @@ export interface CacheEvidence {
   entries: number;
   /** SHA-256 of cache-manifest.txt: `<sha256 of the value>  <key>` per entry, sorted by key. */
   sha256: string;
+}
+
+/** A file written beside result.json with the run's other outputs (src/sidecars.ts), bound to it by its SHA-256. */
+export interface Sidecar {
+  /** Its name in the output folder: `scores.jsonl.gz` or `subjects.csv`. */
+  file: string;
+  sha256: string;
+  bytes: number;
+  /** Lines of data (records × attacks × models for the scores, people for the subjects). */
+  rows: number;
 }
 
 export interface SubjectVerdict {
@@ -53,7 +69,12 @@ export interface AuditResult {
    */
   evidence?: { cache: CacheEvidence };
   data: Record<string, { records: number; subjects: number }>;
-  models: { role: string; ref: string; served?: ServedModelInfo }[];
+  /**
+   * `scoring` (local causal LMs): where the logits were reduced to per-token values — `runtime` inside
+   * onnxruntime (an augmented copy of the graph, src/models/scoring-graph.ts), `js` in JavaScript.
+   * `lora`: a LoRA role's adapter and the check that its merged model is base + adapter (src/claims/lora).
+   */
+  models: { role: string; ref: string; served?: ServedModelInfo; scoring?: 'runtime' | 'js'; lora?: LoraProvenance; adapterDropped?: AdapterDropped }[];
   attacks: (AttackStatus & {
     title: string;
     options: unknown;
@@ -72,8 +93,19 @@ export interface AuditResult {
   comparisons: Comparison[];
   /** Canary exposure (Secret Sharer), per attacked model. */
   exposure: ExposureSummary[];
+  /**
+   * The deleted subjects who leaked (an extraction attack emitted something of theirs) or were
+   * flagged (a membership attack's score above holdout's 95th percentile) on some model. Every
+   * deleted subject's row, these included, is in the `subjects.csv` sidecar.
+   */
   subjects: SubjectVerdict[];
+  /** Deleted subjects neither leaked nor flagged on any model: counted here, listed in subjects.csv only. Absent for `evaluate`. */
+  subjectsNotListed?: number;
+  /** Files beside result.json that it rests on, with their SHA-256 (`privacy-audit verify` checks them). Absent when none. */
+  sidecars?: Sidecar[];
   gates: GateResult[];
+  /** Claims about the model checked by the audit: a DP claim's arithmetic, one-run audit and verdict (src/claims/dp). */
+  claims?: { dp?: DpClaimSummary };
   /**
    * Cache entries that failed verification in this run (edited, truncated, swapped, written for
    * another key, of the wrong shape) and were recomputed: no number above came from them. Present
@@ -82,6 +114,8 @@ export interface AuditResult {
   cacheRejected?: number;
   /** The config as given (for the report's reproducibility manifest). */
   config: unknown;
+  /** Present when the audited object is a released synthetic dataset (target: { synthetic }). */
+  synthetic?: SyntheticSummary;
 }
 
 /** What the capability probe of a served model found (src/models/served.ts): the same on every run against the same deployment. */
@@ -132,6 +166,10 @@ export interface RunInfo {
   startedAt: string;
   durationMs: number;
   workers: number;
+  /** onnxruntime intra-op threads per worker (absent: 1). */
+  threads?: number;
+  /** Peak resident memory of the whole process (main thread and workers), bytes. */
+  peakRssBytes?: number;
   node: string;
   platform: string;
   cpu: string;
@@ -146,4 +184,64 @@ export interface RunInfo {
   /** Shadow models trained in this run (0 when all came from the cache). */
   shadowsTrained?: number;
   timings: Record<string, number>;
+}
+
+/**
+ * A synthetic-data audit (target: { synthetic }): Anonymeter's three risks, diagnostics and the
+ * per-subject view. Membership attacks on the output (DOMIAS, text overlap) are ordinary `findings`
+ * of model `synthetic`, member vs nonmember (control).
+ */
+export interface SyntheticRate {
+  k: number;
+  n: number;
+  rate: number;
+  error: number;
+}
+
+export interface SyntheticRisk {
+  attack: string;
+  family: 'singling-out' | 'linkability' | 'inference';
+  variant: string;
+  attacks: { requested: number; made: number };
+  attackRate: SyntheticRate;
+  controlRate: SyntheticRate;
+  baselineRate: SyntheticRate;
+  /** clip(R, 0, 1) with clip(R ∓ dR); null when control succeeded every time. */
+  residual: { value: number; lo: number; hi: number; raw: number; error: number; level: number } | null;
+  columns: string[];
+  scoredOn: { members: number; control: number };
+  /** Members (people, or rows when there is no subject column) the attack got right. */
+  hits: { people: number; records: number };
+  warnings: string[];
+}
+
+export interface SyntheticDiagnostic {
+  attack: string;
+  variant: string;
+  values: Record<string, number>;
+  redFlag?: { k: number; n: number; p: number; what: string };
+  warnings: string[];
+}
+
+export interface SyntheticSubject {
+  /** Pseudonym (or the id with --reveal), as everywhere else. */
+  subject: string;
+  records: number;
+  /** Attack (and variant) → records of this person it got right. */
+  hitBy: Record<string, number>;
+}
+
+export interface SyntheticSummary {
+  target: {
+    kind: 'tabular' | 'text';
+    columns: { name: string; kind: 'numeric' | 'categorical' | 'text'; declared: boolean }[];
+    records: Record<string, number>;
+    unit: 'subject' | 'record';
+  };
+  risks: SyntheticRisk[];
+  diagnostics: SyntheticDiagnostic[];
+  /** Members hit by at least one attack, sorted by pseudonym. */
+  subjects: SyntheticSubject[];
+  /** EDPB (WP216, Opinion 05/2014; Opinion 28/2024) criterion → the gates that answer it. */
+  coverage: { criterion: string; question: string; attacks: string[]; gates: string[]; status: 'pass' | 'fail' | 'inconclusive' | 'not-tested' }[];
 }

@@ -18,6 +18,13 @@ import type { DataRecord } from '../types.ts';
 /** The shadow architecture: an MLP from config, or a tfjs target's topology re-initialised. */
 export type Architecture = { kind: 'mlp'; layers: number[] } | { kind: 'topology'; topology: unknown };
 
+/**
+ * Identity of the training code (src/shadow/mlp.ts, dense.ts, kernels.ts), part of every cache key
+ * of a trained model: change it whenever the numbers an (architecture, recipe, data, seed) trains
+ * to change. Here, not in mlp.ts, so that the main thread can read it without loading tfjs.
+ */
+export const TRAINER_VERSION = 'dense-wasm/1';
+
 export interface Training {
   epochs: number;
   batchSize: number;

@@ -1,6 +1,8 @@
 /**
  * Small multilayer perceptrons for shadow/target models on tabular data (Shokri et al. 2017;
- * LiRA, Carlini et al. 2022), trained with @tensorflow/tfjs on the wasm backend.
+ * LiRA, Carlini et al. 2022), built with @tensorflow/tfjs (wasm backend). A plain stack of Dense
+ * layers trains on the WebAssembly kernels of ./dense.ts (same semantics, no per-step tfjs
+ * overhead); anything else (Dropout, BatchNormalization, …) trains with tfjs's own loop here.
  *
  * Deterministic given the seed: seeded Glorot-uniform kernels, zero biases, a seeded shuffle done
  * here (tf's own shuffle is not seeded), Adam, single-threaded wasm. No network: the .wasm files
@@ -11,6 +13,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { seededRng } from '../metrics/bootstrap.ts';
+import { trainDense, type DenseActivation, type DenseSpec } from './dense.ts';
 
 export type MlpBackend = 'wasm' | 'cpu';
 
@@ -35,6 +38,11 @@ export interface MlpOptions {
   activation?: 'relu' | 'tanh';
   /** Default 'wasm' (falls back to 'cpu' with a warning if wasm cannot initialise). */
   backend?: MlpBackend;
+  /**
+   * 'auto' (default): a plain dense MLP trains on the wasm kernels (./dense.ts), anything else with
+   * tfjs. 'tfjs': always tfjs's loop (for comparisons; its numbers are not the cached ones).
+   */
+  trainer?: 'auto' | 'tfjs';
 }
 
 export interface SerializedWeight {
@@ -259,6 +267,30 @@ export async function trainLayersModel(
   return TrainedMlp.wrap(model, data.dim, hidden, data.classes, softmaxOutput);
 }
 
+/**
+ * The model as a plain dense MLP (a Sequential of trainable Dense layers with bias; hidden ReLU,
+ * tanh or linear; the last softmax, or linear when the model outputs logits), or undefined.
+ */
+export function denseSpecOf(model: tf.LayersModel, softmaxOutput: boolean, dim: number, classes: number): DenseSpec | undefined {
+  if (!(model instanceof tf.Sequential) || model.layers.length === 0) return undefined;
+  const units: number[] = [];
+  const hidden: DenseActivation[] = [];
+  for (const [i, layer] of model.layers.entries()) {
+    const c = layer.getConfig() as { units?: unknown; activation?: unknown; useBias?: unknown };
+    if (layer.getClassName() !== 'Dense' || !layer.trainable || c.useBias === false || typeof c.units !== 'number') return undefined;
+    if (layer.getWeights().length !== 2) return undefined;
+    const act = c.activation ?? 'linear';
+    if (i === model.layers.length - 1) {
+      if (act !== (softmaxOutput ? 'softmax' : 'linear')) return undefined;
+    } else if (act === 'relu' || act === 'tanh' || act === 'linear') hidden.push(act);
+    else return undefined;
+    units.push(c.units);
+  }
+  const first = model.layers[0]!.getWeights()[0]!;
+  if (first.shape[0] !== dim || units[units.length - 1] !== classes) return undefined;
+  return { dim, units, hidden, softmaxOutput };
+}
+
 async function fitModel(model: tf.LayersModel, softmaxOutput: boolean, data: MlpData, opts: Omit<MlpOptions, 'layers' | 'activation'>): Promise<void> {
   const { dim, classes, features, labels } = data;
   const n = labels.length;
@@ -268,6 +300,17 @@ async function fitModel(model: tf.LayersModel, softmaxOutput: boolean, data: Mlp
   if (!Number.isSafeInteger(opts.epochs) || opts.epochs < 0) throw new Error('epochs must be a non-negative integer');
   if (!Number.isSafeInteger(opts.batchSize) || opts.batchSize < 1) throw new Error('batchSize must be a positive integer');
   if (!Number.isSafeInteger(opts.seed)) throw new Error('seed must be a safe integer');
+
+  const spec = opts.trainer === 'tfjs' ? undefined : denseSpecOf(model, softmaxOutput, dim, classes);
+  if (spec) {
+    // Start from the model's own (seeded) initial weights; train on the wasm kernels; write back.
+    const init = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    const trained = trainDense(spec, init, { features, labels }, opts);
+    const tensors = model.getWeights().map((w, i) => tf.tensor(trained[i]!, w.shape, 'float32'));
+    model.setWeights(tensors);
+    tf.dispose(tensors);
+    return;
+  }
 
   const optimizer = opts.optimizer === 'sgd' ? tf.train.sgd(opts.learningRate) : tf.train.adam(opts.learningRate);
   // Cross-entropy on the softmax outputs (clipped, the same loss as Keras' categoricalCrossentropy),

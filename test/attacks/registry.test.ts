@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ATTACKS, attackIds, getAttack } from '../../attacks/index.ts';
+import { ATTACKS, attackIds, getAttack, getSyntheticAttack, SYNTHETIC_ATTACKS } from '../../attacks/index.ts';
 import type { Capability } from '../../attacks/types.ts';
 
 const ATTACKS_DIR = fileURLToPath(new URL('../../attacks/', import.meta.url));
@@ -46,12 +46,37 @@ describe('attack registry', () => {
     const folders = readdirSync(ATTACKS_DIR).filter(
       (d) => statSync(path.join(ATTACKS_DIR, d)).isDirectory() && existsSync(path.join(ATTACKS_DIR, d, 'index.ts')),
     );
-    expect(folders.sort()).toEqual([...attackIds()].sort());
+    expect(folders.sort()).toEqual([...attackIds(), ...SYNTHETIC_ATTACKS.map((a) => a.meta.id)].sort());
   });
 
   it('has a README.md listing every attack', () => {
     const readme = readFileSync(path.join(ATTACKS_DIR, 'README.md'), 'utf8');
-    for (const id of attackIds()) expect(readme, id).toContain(`\`${id}\``);
+    for (const id of [...attackIds(), ...SYNTHETIC_ATTACKS.map((a) => a.meta.id)]) expect(readme, id).toContain(`\`${id}\``);
+  });
+});
+
+// Attacks on a released synthetic dataset: no model, so no tasks.ts; the rest of the contract holds.
+describe.each(SYNTHETIC_ATTACKS.map((a) => [a.meta.id, a] as const))('synthetic-data attack %s', (id, attack) => {
+  const dir = path.join(ATTACKS_DIR, id);
+  it('is found by id, has a kebab-case id equal to its folder, index.ts and README.md', () => {
+    expect(getSyntheticAttack(id)).toBe(attack);
+    expect(getAttack(id)).toBeUndefined();
+    expect(id).toMatch(KEBAB);
+    for (const f of ['index.ts', 'README.md']) expect(existsSync(path.join(dir, f)), `${id}/${f}`).toBe(true);
+  });
+  it('has complete metadata and a README citing meta.reference with every option', () => {
+    const m = attack.meta;
+    expect(['singling-out', 'linkability', 'inference', 'membership', 'diagnostic']).toContain(m.family);
+    for (const field of ['title', 'failureTitle', 'description', 'reference'] as const) expect(m[field].trim().length, field).toBeGreaterThan(0);
+    expect(m.title).not.toBe(m.failureTitle);
+    const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
+    expect(readme).toMatch(/^#{1,3} .*References/im);
+    expect(readme).toContain(m.reference.split(/[ ,.]/)[0]!);
+    expect(readme).toMatch(/\b(19|20)\d\d\b/);
+    for (const key of optionKeys(attack.options)) expect(readme, `option ${key}`).toContain(`\`${key}\``);
+  });
+  it('has a test file under test/attacks that names it', () => {
+    expect(testFiles().filter(({ text }) => text.includes(`'${id}'`)).length).toBeGreaterThan(0);
   });
 });
 

@@ -2,7 +2,7 @@
  * `npm run bench`: throughput of the harness against baselines measured in the same run, on the
  * demo's `before` model and records. Never run by the tests (timings are not assertions).
  *
- *   scoring:    harness (pool + signals, N workers, no cache) vs a raw onnxruntime-node session
+ *   scoring:    harness (pool + signals, N workers, no cache, runtime-side reduction) vs a raw onnxruntime-node session
  *               fed the same batches (1 and 2 intra-op threads), in tokens/s
  *   generation: harness greedy loop vs transformers.js generate(), in generated tokens/s
  */
@@ -57,10 +57,10 @@ async function rawScore(threads: number): Promise<number> {
 
 async function harnessScore(workers: number): Promise<number> {
   const pool = createPool(workers);
-  const signals = createSignals({ pool, cache: diskCache(undefined), specs: new Map([['before', { kind: 'hf', path: dir }]]) });
+  const signals = createSignals({ pool, cache: diskCache(undefined), specs: new Map([['before', { kind: 'hf', path: dir, scoring: 'runtime' }]]) });
   const model = { role: 'before' as const, sha256: 'bench', capabilities: new Set<never>() };
   await signals.tokenSignals(model, texts.slice(0, 64)); // warm-up: load the model in every worker
-  const fresh = createSignals({ pool, cache: diskCache(undefined), specs: new Map([['before', { kind: 'hf', path: dir }]]) });
+  const fresh = createSignals({ pool, cache: diskCache(undefined), specs: new Map([['before', { kind: 'hf', path: dir, scoring: 'runtime' }]]) });
   const tps = tokens / (await time(() => fresh.tokenSignals(model, texts)));
   await pool.close();
   return tps;

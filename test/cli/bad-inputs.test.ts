@@ -143,6 +143,8 @@ const cases: Case[] = [
   { name: 'workers: 100000 (bounded by the cores)', config: config({ extra: 'workers: 100000' }), names: ['c.yml:10', 'field "workers"', '4 ×', 'CPU core'] },
   { name: 'workers: 0', config: config({ extra: 'workers: 0' }), names: ['c.yml:10', 'field "workers"', 'positive integer'] },
   { name: '--workers 100000 on the command line', args: ['--workers', '100000'], names: ['--workers', '4 ×'] },
+  { name: 'threads: 100000 (bounded by the cores)', config: config({ extra: 'threads: 100000' }), names: ['c.yml:10', 'field "threads"', 'intra-op threads', 'at most 64'] },
+  { name: '--threads 0 on the command line', args: ['--threads', '0'], names: ['--threads', 'positive integer'] },
   { name: '--bootstrap beyond its range', args: ['--bootstrap', '100000000'], names: ['--bootstrap', '100000'] },
   { name: '--seed not an integer', args: ['--seed', '1.5'], names: ['--seed'] },
   { name: 'unknown attack', config: config({ attacks: '  loss: {}\n  fancy: {}' }), names: ['c.yml:10', 'attacks.fancy', 'known attacks'] },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditResult } from '../../src/result/types.ts';
 import { cli, type CliResult } from '../helpers/cli.ts';
+import { csvSubjectIds } from '../helpers/sidecars.ts';
 import { FIXTURE } from '../helpers/paths.ts';
 
 let out: string;
@@ -54,7 +55,9 @@ describe('demo: before leaks, after does not', () => {
     expect(extraction('pii-extraction', 'after', 'holdout').hits).toBe(0);
     expect(extraction('pii-extraction', 'before', 'holdout').hits).toBe(0);
     const subjects = result.subjects;
-    expect(subjects.length).toBe(result.data.forget!.subjects);
+    // listed: the people who leaked or were flagged; subjects.csv has every one
+    expect(subjects.length + result.subjectsNotListed!).toBe(result.data.forget!.subjects);
+    expect(csvSubjectIds(out).length).toBe(result.data.forget!.subjects);
     expect(subjects.some((s) => (s.leakedBy.before ?? []).length > 0)).toBe(true);
     expect(subjects.every((s) => (s.leakedBy.after ?? []).length === 0 || !(s.leakedBy.after ?? []).includes('pii-extraction'))).toBe(true);
   });
@@ -62,13 +65,13 @@ describe('demo: before leaks, after does not', () => {
   it('outputs hold no record text and none of the deleted subjects’ PII or ids', () => {
     const forget = readFileSync(path.join(FIXTURE, 'data/forget.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { subject: string; text: string; pii: { value: string }[] });
     const values = new Set(forget.flatMap((f) => f.pii.map((p) => p.value)));
-    for (const file of ['result.json', 'report.html', 'junit.xml', 'summary.md']) {
+    for (const file of ['result.json', 'report.html', 'junit.xml', 'summary.md', 'subjects.csv']) {
       const body = readFileSync(path.join(out, file), 'utf8');
       for (const v of values) expect(body.includes(v), `${file} contains PII "${v}"`).toBe(false);
       for (const f of forget.slice(0, 20)) expect(body.includes(f.text.slice(0, 40))).toBe(false);
     }
     const subjectIds = new Set(forget.map((f) => f.subject));
-    for (const s of result.subjects) expect(subjectIds.has(s.subject)).toBe(false);
+    for (const s of csvSubjectIds(out)) expect(subjectIds.has(s)).toBe(false);
   });
 
   it('`report result.json` re-renders the same files without any model', async () => {

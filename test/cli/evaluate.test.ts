@@ -28,7 +28,7 @@ describe('evaluate --scores', () => {
     const r = await cli(['evaluate', '--scores', f, '--json']);
     expect([0, 1, 4]).toContain(r.code);
     const result = JSON.parse(r.stdout);
-    expect(result.schemaVersion).toBe(2);
+    expect(result.schemaVersion).toBe(3);
     const finding = result.findings[0];
     expect(finding).toMatchObject({ attack: 'scores', model: 'scores', positive: 'member', negative: 'nonmember', n: { positive: c.positives.length, negative: c.negatives.length } });
     expect(Math.abs(finding.auc.value - c.expected.auc)).toBeLessThan(1e-9);

@@ -10,10 +10,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { visible } from '../../reports/format.ts';
+import { visible, visibleLine } from '../../reports/format.ts';
 import type { AuditResult } from '../../src/result/types.ts';
 import { launch } from '../helpers/browser.ts';
 import { cli } from '../helpers/cli.ts';
+import { csvSubjectIds } from '../helpers/sidecars.ts';
 import { FIXTURE } from '../helpers/paths.ts';
 import { HIDDEN, rawHits } from '../helpers/hidden.ts';
 
@@ -67,7 +68,7 @@ beforeAll(async () => {
 });
 afterAll(async () => browser?.close());
 
-const OUTPUTS = ['report.html', 'summary.md', 'junit.xml', 'result.json'];
+const OUTPUTS = ['report.html', 'summary.md', 'junit.xml', 'result.json', 'subjects.csv'];
 async function run(out: string, ...flags: string[]) {
   const r = await cli(['run', path.join(dir, 'c.json'), '--out', path.join(dir, out), '--cache-dir', path.join(dir, 'cache'), '--bootstrap', '100', ...flags]);
   expect(r.stderr).not.toMatch(/privacy-audit: (error|runtime failure)/);
@@ -101,12 +102,15 @@ describe('hidden characters in data and config', () => {
     for (const f of OUTPUTS) expect(rawHits(bytes('revealed', f)), f).toEqual([]);
     const html = bytes('revealed', 'report.html').toString('utf8');
     for (const field of ['method', 'date', 'reference', 'threat']) expect(html).toContain(`${field} ${visible(EVIL)}`);
-    for (const id of forgetIds) expect(html).toContain(`<code>${visible(id)}</code>`);
+    const result0 = JSON.parse(bytes('revealed', 'result.json').toString('utf8')) as AuditResult;
+    for (const s of result0.subjects) expect(html).toContain(`<code>${visible(s.subject)}</code>`);
+    // subjects.csv lists every one of them, escaped the same way
+    expect(csvSubjectIds(path.join(dir, 'revealed')).sort()).toEqual(forgetIds.map(visibleLine).sort());
     expect(html).toContain(visible(`members${FILE_EVIL}.jsonl`));
     expect(html).toContain(visible(`hf:./models/before${FILE_EVIL}`));
     // result.json keeps the exact values (as JSON escapes).
     const result = JSON.parse(bytes('revealed', 'result.json').toString('utf8')) as AuditResult;
-    expect(result.subjects.map((s) => s.subject).sort()).toEqual([...forgetIds].sort());
+    for (const s of result.subjects) expect(forgetIds).toContain(s.subject);
     expect((result.config as { deletion: { reference: string } }).deletion.reference).toBe(`reference ${EVIL}`);
 
     const { text, xmlError } = await inBrowser('revealed');
@@ -135,7 +139,7 @@ describe('hidden characters in data and config', () => {
     const r = await cli(['evaluate', '--scores', path.join(dir, 'scores.jsonl'), '--out', path.join(dir, 'eval')]);
     expect([0, 1, 4]).toContain(r.code);
     expect(rawHits(Buffer.from(r.stderr))).toEqual([]);
-    for (const f of OUTPUTS) expect(rawHits(bytes('eval', f)), f).toEqual([]);
+    for (const f of OUTPUTS.filter((o) => o !== 'subjects.csv')) expect(rawHits(bytes('eval', f)), f).toEqual([]); // evaluate writes no sidecars
     const md = bytes('eval', 'summary.md').toString('utf8');
     expect(md).toContain('⟨U+202E⟩');
     // The findings table keeps its six cells per row, and markup in a name is text (in code spans

@@ -14,7 +14,7 @@ import { fillLeaving, mountTmpfs, tmpfsUnavailable, unmount } from '../helpers/f
 import { BIN, FIXTURE, REPO } from '../helpers/paths.ts';
 import { createHash } from 'node:crypto';
 
-const OUTPUTS = ['result.json', 'result.json.sig', 'cache-manifest.txt', 'report.html', 'junit.xml', 'summary.md', 'run.json', 'report.pdf'];
+const OUTPUTS = ['result.json', 'result.json.sig', 'cache-manifest.txt', 'scores.jsonl.gz', 'subjects.csv', 'report.html', 'junit.xml', 'summary.md', 'run.json', 'report.pdf'];
 const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 
 let dir: string;
@@ -47,10 +47,12 @@ beforeAll(async () => {
   const prev = await cli(['evaluate', '--scores', passScores, '--out', previous, '--bootstrap', '100', '--sign-key', key]);
   expect(prev.code, prev.stderr).toBe(0);
   expect(JSON.parse(readFileSync(path.join(previous, 'result.json'), 'utf8')).verdict).toBe('pass');
-  // The files only a `run --pdf` writes, as an earlier run left them.
+  // The files only a `run --pdf` writes (sidecars included), as an earlier run left them.
   writeFileSync(path.join(previous, 'run.json'), '{ "startedAt": "earlier", "note": "an earlier PASS run" }\n');
   writeFileSync(path.join(previous, 'report.pdf'), '%PDF-1.4 earlier run: PASS\n');
   writeFileSync(path.join(previous, 'cache-manifest.txt'), `${'0'.repeat(64)}  ${'1'.repeat(64)}\n`);
+  writeFileSync(path.join(previous, 'scores.jsonl.gz'), 'an earlier run\'s per-record scores\n');
+  writeFileSync(path.join(previous, 'subjects.csv'), 'subject,records\r\nS-earlier,1\r\n');
   expect(readdirSync(previous).sort()).toEqual([...OUTPUTS].sort());
 
   reference = path.join(dir, 'reference');

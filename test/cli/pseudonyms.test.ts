@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { pseudonym, PSEUDONYM_KEY_ENV, PSEUDONYM_KEY_FILE } from '../../src/pseudonym.ts';
 import type { AuditResult } from '../../src/result/types.ts';
 import { cli } from '../helpers/cli.ts';
+import { csvSubjectIds } from '../helpers/sidecars.ts';
 import { FIXTURE } from '../helpers/paths.ts';
 
 delete process.env[PSEUDONYM_KEY_ENV];
@@ -25,7 +26,7 @@ const read = (file: string): Rec[] =>
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Rec);
-const OUTPUTS = ['result.json', 'report.html', 'junit.xml', 'summary.md', 'run.json'];
+const OUTPUTS = ['result.json', 'report.html', 'junit.xml', 'summary.md', 'run.json', 'subjects.csv'];
 
 let dir: string;
 let forgetIds: string[];
@@ -106,7 +107,8 @@ describe('pseudonyms', () => {
     expect(r.stderr.includes(key.toString('hex'))).toBe(false);
     // The pseudonyms are HMAC-SHA-256 under that key.
     const res = result('a');
-    expect(res.subjects.map((s) => s.subject).sort()).toEqual(forgetIds.map((s) => pseudonym(key, s)).sort());
+    expect(csvSubjectIds(path.join(dir, 'a'))).toEqual(forgetIds.map((s) => pseudonym(key, s)).sort());
+    for (const s of res.subjects) expect(csvSubjectIds(path.join(dir, 'a'))).toContain(s.subject);
   }, 300_000);
 
   it('no forget id and no PII value of the fixture in any output, config echoes included', () => {
@@ -117,8 +119,8 @@ describe('pseudonyms', () => {
     }
     const res = result('a');
     const cfg = res.config as { data: { forgetSubjects: string[] }; deletion: { reference: string; method: string }; models: { after: string } };
-    expect(cfg.data.forgetSubjects).toEqual(res.subjects.map((s) => s.subject).sort());
-    const p0 = res.subjects.find((s) => cfg.deletion.reference.includes(s.subject));
+    expect(cfg.data.forgetSubjects).toEqual(csvSubjectIds(path.join(dir, 'a')));
+    const p0 = csvSubjectIds(path.join(dir, 'a')).map((subject) => ({ subject })).find((s) => cfg.deletion.reference.includes(s.subject));
     expect(p0).toBeDefined();
     expect(cfg.deletion.reference).toMatch(/^DSR-2024-17: erase S-[0-9a-f]{12} \([^,]*\*[^,]*, \S\*+@[*.a-z]+\)$/);
     expect(cfg.models.after).toBe(`hf:./models/without-${p0!.subject}`);
@@ -139,8 +141,8 @@ describe('pseudonyms', () => {
 
   it('another folder gets another key, hence other pseudonyms', async () => {
     await run('b');
-    const a = result('a').subjects.map((s) => s.subject);
-    const b = result('b').subjects.map((s) => s.subject);
+    const a = csvSubjectIds(path.join(dir, 'a'));
+    const b = csvSubjectIds(path.join(dir, 'b'));
     expect(b.length).toBe(a.length);
     for (const s of b) expect(a).not.toContain(s);
   }, 300_000);
@@ -150,7 +152,7 @@ describe('pseudonyms', () => {
     await run('env1', { key: key.toString('hex') });
     await run('env2', { key: key.toString('base64') });
     expect(text('env2')).toBe(text('env1'));
-    expect(result('env1').subjects.map((s) => s.subject).sort()).toEqual(forgetIds.map((s) => pseudonym(key, s)).sort());
+    expect(csvSubjectIds(path.join(dir, 'env1'))).toEqual(forgetIds.map((s) => pseudonym(key, s)).sort());
     expect(existsSync(path.join(dir, 'env1', PSEUDONYM_KEY_FILE))).toBe(false);
     for (const f of filesUnder(path.join(dir, 'env1'))) expect(readFileSync(f).includes(key.toString('hex'))).toBe(false);
   }, 300_000);
@@ -183,7 +185,8 @@ describe('pseudonyms', () => {
   it('--reveal shows the real ids (and needs no key)', async () => {
     await run('revealed', { flags: ['--reveal'] });
     const res = result('revealed');
-    expect(res.subjects.map((s) => s.subject).sort()).toEqual([...forgetIds].sort());
+    expect(csvSubjectIds(path.join(dir, 'revealed'))).toEqual([...forgetIds].sort());
+    for (const s of res.subjects) expect(forgetIds).toContain(s.subject);
     expect((res.config as { data: { forgetSubjects: string[] } }).data.forgetSubjects).toEqual(forgetIds);
     expect(existsSync(path.join(dir, 'revealed', PSEUDONYM_KEY_FILE))).toBe(false);
   }, 300_000);

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { maskValue } from '../../src/audit/run.ts';
 import type { AuditResult } from '../../src/result/types.ts';
 import { cli } from '../helpers/cli.ts';
+import { csvSubjectIds } from '../helpers/sidecars.ts';
 import { FIXTURE } from '../helpers/paths.ts';
 
 let dir: string;
@@ -58,6 +59,7 @@ describe('masking and --reveal', () => {
     for (const v of raw) {
       expect(html.includes(v)).toBe(false);
       expect(JSON.stringify(result).includes(v)).toBe(false);
+      expect(readFileSync(path.join(dir, 'masked', 'subjects.csv'), 'utf8').includes(v)).toBe(false);
     }
     expect(html).not.toContain('Contains personal data');
   });
@@ -65,7 +67,8 @@ describe('masking and --reveal', () => {
   it('--reveal: real subject ids and values, and a warning at the top of the report', async () => {
     const { result, html } = await run('revealed', '--reveal');
     expect(result.revealed).toBe(true);
-    expect(result.subjects.map((s) => s.subject).sort()).toEqual([...new Set(forget.map((f) => f.subject))].sort());
+    expect(csvSubjectIds(path.join(dir, 'revealed'))).toEqual([...new Set(forget.map((f) => f.subject))].sort());
+    for (const s of result.subjects) expect(forget.map((f) => f.subject)).toContain(s.subject);
     const emitted = result.subjects.flatMap((s) => s.emitted?.before ?? []);
     const raw = new Set(forget.flatMap((f) => f.pii.map((p) => p.value)));
     expect(emitted.length).toBeGreaterThan(0);

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { configSchema, splitModelRef } from '../../src/config/schema.ts';
-import { SCHEMA_FILE, schemaText } from '../../scripts/write-schema.ts';
+import { SCHEMA_FILE, schemaText, SYNTHETIC_SCHEMA_FILE, syntheticSchemaText } from '../../scripts/write-schema.ts';
 
 describe('config schema', () => {
   it('schema/config.schema.json is up to date (run `npm run schema`)', async () => {
     expect(await readFile(SCHEMA_FILE, 'utf8')).toBe(schemaText());
+    expect(await readFile(SYNTHETIC_SCHEMA_FILE, 'utf8')).toBe(syntheticSchemaText());
   });
 
   it('JSON Schema: strict objects, attacks as an open map, model ref pattern', () => {
