@@ -47,7 +47,7 @@ describe('privacy-audit completion', () => {
     expect(z.stdout).toMatch(/^#compdef privacy-audit\n/);
     expect(z.stdout).toContain('autoload -U +X bashcompinit && bashcompinit');
     const f = await cli(['completion', 'fish']);
-    expect(f.stdout).toContain('complete -c privacy-audit -n __fish_use_subcommand -f -a "init run demo evaluate report verify keygen cache completion"');
+    expect(f.stdout).toContain('complete -c privacy-audit -n __fish_use_subcommand -f -a "init run demo evaluate report verify keygen cache canaries completion"');
     expect(f.stdout).toContain('complete -c privacy-audit -l inconclusive -x -a "fail pass"');
     expect(f.stdout).toContain('complete -c privacy-audit -l json\n');
     const bad = await cli(['completion', 'tcsh']);
