@@ -73,7 +73,11 @@ export const RECORD_EXTENSIONS = ['.jsonl', '.ndjson', '.csv'] as const;
  * duplicate ids (naming both lines), bytes that are not UTF-8 (never silently replaced by U+FFFD), and a
  * file or record larger than `limits` (config `limits`; defaults in config/limits.ts).
  */
-export async function readRecords(file: string, fields?: FieldMap, limits: DataLimits = DEFAULT_DATA_LIMITS): Promise<DataRecord[]> {
+/**
+ * A data file's bytes, checked: a known extension, within `limits`, readable, UTF-8 (no byte order
+ * mark). Shared by the record reader and the synthetic-data table reader.
+ */
+export async function readDataBytes(file: string, limits: DataLimits = DEFAULT_DATA_LIMITS): Promise<{ abs: string; ext: string; buf: Buffer }> {
   const abs = path.resolve(file);
   const ext = path.extname(abs).toLowerCase();
   if (!(RECORD_EXTENSIONS as readonly string[]).includes(ext)) {
@@ -99,6 +103,11 @@ export async function readRecords(file: string, fields?: FieldMap, limits: DataL
   assertUtf8(buf, abs, 'data file');
   // A UTF-8 byte order mark would otherwise end up in the first key / column name.
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+  return { abs, ext, buf };
+}
+
+export async function readRecords(file: string, fields?: FieldMap, limits: DataLimits = DEFAULT_DATA_LIMITS): Promise<DataRecord[]> {
+  const { abs, ext, buf } = await readDataBytes(file, limits);
   const f = resolveFields(fields);
   const rows = ext === '.csv' ? csvRows(buf, abs, f, limits) : jsonlRows(buf.toString('utf8'), abs, limits);
 

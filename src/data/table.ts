@@ -7,12 +7,9 @@
  *
  * Every mistake is an `InputError` naming the file, the line, the column and what was expected.
  */
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { InputError } from '../errors.ts';
-import { DEFAULT_DATA_LIMITS, formatBytes, type DataLimits } from '../config/limits.ts';
-import { assertUtf8 } from './utf8.ts';
-import { csvRows, DEFAULT_FIELDS, fileError, jsonlRows, RECORD_EXTENSIONS, typeName } from './records.ts';
+import { DEFAULT_DATA_LIMITS, type DataLimits } from '../config/limits.ts';
+import { csvRows, DEFAULT_FIELDS, jsonlRows, readDataBytes, typeName } from './records.ts';
 
 export type ColumnKind = 'numeric' | 'categorical';
 
@@ -36,22 +33,7 @@ export interface RawTable {
  * or null; a nested object or array is refused (name the column, the line, and what was expected).
  */
 export async function readTable(file: string, role: string, limits: DataLimits = DEFAULT_DATA_LIMITS): Promise<RawTable> {
-  const abs = path.resolve(file);
-  const ext = path.extname(abs).toLowerCase();
-  if (!(RECORD_EXTENSIONS as readonly string[]).includes(ext))
-    throw new InputError(`unsupported data file type "${ext || '(no extension)'}"; expected ${RECORD_EXTENSIONS.join(', ')}`, { file: abs });
-  let buf: Buffer;
-  try {
-    const st = await stat(abs);
-    if (st.isFile() && st.size > limits.maxFileBytes)
-      throw new InputError(`data file is ${formatBytes(st.size)}, larger than the limit of ${formatBytes(limits.maxFileBytes)} (raise limits.maxDataFileMiB in the config)`, { file: abs });
-    buf = await readFile(abs);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw fileError(e, abs);
-  }
-  assertUtf8(buf, abs, 'data file');
-  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+  const { abs, ext, buf } = await readDataBytes(file, limits);
   const csv = ext === '.csv';
   const header: string[] = [];
   const index = new Map<string, number>();
