@@ -285,8 +285,9 @@ export const dpClaimSchema = strict(
 });
 export type DpClaimInput = z.output<typeof dpClaimSchema>;
 
-export const configSchema = strict(
-  {
+/** The fields every config format starts with: `$schema`, `version` and `seed`. */
+function commonFields(seedDescription: string) {
+  return {
     $schema: z.string().meta({ description: 'JSON Schema reference for editors (ignored)' }).optional(),
     version: z.literal(1, { error: 'expected version: 1' }).default(1).meta({ description: 'config format version' }),
     seed: z
@@ -294,7 +295,13 @@ export const configSchema = strict(
       .min(0, 'expected a seed >= 0')
       .max(0xffffffff, 'expected a seed < 2^32')
       .default(1)
-      .meta({ description: 'seed for every random choice (sampling, bootstrap, shadow models)' }),
+      .meta({ description: seedDescription }),
+  };
+}
+
+export const configSchema = strict(
+  {
+    ...commonFields('seed for every random choice (sampling, bootstrap, shadow models)'),
     workers: z
       .union([z.literal('auto'), z.int().min(1, 'expected "auto" or a positive integer')], {
         error: 'expected "auto" or a positive integer',
@@ -464,14 +471,7 @@ export const syntheticDataSchema = strict(
 
 export const syntheticConfigSchema = strict(
   {
-    $schema: z.string().meta({ description: 'JSON Schema reference for editors (ignored)' }).optional(),
-    version: z.literal(1, { error: 'expected version: 1' }).default(1).meta({ description: 'config format version' }),
-    seed: z
-      .int({ error: 'expected an integer seed' })
-      .min(0, 'expected a seed >= 0')
-      .max(0xffffffff, 'expected a seed < 2^32')
-      .default(1)
-      .meta({ description: 'seed for every random choice (targets, predicates, samples)' }),
+    ...commonFields('seed for every random choice (targets, predicates, samples)'),
     target: syntheticTargetSchema,
     data: syntheticDataSchema,
     attacks: attacksSchema.optional(),
