@@ -136,51 +136,10 @@ def main():
         import shutil
         shutil.rmtree(tmp)
     os.makedirs(os.path.join(tmp, "onnx"))
-    train.write_json(os.path.join(tmp, "config.json"), {
-        "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2",
-        "vocab_size": VOCAB, "n_embd": N_EMBD, "n_head": N_HEAD, "n_layer": N_LAYER,
-        "n_positions": N_POSITIONS, "n_ctx": N_POSITIONS, "n_inner": 4 * N_EMBD,
-        "activation_function": "gelu", "layer_norm_epsilon": 1e-5, "tie_word_embeddings": True,
-        "bos_token_id": EOT, "eos_token_id": EOT, "pad_token_id": EOT, "use_cache": True,
-        "transformers_version": "4.0.0",
-    })
-    train.write_json(os.path.join(tmp, "generation_config.json"), {
-        "bos_token_id": EOT, "eos_token_id": EOT, "pad_token_id": EOT, "do_sample": False,
-    })
-    train.write_json(os.path.join(tmp, "tokenizer.json"), tok)
-    train.write_json(os.path.join(tmp, "tokenizer_config.json"), {
-        "tokenizer_class": "GPT2Tokenizer", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
-        "pad_token": "<|endoftext|>", "unk_token": None, "add_bos_token": True, "add_prefix_space": False,
-        "model_max_length": N_POSITIONS, "padding_side": "left", "clean_up_tokenization_spaces": False,
-    })
-
-    # The fixtures' export (train.py export()), with a key/value cache.
-    hd = N_EMBD // N_HEAD
-    B, P, T = 2, 3, 5
-    ids = torch.randint(0, 256, (B, T), generator=torch.Generator().manual_seed(0))
-    mask = torch.ones((B, P + T), dtype=torch.long)
-    past = []
-    for _ in range(N_LAYER):
-        past += [torch.zeros(B, N_HEAD, P, hd), torch.zeros(B, N_HEAD, P, hd)]
-    in_names = ["input_ids", "attention_mask"]
-    out_names = ["logits"]
-    axes = {"input_ids": {0: "batch_size", 1: "sequence_length"},
-            "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
-            "logits": {0: "batch_size", 1: "sequence_length"}}
-    for i in range(N_LAYER):
-        for kv in ("key", "value"):
-            iname, oname = f"past_key_values.{i}.{kv}", f"present.{i}.{kv}"
-            in_names.append(iname)
-            out_names.append(oname)
-            axes[iname] = {0: "batch_size", 2: "past_sequence_length"}
-            axes[oname] = {0: "batch_size", 2: "total_sequence_length"}
+    train.write_hf_files(tmp, tok, VOCAB, N_EMBD, N_HEAD, N_LAYER, N_POSITIONS)
+    # The fixtures' export (train.py), with a key/value cache.
     path = os.path.join(tmp, "onnx", "model.onnx")
-    with torch.no_grad():
-        torch.onnx.export(train.OnnxWrapper(model), (ids, mask, *past), path, input_names=in_names,
-                          output_names=out_names, dynamic_axes=axes, opset_version=train.OPSET,
-                          do_constant_folding=True)
-    import onnx
-    onnx.checker.check_model(path)
+    train.export_onnx(model, path, N_EMBD, N_HEAD, N_LAYER)
     print(f"onnx: {os.path.getsize(path) / 2**20:.0f} MiB, {time.time() - t0:.0f} s", flush=True)
 
     refs = []
