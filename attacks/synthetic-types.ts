@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand';
 import type { EncodedTable, Encoding } from '../src/data/table.ts';
-import type { ResidualRisk, SuccessRate } from '../src/metrics/risk.ts';
+import { residualRisk, successRate, type ResidualRisk, type SuccessRate } from '../src/metrics/risk.ts';
 
 /** The EDPB/WP216 anonymisation criteria (Opinion 05/2014 §2.2.2; carried into Opinion 28/2024), plus membership. */
 export type SyntheticFamily = 'singling-out' | 'linkability' | 'inference' | 'membership' | 'diagnostic';
@@ -61,6 +61,47 @@ export interface RiskObservation {
   /** Rows (members, control) the attack was scored on: members may be subsampled to control's size. */
   scoredOn: { members: number; control: number };
   warnings: string[];
+}
+
+/**
+ * A targeted attack's risk (linkability, attribute inference): the same attack on `n` member targets
+ * and `n` control targets, against a random baseline, with Anonymeter's two warnings (the baseline
+ * does as well as the attack; control succeeded every time, so the residual risk is undefined).
+ */
+export function targetedRisk(o: {
+  variant: string;
+  requested: number;
+  /** Per member target (in `targets` order) and per control target: did the attack succeed. */
+  hits: boolean[];
+  controlHits: boolean[];
+  baseline: SuccessRate;
+  /** Rows of `members` the attack targeted. */
+  targets: number[];
+  columns: string[];
+  /** The warning when every control target succeeded. */
+  allControlsSucceeded: string;
+  warnings: string[];
+}): RiskObservation {
+  const n = o.hits.length;
+  const attack = successRate(o.hits.filter(Boolean).length, n);
+  const control = successRate(o.controlHits.filter(Boolean).length, o.controlHits.length);
+  const warnings = [...o.warnings];
+  if (o.baseline.rate >= attack.rate) warnings.push("the random baseline does as well as the attack: the analysis results cannot be trusted (Anonymeter's warning)");
+  const residual = residualRisk(attack, control) ?? null;
+  if (!residual) warnings.push(o.allControlsSucceeded);
+  return {
+    kind: 'risk',
+    variant: o.variant,
+    attacks: { requested: o.requested, made: n },
+    attack,
+    control,
+    baseline: o.baseline,
+    residual,
+    memberHits: o.targets.filter((_, i) => o.hits[i]).sort((x, y) => x - y),
+    columns: o.columns,
+    scoredOn: { members: n, control: o.controlHits.length },
+    warnings,
+  };
 }
 
 /** Membership scores (higher = member) on members vs control, for the shared ROC/AUC machinery. */

@@ -7,10 +7,10 @@
  */
 import { z } from 'zod';
 import { seededRng } from '../../src/metrics/bootstrap.ts';
-import { residualRisk, successRate } from '../../src/metrics/risk.ts';
+import { successRate } from '../../src/metrics/risk.ts';
 import { kNearest } from '../../src/data/neighbors.ts';
 import { takeRows, type EncodedTable } from '../../src/data/table.ts';
-import { attackSeed, peopleCount, randInt, targetRows, type RiskObservation, type SyntheticAttack, type SyntheticContext } from '../synthetic-types.ts';
+import { attackSeed, peopleCount, randInt, targetRows, type RiskObservation, type SyntheticAttack, type SyntheticContext, targetedRisk } from '../synthetic-types.ts';
 
 const options = z.strictObject({
   /** The secret columns (one inference attack each). */
@@ -59,25 +59,19 @@ function run(ctx: SyntheticContext, o: Options): RiskObservation[] {
       const g = ctx.synthetic.data[randInt(0, ctx.synthetic.n - 1, rng) * ctx.synthetic.d + secret]!;
       if (correct(g, ori.data[i * ori.d + secret]!, secret < numeric)) kBase++;
     }
-    const attack = successRate(hits.filter(Boolean).length, n);
-    const control = successRate(ctlHits.filter(Boolean).length, n);
-    const baseline = successRate(kBase, nBase);
-    if (baseline.rate >= attack.rate) warnings.push('the random baseline does as well as the attack: the analysis results cannot be trusted (Anonymeter\'s warning)');
-    const residual = residualRisk(attack, control) ?? null;
-    if (!residual) warnings.push(`every control target's ${name} was guessed: the residual risk is undefined`);
-    out.push({
-      kind: 'risk',
-      variant: `secret:${name}`,
-      attacks: { requested: o.nAttacks, made: n },
-      attack,
-      control,
-      baseline,
-      residual,
-      memberHits: oriIdx.filter((_, i) => hits[i]).sort((x, y) => x - y),
-      columns: [...aux.map((c) => ctx.encoding.columns[c]!.name), name],
-      scoredOn: { members: n, control: n },
-      warnings,
-    });
+    out.push(
+      targetedRisk({
+        variant: `secret:${name}`,
+        requested: o.nAttacks,
+        hits,
+        controlHits: ctlHits,
+        baseline: successRate(kBase, nBase),
+        targets: oriIdx,
+        columns: [...aux.map((c) => ctx.encoding.columns[c]!.name), name],
+        allControlsSucceeded: `every control target's ${name} was guessed: the residual risk is undefined`,
+        warnings,
+      }),
+    );
   }
   return out;
 }

@@ -7,10 +7,10 @@
  */
 import { z } from 'zod';
 import { seededRng } from '../../src/metrics/bootstrap.ts';
-import { residualRisk, successRate } from '../../src/metrics/risk.ts';
+import { successRate } from '../../src/metrics/risk.ts';
 import { kNearest } from '../../src/data/neighbors.ts';
 import { takeRows, type EncodedTable } from '../../src/data/table.ts';
-import { attackSeed, peopleCount, randInt, targetRows, type RiskObservation, type SyntheticAttack, type SyntheticContext } from '../synthetic-types.ts';
+import { attackSeed, peopleCount, randInt, targetRows, type RiskObservation, type SyntheticAttack, type SyntheticContext, targetedRisk } from '../synthetic-types.ts';
 
 const options = z.strictObject({
   /** The two column sets the attacker holds separately (names). */
@@ -48,26 +48,18 @@ function run(ctx: SyntheticContext, o: Options): RiskObservation[] {
     const setA = new Set(Array.from({ length: k }, () => randInt(0, ctx.synthetic.n - 1, rng)));
     if (Array.from({ length: k }, () => randInt(0, ctx.synthetic.n - 1, rng)).some((j) => setA.has(j))) kBase++;
   }
-  const attack = successRate(hits.filter(Boolean).length, n);
-  const control = successRate(ctlHits.filter(Boolean).length, n);
-  const baseline = successRate(kBase, n);
-  if (baseline.rate >= attack.rate) warnings.push('the random baseline does as well as the attack: the analysis results cannot be trusted (Anonymeter\'s warning)');
-  const residual = residualRisk(attack, control) ?? null;
-  if (!residual) warnings.push('every control target was linked: the residual risk is undefined');
   return [
-    {
-      kind: 'risk',
+    targetedRisk({
       variant: `${o.columns[0].join('+')} | ${o.columns[1].join('+')}`,
-      attacks: { requested: o.nAttacks, made: n },
-      attack,
-      control,
-      baseline,
-      residual,
-      memberHits: oriIdx.filter((_, i) => hits[i]).sort((x, y) => x - y),
+      requested: o.nAttacks,
+      hits,
+      controlHits: ctlHits,
+      baseline: successRate(kBase, n),
+      targets: oriIdx,
       columns: [...o.columns[0], ...o.columns[1]],
-      scoredOn: { members: n, control: n },
+      allControlsSucceeded: 'every control target was linked: the residual risk is undefined',
       warnings,
-    },
+    }),
   ];
 }
 
