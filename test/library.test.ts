@@ -7,7 +7,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: plain JavaScript without declarations (bin/privacy-audit.js uses it too)
 import { distIsFresh } from '../src/build-stamp.mjs';
 import { FIXTURE, REPO } from './helpers/paths.ts';
 import type * as Lib from '../src/index.ts';

@@ -8,6 +8,11 @@
  *   loss    loss alone, and
  *   loss+3  loss, zlib, min-k, min-k-plus-plus, at the smallest size: what three attacks add to loss
  *
+ *   shard   the smallest size's `all` audit again as `--shard 0/2` and `--shard 1/2` (two processes at
+ *           once on one cache folder, 1 worker each) then `--merge`: result.json and the sidecars must
+ *           be byte-identical to the single run's, and the three processes' CPU time is compared
+ *           with the single run's (BENCH_SCALE_SHARD=0 skips it)
+ *
  * Printed per run: wall, CPU (user + system) and audit time (run.json's durationMs: without the process start), time per
  * record, peak RSS (GNU time's maximum resident set of the audit process), the cache's size and
  * entry count, and the sizes of result.json, report.html and the sidecars. Ratios are against runs
@@ -17,11 +22,12 @@
  *
  * Never run by the tests (timings are not assertions).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeCorpus } from '../../fixtures/support-desk/make-data.ts';
+import { distIsFresh } from '../../src/build-stamp.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const MODEL = path.join(ROOT, 'fixtures/support-desk/models/before');
@@ -133,10 +139,73 @@ function runOne(work: string, n: number, data: { records: number; scored: number
   return row;
 }
 
+const KEY = 'ab'.repeat(32);
+const CLI = path.join(ROOT, 'bin/privacy-audit.js');
+/** One CLI process under GNU time: exit, wall, CPU (user + system) and peak RSS. */
+function timed(dir: string, args: string[], tag: string): Promise<{ exit: number; wall: number; cpu: number; rss: number; stderr: string }> {
+  const timeFile = path.join(dir, `time-${tag}.txt`);
+  const child = spawn('/usr/bin/time', ['-f', '%M %e %U %S', '-o', timeFile, process.execPath, CLI, ...args], {
+    cwd: dir,
+    env: { ...process.env, PRIVACY_AUDIT_PSEUDONYM_KEY: KEY },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      const [rssKiB, wall, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+      resolve({ exit: code ?? -1, wall: wall!, cpu: user! + sys!, rss: rssKiB! * 1024, stderr });
+    }),
+  );
+}
+
+/**
+ * The `single` run's audit again in two shards and a merge, on one cache folder of its own. Returns
+ * the CPU seconds of the three processes and whether every output that must match does.
+ */
+async function sharded(work: string, n: number, single: Row): Promise<{ cpu: number; wall: number; rss: number; same: string[]; differ: string[] }> {
+  const dir = path.join(work, `${n}-${single.variant}`);
+  const cache = path.join(dir, 'shard-cache');
+  const config = path.join(dir, 'privacy-audit.json');
+  const outDir = path.join(dir, 'out-merged');
+  // The merge writes where the config says: a copy of the config pointing at another folder.
+  const merged = JSON.parse(readFileSync(config, 'utf8')) as { output: { dir: string } };
+  merged.output.dir = './out-merged';
+  const mergedConfig = path.join(dir, 'privacy-audit-merged.json');
+  writeFileSync(mergedConfig, JSON.stringify(merged, null, 2));
+  const shards = await Promise.all([0, 1].map((i) => timed(dir, ['run', mergedConfig, '--shard', `${i}/2`, '--cache-dir', cache, '--workers', '1'], `shard${i}`)));
+  const merge = await timed(dir, ['run', mergedConfig, '--merge', '--cache-dir', cache, '--workers', '2'], 'merge');
+  for (const [i, r] of [...shards, merge].entries()) if (r.exit !== 0 && r.exit !== 1 && r.exit !== 4) process.stderr.write(`shard step ${i} exited ${r.exit}:\n${r.stderr}\n`);
+  const same: string[] = [];
+  const differ: string[] = [];
+  for (const f of ['result.json', 'scores.jsonl.gz', 'subjects.csv']) {
+    let a: Buffer | undefined;
+    let b: Buffer | undefined;
+    try {
+      a = readFileSync(path.join(dir, 'out', f));
+      b = readFileSync(path.join(outDir, f));
+    } catch {
+      /* a missing file differs */
+    }
+    (a && b && a.equals(b) ? same : differ).push(f);
+  }
+  return {
+    cpu: shards[0]!.cpu + shards[1]!.cpu + merge.cpu,
+    wall: Math.max(shards[0]!.wall, shards[1]!.wall) + merge.wall,
+    rss: Math.max(...shards.map((r) => r.rss), merge.rss),
+    same,
+    differ,
+  };
+}
+
 const work = mkdtempSync(path.join(os.tmpdir(), 'privacy-audit-scale-'));
 const rows: Row[] = [];
+let shardLine = '';
 // Each row is printed when its run ends: a long bench stopped half-way still leaves its numbers.
-console.log(`\nAudit at scale: fixture model ${path.relative(process.cwd(), MODEL)}, 2 workers, cold cache; exit 0/1/4 are verdicts`);
+console.log(
+  `\nAudit at scale: fixture model ${path.relative(process.cwd(), MODEL)}, 2 workers, cold cache; exit 0/1/4 are verdicts; ` +
+    (distIsFresh() ? 'the CLI runs from dist/ (fresh)' : 'the CLI runs from the sources through tsx (dist/ is stale: `npm run build` first for the figures users get)'),
+);
 console.log('| records (scored) | attacks | exit | wall s | CPU s | audit s | audit ms/record | peak RSS | cache | cache/scored record | result.json | report.html | scores.jsonl.gz | subjects.csv |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 try {
@@ -149,6 +218,15 @@ try {
       console.log(
         `| ${r.records} (${r.scored}) | ${r.variant} | ${r.exit} | ${r.wall.toFixed(1)} | ${r.cpu.toFixed(1)} | ${r.audit.toFixed(1)} | ${((r.audit * 1000) / r.records).toFixed(2)} | ${mb(r.rss)} | ${mb(r.cache.bytes)} in ${r.cache.files} files | ${(r.cache.bytes / r.scored / 1024).toFixed(2)} KiB | ${mb(r.result)} | ${mb(r.report)} | ${mb(r.scores)} | ${mb(r.subjects)} |`,
       );
+    }
+    const single = n === sizes[0] && process.env.BENCH_SCALE_SHARD !== '0' ? rows.find((r) => r.n === n && r.variant === 'all') : undefined;
+    if (single) {
+      const s = await sharded(work, n, single);
+      shardLine =
+        `sharded, ${single.records} records (all): --shard 0/2 + --shard 1/2 (at once, 1 worker each) + --merge: ${s.cpu.toFixed(1)} CPU s vs ${single.cpu.toFixed(1)} in one process = ` +
+        `${(s.cpu / single.cpu).toFixed(2)}× (target ≤ 1.1×); wall ${s.wall.toFixed(1)} s vs ${single.wall.toFixed(1)} s; peak RSS ${mb(s.rss)}; ` +
+        `byte-identical to the single run: ${s.same.join(', ') || 'none'}${s.differ.length ? `; DIFFER: ${s.differ.join(', ')}` : ''}`;
+      console.log(shardLine);
     }
   }
 } finally {
@@ -167,4 +245,5 @@ for (const v of ['all', 'loss+3'] as const) {
     console.log(`time per record, ${b.records} vs ${a.records} records (${v}): ${(per(b) / per(a)).toFixed(2)}× audit time, ${(b.cpu / b.records / (a.cpu / a.records)).toFixed(2)}× CPU time (target ≤ 1.2×)`);
 }
 if (loss && loss3) console.log(`loss + zlib + min-k + min-k++ vs loss alone, ${loss.records} records: ${(loss3.audit / loss.audit).toFixed(2)}× audit time, ${(loss3.cpu / loss.cpu).toFixed(2)}× CPU time (target ≤ 1.10×)`);
+if (shardLine) console.log(shardLine);
 console.log(`peak RSS: ${rows.map((r) => `${r.records} ${r.variant} ${mb(r.rss)}`).join(', ')} (target ≤ 1 GiB)`);
