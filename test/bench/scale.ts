@@ -23,7 +23,7 @@
  * Never run by the tests (timings are not assertions).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeCorpus } from '../../fixtures/support-desk/make-data.ts';
@@ -167,14 +167,10 @@ async function sharded(work: string, n: number, single: Row): Promise<{ cpu: num
   const dir = path.join(work, `${n}-${single.variant}`);
   const cache = path.join(dir, 'shard-cache');
   const config = path.join(dir, 'privacy-audit.json');
-  const outDir = path.join(dir, 'out-merged');
-  // The merge writes where the config says: a copy of the config pointing at another folder.
-  const merged = JSON.parse(readFileSync(config, 'utf8')) as { output: { dir: string } };
-  merged.output.dir = './out-merged';
-  const mergedConfig = path.join(dir, 'privacy-audit-merged.json');
-  writeFileSync(mergedConfig, JSON.stringify(merged, null, 2));
-  const shards = await Promise.all([0, 1].map((i) => timed(dir, ['run', mergedConfig, '--shard', `${i}/2`, '--cache-dir', cache, '--workers', '1'], `shard${i}`)));
-  const merge = await timed(dir, ['run', mergedConfig, '--merge', '--cache-dir', cache, '--workers', '2'], 'merge');
+  // The same config (result.json holds it): the single run's outputs move aside first.
+  renameSync(path.join(dir, 'out'), path.join(dir, 'out-single'));
+  const shards = await Promise.all([0, 1].map((i) => timed(dir, ['run', config, '--shard', `${i}/2`, '--cache-dir', cache, '--workers', '1'], `shard${i}`)));
+  const merge = await timed(dir, ['run', config, '--merge', '--cache-dir', cache, '--workers', '2'], 'merge');
   for (const [i, r] of [...shards, merge].entries()) if (r.exit !== 0 && r.exit !== 1 && r.exit !== 4) process.stderr.write(`shard step ${i} exited ${r.exit}:\n${r.stderr}\n`);
   const same: string[] = [];
   const differ: string[] = [];
@@ -182,8 +178,8 @@ async function sharded(work: string, n: number, single: Row): Promise<{ cpu: num
     let a: Buffer | undefined;
     let b: Buffer | undefined;
     try {
-      a = readFileSync(path.join(dir, 'out', f));
-      b = readFileSync(path.join(outDir, f));
+      a = readFileSync(path.join(dir, 'out-single', f));
+      b = readFileSync(path.join(dir, 'out', f));
     } catch {
       /* a missing file differs */
     }
