@@ -9,7 +9,9 @@
  *   loss+3  loss, zlib, min-k, min-k-plus-plus, at the smallest size: what three attacks add to loss
  *
  *   shard   the smallest size's `all` audit again as `--shard 0/2` and `--shard 1/2` (two processes at
- *           once on one cache folder, 1 worker each) then `--merge`: result.json and the sidecars must
+ *           once on one cache folder, 1 worker × 1 thread each: together the single run's 2 × 1; with
+ *           `--workers 1` alone each would take both cores as threads, and two such processes on 2
+ *           cores spend their CPU time spinning) then `--merge`: result.json and the sidecars must
  *           be byte-identical to the single run's, and the three processes' CPU time is compared
  *           with the single run's (BENCH_SCALE_SHARD=0 skips it)
  *
@@ -169,7 +171,7 @@ async function sharded(work: string, n: number, single: Row): Promise<{ cpu: num
   const config = path.join(dir, 'privacy-audit.json');
   // The same config (result.json holds it): the single run's outputs move aside first.
   renameSync(path.join(dir, 'out'), path.join(dir, 'out-single'));
-  const shards = await Promise.all([0, 1].map((i) => timed(dir, ['run', config, '--shard', `${i}/2`, '--cache-dir', cache, '--workers', '1'], `shard${i}`)));
+  const shards = await Promise.all([0, 1].map((i) => timed(dir, ['run', config, '--shard', `${i}/2`, '--cache-dir', cache, '--workers', '1', '--threads', '1'], `shard${i}`)));
   const merge = await timed(dir, ['run', config, '--merge', '--cache-dir', cache, '--workers', '2'], 'merge');
   for (const [i, r] of [...shards, merge].entries()) if (r.exit !== 0 && r.exit !== 1 && r.exit !== 4) process.stderr.write(`shard step ${i} exited ${r.exit}:\n${r.stderr}\n`);
   const same: string[] = [];
@@ -222,7 +224,7 @@ try {
     if (single) {
       const s = await sharded(work, n, single);
       shardLine =
-        `sharded, ${single.records} records (all): --shard 0/2 + --shard 1/2 (at once, 1 worker each) + --merge: ${s.cpu.toFixed(1)} CPU s vs ${single.cpu.toFixed(1)} in one process = ` +
+        `sharded, ${single.records} records (all): --shard 0/2 + --shard 1/2 (at once, 1 worker × 1 thread each) + --merge: ${s.cpu.toFixed(1)} CPU s vs ${single.cpu.toFixed(1)} in one process = ` +
         `${(s.cpu / single.cpu).toFixed(2)}× (target ≤ 1.1×); wall ${s.wall.toFixed(1)} s vs ${single.wall.toFixed(1)} s; peak RSS ${mb(s.rss)}; ` +
         `byte-identical to the single run: ${s.same.join(', ') || 'none'}${s.differ.length ? `; DIFFER: ${s.differ.join(', ')}` : ''}`;
       console.log(shardLine);
