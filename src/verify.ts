@@ -27,6 +27,7 @@ import { renderMarkdown } from '../reports/markdown.ts';
 import { assertSchema, type AssertConfig } from './assert/index.ts';
 import { defaultGates, verdictOf, type AttackStatus, type GateResult } from './audit/gates.ts';
 import { dpGateStatuses } from './claims/dp/claim.ts';
+import { sisaGates } from './claims/sisa/checks.ts';
 import { cacheSecret, checkEntry, entryPath, SECRET_FILE, sha256 } from './cache.ts';
 import { InputError } from './errors.ts';
 import { CACHE_MANIFEST, parseCacheManifest, valueDigest } from './evidence.ts';
@@ -94,6 +95,8 @@ export function defaultRecomputeGates(r: AuditResult): GateResult[] | undefined 
   const gates = defaultGates({ gateModel: r.gateModel, attacks, findings: r.findings, extraction: r.extraction, comparisons: r.comparisons ?? [], models: r.models }, assert);
   // A DP claim's gates follow from the result's claims.dp section (src/claims/dp).
   if (r.claims?.dp) for (const g of dpGateStatuses(r.claims.dp)) gates.push({ ...g, expected: '', actual: null, message: '' });
+  // A SISA claim's gates follow from the result's claims.sisa section (src/claims/sisa).
+  if (r.claims?.sisa) gates.push(...sisaGates(r.claims.sisa));
   return gates;
 }
 

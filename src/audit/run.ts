@@ -55,6 +55,8 @@ import { createSignals, STORED, type Progress, type ShadowSetup } from './signal
 import { subjectMeans } from './subjects.ts';
 import { verifyLora, type LoraProvenance } from '../claims/lora/provenance.ts';
 import { attributeToAdapter } from '../claims/lora/attribution.ts';
+import { ensembleSpec, sisaClaim } from '../claims/sisa/audit.ts';
+import { sisaGates } from '../claims/sisa/checks.ts';
 
 /** Roles that are attacked; `reference` only calibrates other attacks. */
 const TARGET_ROLES: ModelRole[] = ['before', 'after', 'retrained'];
@@ -387,8 +389,12 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
     const ref = cfg.models[role];
     if (!ref || ref.kind === 'hf' || ref.kind === 'openai') continue;
     // Loaded once here (not only in the workers) so a broken file or a width mismatch is exit 2 up front.
-    const { input, dim } =
-      ref.kind === 'tfjs' ? { input: 'features' as const, dim: (await loadClassifier({ kind: 'tfjs', path: ref.path, outputs: 'auto' })).dim } : await onnxClassifierInput(ref.path);
+    // A SISA ensemble is loaded whole: its constituents must agree on their input (exit 2 otherwise).
+    const { input, dim } = ref.sisa
+      ? await loadClassifier(ensembleSpec(ref.sisa, false))
+      : ref.kind === 'tfjs'
+        ? { input: 'features' as const, dim: (await loadClassifier({ kind: 'tfjs', path: ref.path, outputs: 'auto' })).dim }
+        : await onnxClassifierInput(ref.path);
     if (input === 'tokens' && !ref.tokenizer) {
       throw new InputError(`${ref.raw} is a text classifier (it takes input_ids): give its tokenizer, models.${role}: { ref: "${ref.raw}", tokenizer: <tokenizer.json> }`, where(role));
     }
@@ -432,7 +438,9 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
       role,
       ref.kind === 'hf'
         ? { kind: 'hf', path: ref.path, ...(cuda ? { device: 'cuda' as const } : {}), ...(scoring === 'runtime' ? { scoring } : {}), ...(opts.threads && opts.threads > 1 ? { threads: opts.threads } : {}) }
-        : { kind: ref.kind, path: ref.path, outputs: ref.outputs ?? 'auto', ...(ref.tokenizer ? { tokenizer: ref.tokenizer } : {}), ...(cuda ? { device: 'cuda' as const } : {}) },
+        : ref.sisa
+          ? ensembleSpec(ref.sisa, cuda)
+          : { kind: ref.kind, path: ref.path, outputs: ref.outputs ?? 'auto', ...(ref.tokenizer ? { tokenizer: ref.tokenizer } : {}), ...(cuda ? { device: 'cuda' as const } : {}) },
     );
     const capabilities: Capability[] =
       ref.kind === 'hf' ? HF_CAPABILITIES : classifierInputs.get(role) === 'features' ? [...CLASSIFIER_CAPABILITIES, 'featureVectors'] : CLASSIFIER_CAPABILITIES;
@@ -630,6 +638,17 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     dp = checked.summary;
     gates.push(...checked.gates);
   }
+  // A SISA ensemble's training manifest(s), checked structurally: pure hashing, no model queries (src/claims/sisa).
+  const configDir = cfg.configPath ? path.dirname(cfg.configPath) : process.cwd();
+  const sisa = sisaClaim(cfg, splits, {
+    alias: redact ? redact.alias : (x) => x,
+    record: redact ? redact.record : (x) => x,
+    path: (p) => {
+      const rel = path.relative(configDir, p).split(path.sep).join('/');
+      return redact ? redact.text(rel) : rel;
+    },
+  });
+  if (sisa) gates.push(...sisaGates(sisa));
 
   const used = recorded.used();
   const cacheManifest = renderCacheManifest(used);
@@ -668,7 +687,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     subjectsNotListed: allSubjects.length - listed.length,
     sidecars: sidecars.map((s) => s.ref),
     gates,
-    ...(dp ? { claims: { dp } } : {}),
+    ...(dp || sisa ? { claims: { ...(dp ? { dp } : {}), ...(sisa ? { sisa } : {}) } } : {}),
     ...(cache.rejected > 0 ? { cacheRejected: cache.rejected } : {}),
     config: redact ? redact.config(cfg.raw) : cfg.raw,
   };
@@ -732,7 +751,8 @@ function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderT
     const { pool, dim } = shadowPool(parts, names);
     let architecture: Architecture = { kind: 'mlp', layers: cfg.shadow.layers ?? [256, 128] };
     if (!cfg.shadow.layers && before.kind === 'tfjs') {
-      const artifacts = await readLayersModelArtifacts(before.path);
+      // A SISA ensemble's shadows take its first constituent's topology (one model, not an ensemble).
+      const artifacts = await readLayersModelArtifacts(before.sisa ? before.sisa.members[0]!.path : before.path);
       architecture = { kind: 'topology', topology: artifacts.modelTopology };
     }
     const { epochs, batchSize, learningRate } = cfg.shadow;

@@ -646,7 +646,8 @@ export function createSignals(opts: {
             content = sha256(Buffer.from(features.buffer));
             request = () => opts.pool.run({ op: 'classify', model: s, features, n: b.length, dim }, label);
           }
-          const key = sha256(JSON.stringify(['classify/v2', m.sha256, s.outputs, text ? 'text' : dim, content]));
+          // A SISA ensemble's identity already holds its constituents' files; its aggregation is what it outputs.
+          const key = sha256(JSON.stringify(['classify/v2', m.sha256, s.kind === 'sisa' ? `sisa:${s.aggregation}` : s.outputs, text ? 'text' : dim, content]));
           const { value: r, cached } = await batch(
             key,
             'classify',

@@ -18,8 +18,9 @@ import { MODEL_ROLES, type ModelRole } from '../types.ts';
 import { RECORD_EXTENSIONS, resolveFields, typeName, type ResolvedFieldMap } from '../data/records.ts';
 import { assertUtf8 } from '../data/utf8.ts';
 import { parseGateName, type AssertConfig } from '../assert/names.ts';
-import { configSchema, HTTP_URL, splitModelRef, type ConfigParsed, type DpClaimInput, type LoraModelInput, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
+import { configSchema, HTTP_URL, splitModelRef, type ConfigParsed, type DpClaimInput, type LoraModelInput, type SisaModelInput, type ModelRefInput, type ModelRefKind, type ServedModelInput } from './schema.ts';
 import type { LoraSpec } from '../claims/lora/provenance.ts';
+import { readSisaManifest, type SisaManifest } from '../claims/sisa/manifest.ts';
 import {
   DEFAULT_DATA_LIMITS,
   formatBytes,
@@ -45,6 +46,11 @@ export interface ModelRef {
   served?: ServedConfig;
   /** A LoRA adapter over a base (config `{ kind: lora, ... }`): `path` is then the merged model's folder. */
   lora?: LoraSpec;
+  /**
+   * A SISA ensemble (config `{ kind: sisa, manifest }`): `path` is then the manifest and `kind` its
+   * constituents' kind (tfjs or onnx).
+   */
+  sisa?: SisaSpec;
 }
 
 /** How to reach and query a served model (config `{ kind: openai-compatible, ... }`), defaults applied. */
@@ -507,6 +513,7 @@ async function resolveModel(
   loc: Locator,
 ): Promise<{ ref: ModelRef; files: string[] }> {
   if (typeof input !== 'string' && 'kind' in input) {
+    if (input.kind === 'sisa') return resolveSisa(input, role, baseDir, loc);
     return input.kind === 'lora' ? resolveLora(input, role, baseDir, loc) : resolveServed(input, role, baseDir, loc);
   }
   const isObj = typeof input !== 'string';
@@ -600,6 +607,47 @@ async function resolveLora(input: LoraModelInput, role: ModelRole, baseDir: stri
   } else throw loc.error(field, `adapter folder ${adapter} has no adapter_model.safetensors`);
   const lora: LoraSpec = { base: folders.base, adapter, merged: folders.merged, raw: { base: input.base, adapter: input.adapter, merged: input.merged } };
   return { ref: { kind: 'hf', path: folders.merged, raw: input.merged, lora }, files };
+}
+
+/** A SISA ensemble as loaded: its manifest, and each shard's constituent model and the files it is made of. */
+export interface SisaSpec {
+  manifest: SisaManifest;
+  /** The manifest as written in the config. */
+  raw: string;
+  members: { shard: number; kind: 'tfjs' | 'onnx'; path: string; raw: string; files: string[] }[];
+}
+
+/**
+ * `{ kind: sisa, manifest }`: the manifest is read and its form checked (exit 2 naming the JSON path);
+ * each shard's constituent is resolved relative to the manifest and must exist. The role's files
+ * (its identity) are the manifest and every constituent's files.
+ */
+async function resolveSisa(input: SisaModelInput, role: ModelRole, baseDir: string, loc: Locator): Promise<{ ref: ModelRef; files: string[] }> {
+  const file = path.resolve(baseDir, input.manifest);
+  await expectFile(file, ['models', role, 'manifest'], 'SISA manifest', loc);
+  const manifest = await readSisaManifest(file);
+  const dir = path.dirname(file);
+  const members: SisaSpec['members'] = [];
+  const files = [file];
+  for (const s of manifest.shards) {
+    const parts = splitModelRef(s.model)!; // tfjs: or onnx:, checked by the manifest reader
+    const abs = path.resolve(dir, parts.path);
+    const where = { file, field: `shards[${s.shard}].model` };
+    let own: string[];
+    try {
+      const st = await stat(abs);
+      if (!st.isFile()) throw new Error('not a file');
+    } catch {
+      throw new InputError(`constituent model of shard ${s.shard} not found: ${abs} (from "${s.model}", relative to the manifest)`, where);
+    }
+    if (parts.kind === 'onnx') own = [abs, ...((await isFile(`${abs}_data`)) ? [`${abs}_data`] : [])];
+    else own = [abs, ...(await tfjsWeightFiles(abs, ['models', role, 'manifest'], loc))];
+    members.push({ shard: s.shard, kind: parts.kind as 'tfjs' | 'onnx', path: abs, raw: s.model, files: own });
+    files.push(...own);
+  }
+  const kinds = new Set(members.map((m) => m.kind));
+  if (kinds.size > 1) throw new InputError('the constituents of a SISA ensemble must all be tfjs: or all onnx: models', { file, field: 'shards' });
+  return { ref: { kind: members[0]!.kind, path: file, raw: input.manifest, sisa: { manifest, raw: input.manifest, members } }, files };
 }
 
 /** The files that make a tokenizer folder: what a served model's local identity rests on. */
@@ -749,10 +797,11 @@ export function issuesToError(
  * was meant to be ({ kind: openai-compatible, ... } or { ref, ... }), not "expected a string".
  */
 function unionBranch(issue: Issue, root: unknown): Issue[] {
-  if (issue.code !== 'invalid_union' || issue.errors.length !== 4) return [issue];
+  if (issue.code !== 'invalid_union' || issue.errors.length !== 5) return [issue];
   const value = getIn(root, issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s)) as PathKey[]);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [issue];
-  const branch = issue.errors['kind' in value ? ((value as { kind?: unknown }).kind === 'lora' ? 3 : 2) : 1]!;
+  const kind = (value as { kind?: unknown }).kind;
+  const branch = issue.errors['kind' in value ? (kind === 'lora' ? 3 : kind === 'sisa' ? 4 : 2) : 1]!;
   return branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue).flatMap((i) => unionBranch(i, root));
 }
 

@@ -153,9 +153,23 @@ export const loraModelSchema = strict(
 );
 export type LoraModelInput = z.output<typeof loraModelSchema>;
 
-const MODEL_REF_HELP = `a model ref string (${PREFIX_HELP}), { ref, tokenizer }, { kind: openai-compatible, baseURL, model, tokenizer } or { kind: lora, base, adapter, merged }`;
+/**
+ * A SISA ensemble (src/claims/sisa): the training pipeline's manifest names the constituent models
+ * (relative to it) and how they are aggregated; the ensemble is audited as one classifier, and the
+ * manifest is checked structurally (before vs after) as the claims.sisa gates.
+ */
+export const sisaModelSchema = strict(
+  {
+    kind: z.literal('sisa', { error: 'expected kind: sisa' }).meta({ description: 'a SISA ensemble (sharded, isolated, sliced, aggregated; Bourtoule et al. 2021)' }),
+    manifest: nonEmpty('the SISA manifest JSON written by the training pipeline (relative to the config file); its shards[].model refs are relative to it', 'a file path'),
+  },
+  'a SISA ensemble described by its training manifest',
+);
+export type SisaModelInput = z.output<typeof sisaModelSchema>;
+
+const MODEL_REF_HELP = `a model ref string (${PREFIX_HELP}), { ref, tokenizer }, { kind: openai-compatible, baseURL, model, tokenizer }, { kind: lora, base, adapter, merged } or { kind: sisa, manifest }`;
 export const modelRefSchema = z
-  .union([modelRefString, modelRefObject, servedModelSchema, loraModelSchema], { error: `expected ${MODEL_REF_HELP}` })
+  .union([modelRefString, modelRefObject, servedModelSchema, loraModelSchema, sisaModelSchema], { error: `expected ${MODEL_REF_HELP}` })
   .meta({ description: MODEL_REF_HELP });
 
 const modelRef = (what: string) => modelRefSchema.meta({ description: `${what}: ${MODEL_REF_HELP}` });

@@ -18,7 +18,7 @@ import { loadLayersModel, outputsProbabilities } from './tfjs-io.ts';
 
 export type ClassifierOutputs = 'auto' | 'logits' | 'probabilities';
 
-export interface ClassifierSpec {
+export interface SingleClassifierSpec {
   kind: 'onnx' | 'tfjs';
   path: string;
   outputs: ClassifierOutputs;
@@ -27,6 +27,21 @@ export interface ClassifierSpec {
   /** Where an onnx: model runs (default the CPU). */
   device?: Device;
 }
+
+/** How a SISA ensemble combines its constituents (Bourtoule et al. 2021): mean of softmax outputs, or majority vote of labels. */
+export type EnsembleAggregation = 'mean-softmax' | 'vote';
+
+/**
+ * A SISA ensemble (src/claims/sisa): one constituent per shard, aggregated as the manifest says.
+ * It is one classifier to every attack: the ensemble's output is what the deployment serves.
+ */
+export interface EnsembleSpec {
+  kind: 'sisa';
+  members: SingleClassifierSpec[];
+  aggregation: EnsembleAggregation;
+}
+
+export type ClassifierSpec = SingleClassifierSpec | EnsembleSpec;
 
 /** What a classifier takes: feature vectors (tabular) or token ids (text). */
 export type ClassifierInput = 'features' | 'tokens';
@@ -144,7 +159,7 @@ function toProbabilities(out: Float32Array, n: number, classes: number, outputs:
   return isProb ? out : softmaxRows(out, n, classes);
 }
 
-async function loadOnnx(spec: ClassifierSpec): Promise<Classifier> {
+async function loadOnnx(spec: SingleClassifierSpec): Promise<Classifier> {
   const session = await openSession(spec.path, spec.device);
   const output = (out: ort.InferenceSession.OnnxValueMapType, n: number) => {
     // The first float output shaped [n, classes] (sklearn-onnx puts a label output before it).
@@ -213,7 +228,7 @@ async function loadOnnx(spec: ClassifierSpec): Promise<Classifier> {
   };
 }
 
-async function loadTfjs(spec: ClassifierSpec): Promise<Classifier> {
+async function loadTfjs(spec: SingleClassifierSpec): Promise<Classifier> {
   const tf = await import('@tensorflow/tfjs');
   const { useBackend } = await import('../shadow/mlp.ts');
   await useBackend('wasm');
@@ -238,6 +253,59 @@ async function loadTfjs(spec: ClassifierSpec): Promise<Classifier> {
   };
 }
 
-export function loadClassifier(spec: ClassifierSpec): Promise<Classifier> {
+/**
+ * Aggregates constituents' probabilities as SISA does. `mean-softmax`: the mean of their probability
+ * rows. `vote`: each constituent votes for its top class (ties to the lowest index, like argmax);
+ * the output row is the share of votes per class, so a label-only deployment's answers are what
+ * the attacks see (a 0 share is floored by the attacks that take its logarithm).
+ */
+export function aggregateProbabilities(parts: readonly Float32Array[], n: number, classes: number, aggregation: EnsembleAggregation): Float32Array {
+  const out = new Float32Array(n * classes);
+  const acc = new Float64Array(n * classes);
+  for (const p of parts) {
+    if (aggregation === 'mean-softmax') {
+      for (let i = 0; i < n * classes; i++) acc[i]! += p[i]!;
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (p[i * classes + c]! > p[i * classes + best]!) best = c;
+      acc[i * classes + best]! += 1;
+    }
+  }
+  for (let i = 0; i < n * classes; i++) out[i] = acc[i]! / parts.length;
+  return out;
+}
+
+async function loadEnsemble(spec: EnsembleSpec): Promise<Classifier> {
+  if (spec.members.length === 0) throw new Error('a SISA ensemble needs at least one constituent');
+  const members: Classifier[] = [];
+  for (const m of spec.members) members.push(await loadSingle(m));
+  const input = members[0]!.input;
+  const dims = new Set(members.map((m) => m.dim));
+  if (members.some((m) => m.input !== input) || dims.size > 1) {
+    throw new InputError(`the constituents of a SISA ensemble must take the same input; they take ${members.map((m) => `${m.input}${m.dim !== undefined ? ` [${m.dim}]` : ''}`).join(', ')}`, { file: spec.members[0]!.path });
+  }
+  const combine = async (run: (m: Classifier) => Promise<{ probs: Float32Array; classes: number }>, n: number) => {
+    const outs = [];
+    for (const m of members) outs.push(await run(m));
+    const classes = outs[0]!.classes;
+    const odd = outs.findIndex((o) => o.classes !== classes);
+    if (odd >= 0) throw new InputError(`constituent ${odd} outputs ${outs[odd]!.classes} classes, constituent 0 outputs ${classes}: a SISA ensemble's constituents share their classes`, { file: spec.members[odd]!.path });
+    return { probs: aggregateProbabilities(outs.map((o) => o.probs), n, classes, spec.aggregation), classes };
+  };
+  return {
+    input,
+    dim: members[0]!.dim,
+    predict: (features, n, d) => combine((m) => m.predict(features, n, d), n),
+    predictTexts: (texts) => combine((m) => m.predictTexts(texts), texts.length),
+  };
+}
+
+function loadSingle(spec: SingleClassifierSpec): Promise<Classifier> {
   return spec.kind === 'onnx' ? loadOnnx(spec) : loadTfjs(spec);
+}
+
+export function loadClassifier(spec: ClassifierSpec): Promise<Classifier> {
+  return spec.kind === 'sisa' ? loadEnsemble(spec) : loadSingle(spec);
 }

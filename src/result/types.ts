@@ -8,6 +8,7 @@ import type { Comparison } from '../audit/compare.ts';
 import type { ExposureSummary, ExtractionSummary, Finding } from '../audit/measure.ts';
 import type { LoraProvenance } from '../claims/lora/provenance.ts';
 import type { DpClaimSummary } from '../claims/dp/types.ts';
+import type { SisaClaimSummary } from '../claims/sisa/types.ts';
 
 /**
  * 2: three-valued gates with intervals and tests, people counts, AUC intervals that may be withheld (null).
@@ -104,8 +105,11 @@ export interface AuditResult {
   /** Files beside result.json that it rests on, with their SHA-256 (`privacy-audit verify` checks them). Absent when none. */
   sidecars?: Sidecar[];
   gates: GateResult[];
-  /** Claims about the model checked by the audit: a DP claim's arithmetic, one-run audit and verdict (src/claims/dp). */
-  claims?: { dp?: DpClaimSummary };
+  /**
+   * Claims about the model checked by the audit: a DP claim's arithmetic, one-run audit and verdict
+   * (src/claims/dp); a SISA ensemble's training manifests checked structurally (src/claims/sisa).
+   */
+  claims?: { dp?: DpClaimSummary; sisa?: SisaClaimSummary };
   /**
    * Cache entries that failed verification in this run (edited, truncated, swapped, written for
    * another key, of the wrong shape) and were recomputed: no number above came from them. Present
