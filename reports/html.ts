@@ -180,6 +180,30 @@ function syntheticView(result: AuditResult) {
   return { synthetic: s, syntheticSubjects: rows, subjectsShown: s.subjects.length > MAX_SYNTHETIC_SUBJECTS ? MAX_SYNTHETIC_SUBJECTS : undefined };
 }
 
+/**
+ * A SISA ensemble's training manifests (src/claims/sisa): the structural checks beside what the
+ * attacks found on the same model, the two kinds of evidence side by side (research note A.4).
+ */
+function sisaView(result: AuditResult) {
+  const s = result.claims?.sisa;
+  if (!s) return {};
+  const structural = s.checks.filter((c) => c.level === 'error');
+  const failed = structural.filter((c) => c.status === 'fail').map((c) => c.id);
+  const behaviour = result.gates.filter((g) => g.id.startsWith(`${result.gateModel}.forget.`) && g.level === 'error');
+  const worstBehaviour = behaviour.some((g) => g.status === 'fail') ? 'fail' : behaviour.length === 0 || behaviour.some((g) => g.status === 'inconclusive') ? 'inconclusive' : 'pass';
+  return {
+    sisa: {
+      ...s,
+      status: failed.length > 0 ? 'fail' : structural.some((c) => c.status === 'inconclusive') ? 'inconclusive' : 'pass',
+      failed: failed.map((id) => `claims.sisa.${id}`).join(', '),
+      manifests: s.manifests.map((m) => ({ ...m, layout: `${m.shards} shards × ${[...new Set(m.slices)].join('/')} slices`, constituents: m.constituents.map((c) => ({ ...c, same: c.audited === c.finalCheckpoint })) })),
+      checks: s.checks.map((c) => ({ ...c, gate: `claims.sisa.${c.id}`, more: c.problemCount > c.problems.length ? c.problemCount - c.problems.length : 0 })),
+      behaviour: behaviour.map((g) => ({ id: g.id, status: g.status, message: g.message })),
+      behaviourStatus: worstBehaviour,
+    },
+  };
+}
+
 /** Which legal claim this run's result supports, in the words of the sources. */
 function claims(result: AuditResult) {
   if (result.synthetic) {
@@ -193,7 +217,17 @@ function claims(result: AuditResult) {
   }
   const preset = ((result.config as { assert?: { preset?: string } } | null)?.assert?.preset) ?? 'privacy-audit:unlearning';
   const pass = result.verdict === 'pass';
+  const sisa = result.claims?.sisa;
+  const sisaFailed = sisa?.checks.filter((c) => c.level === 'error' && c.status !== 'pass').map((c) => `claims.sisa.${c.id}`) ?? [];
   return [
+    ...(sisa
+      ? [
+          {
+            claim: 'SISA deletion: the training log shows the deleted records removed and only their shard retrained, from the last checkpoint that never saw them (Bourtoule et al. 2021); the audited models are the log’s',
+            status: sisaFailed.length === 0 ? 'consistent: every structural gate passes (the log, not the hardware, is what was checked)' : `not supported: ${sisaFailed.join(', ')}`,
+          },
+        ]
+      : []),
     {
       claim: 'Deletion verified for the listed subjects (GDPR Art. 17, CCPA §1798.105)',
       status: preset === 'privacy-audit:unlearning' || preset === 'privacy-audit:anonymisation' ? (pass ? 'supported by the attacks run' : 'not supported') : 'not evaluated (custom gates)',
@@ -303,6 +337,7 @@ export async function renderHtml(result: AuditResult, run?: RunInfo): Promise<st
     threat: threatModel(result),
     claims: claims(result),
     ...syntheticView(result),
+    ...sisaView(result),
   });
   // Text hygiene where the page is finished rather than at each of its fields: ids, PII, config text,
   // file names, and the labels inside the SVG plots all pass here, so no field added later can carry

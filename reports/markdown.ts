@@ -28,6 +28,14 @@ export function renderMarkdown(result: AuditResult): string {
     const one = dp.oneRun ? `one-run ε lower bound ${fmt(dp.oneRun.lowerBound, 3)} (largest this audit could show: ${fmt(dp.oneRun.ceiling, 3)}; ${dp.oneRun.correct}/${dp.oneRun.guesses} correct guesses on ${dp.oneRun.m} canaries)` : t(dp.oneRunMissing ?? '');
     lines.push('', `**DP claim** ε = ${t(dp.claim.epsilon)}, δ = ${t(dp.claim.delta)}: ${head}. Recomputed from the parameters: RDP ${fmt(dp.recomputed.rdp.epsilon, 3)}${dp.recomputed.prv ? `, PRV ≤ ${fmt(dp.recomputed.prv.epsilon, 3)}` : ''}; ${one}.`);
   }
+  const sisa = result.claims?.sisa;
+  if (sisa) {
+    // Structure and behaviour are different evidence (Thudi et al. 2022): the wording keeps them apart.
+    const failed = sisa.checks.filter((c) => c.level === 'error' && c.status !== 'pass').map((c) => mdCode(`claims.sisa.${c.id}`));
+    const head = failed.length === 0 ? '✅ the training log is consistent with the deletion' : `❌ not shown: ${failed.join(', ')}`;
+    const where = sisa.affected.map((a) => `shard ${a.shard} (first deleted record in slice ${a.firstSlice}) retrained from ${t(a.retrainedFrom)}`).join('; ');
+    lines.push('', `**SISA deletion** (${sisa.manifests.map((m) => `${t(m.role)}: ${m.shards} shards`).join(', ')}): ${head}${where ? `; ${where}` : ''}. The structural gates check the training log against itself and the audited files, not what the hardware did; the attacks can give evidence against deletion, never proof.`);
+  }
   if (result.findings.length > 0) {
     lines.push('', '| attack | model | positive vs negative | AUC [95% CI] | TPR@1% FPR | n |', '|---|---|---|---|---|---|');
     for (const f of result.findings)
