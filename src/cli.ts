@@ -53,7 +53,10 @@ Commands:
                           from a memorising and a private generator, audited side by side
                           (singling out, linkability, inference, DOMIAS, DCR); --scenario dp: one
                           DP claim (ε = 2, δ = 1e-4) on a model trained with DP-SGD and on the
-                          same data trained without DP, each with 400 one-run audit canaries
+                          same data trained without DP, each with 400 one-run audit canaries;
+                          --scenario sisa: a SISA ensemble (3 shards × 3 slices) and a correct
+                          and two faulty deletions of 50 customers, checked on their training
+                          manifests and by attacks (fixtures/sisa)
   evaluate --scores F     metrics, intervals and gates for scores computed elsewhere (JSONL or CSV:
                           id, score, member[, model, subject]; higher score = more likely member).
                           With a split column (forget, retain, holdout) and model roles (before,
@@ -444,8 +447,20 @@ export async function main(argv: string[]): Promise<number> {
           // The worse of the two: fail (1) before inconclusive (4) before pass (0); any other code as is.
           return codes.find((c) => c !== 0 && c !== 1 && c !== 4) ?? (codes.includes(1) ? 1 : codes.includes(4) ? 4 : 0);
         }
+        if (values.scenario === 'sisa') {
+          // A SISA ensemble and three deletions of the same people: one correct, two faulty (fixtures/sisa).
+          const out = path.resolve(flags.out ?? 'privacy-audit-report');
+          const codes: number[] = [];
+          for (const [name, file] of [['correct', 'privacy-audit.yml'], ['wrong-checkpoint', 'wrong-checkpoint.yml'], ['record-left', 'record-left.yml']] as const) {
+            const config = fileURLToPath(new URL(`../fixtures/sisa/${file}`, import.meta.url));
+            process.stderr.write(`\ndemo sisa: ${name} deletion → ${path.join(out, name)}\n`);
+            codes.push(await runConfig(config, { ...flags, out: path.join(out, name) }, cmdline));
+          }
+          // The worse of the three, as for dp: fail (1) before inconclusive (4) before pass (0); any other code as is.
+          return codes.find((c) => c !== 0 && c !== 1 && c !== 4) ?? (codes.includes(1) ? 1 : codes.includes(4) ? 4 : 0);
+        }
         const file = files[values.scenario];
-        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular', 'api', 'synthetic', 'dp'].join(', ')}, got "${values.scenario}"`);
+        if (!file) throw new InputError(`--scenario expects one of ${[...Object.keys(files), 'tabular', 'api', 'synthetic', 'dp', 'sisa'].join(', ')}, got "${values.scenario}"`);
         const config = fileURLToPath(new URL(`../fixtures/support-desk/${file}`, import.meta.url));
         return await runConfig(config, { ...flags, out: flags.out ?? 'privacy-audit-report' }, cmdline);
       }

@@ -7,7 +7,7 @@ import { InputError } from './errors.ts';
 
 /** Values some options and commands take. */
 const VALUES: Record<string, string[]> = {
-  '--scenario': ['retrained', 'unlearning', 'tabular', 'api', 'synthetic', 'dp'],
+  '--scenario': ['retrained', 'unlearning', 'tabular', 'api', 'synthetic', 'dp', 'sisa'],
   '--inconclusive': ['fail', 'pass'],
   '--preset': ['privacy-audit:unlearning', 'privacy-audit:anonymisation', 'none'],
   '--attack': ['lira', 'rmia'],
