@@ -29,7 +29,7 @@ import { checkBudgets, type BudgetModel } from './budgets.ts';
 import { describeSource, recordSource, setRecordSource, whereOf } from '../data/records.ts';
 import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool, type Architecture } from '../shadow/bank.ts';
 import { InputError, isInputError, isServedUnavailable } from '../errors.ts';
-import { redaction } from '../pseudonym.ts';
+import { mapStrings, redaction } from '../pseudonym.ts';
 import { quantile } from '../metrics/index.ts';
 import { createPool, isWorkerDied, type Pool } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
@@ -640,7 +640,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   }
   // A SISA ensemble's training manifest(s), checked structurally: pure hashing, no model queries (src/claims/sisa).
   const configDir = cfg.configPath ? path.dirname(cfg.configPath) : process.cwd();
-  const sisa = sisaClaim(cfg, splits, {
+  const checkedSisa = sisaClaim(cfg, splits, {
     alias: redact ? redact.alias : (x) => x,
     record: redact ? redact.record : (x) => x,
     path: (p) => {
@@ -648,6 +648,9 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       return redact ? redact.text(rel) : rel;
     },
   });
+  // Every string of it redacted too (a request reference or a model path may name a deleted person),
+  // before the gates are made from it: verify re-derives them from what result.json holds.
+  const sisa = checkedSisa && redact ? (mapStrings(checkedSisa, redact.text) as typeof checkedSisa) : checkedSisa;
   if (sisa) gates.push(...sisaGates(sisa));
 
   const used = recorded.used();
