@@ -174,6 +174,25 @@ describe('SISA structural checks', () => {
     expect(partial.checks.find((x) => x.id === 'superseded-destroyed')!.message).toContain(`shard 1: the old checkpoint after slice 1`);
   });
 
+  it('a first deleted record in slice 0: the shard restarts from what slice 0 started from (fresh, or a pre-trained model)', () => {
+    const f0 = [byId.get('r0')!];
+    const layout = [[['r1'], ['r2', 'r3']], LAYOUT[1]!];
+    const ckpt = (k: number, r: number) => (k === 0 ? sha(`after 0 ${r}`) : beforeCkpt(k, r));
+    const del = { records: ['r0'], superseded: [beforeCkpt(0, 0), beforeCkpt(0, 1)] };
+    const check = (b: SisaManifest, a: SisaManifest) => checkSisa({ before: role(b), after: role(a), forget: f0, members, alias, record });
+    expect(failing(check(before, manifest(layout, ckpt, undefined, del)))).toEqual([]);
+    const resumed = check(before, manifest(layout, ckpt, (k, r) => (k === 0 && r === 0 ? beforeCkpt(0, 0) : undefined), del));
+    expect(failing(resumed)).toEqual(['retrained-from-checkpoint']);
+    expect(resumed.checks.find((x) => x.id === 'retrained-from-checkpoint')!.message).toContain(`shard 0 was retrained from the checkpoint after slice 0, which was trained on slice 0 holding the record of ${alias('subj-0')}; it had to restart from a fresh initialisation`);
+    // Transfer learning: every shard starts from a pre-trained model, and so must the retraining.
+    const base = sha('pre-trained');
+    const fromBase = (k: number, r: number) => (r === 0 ? base : undefined);
+    const pre = manifest(LAYOUT, beforeCkpt, fromBase);
+    expect(failing(check(pre, manifest(layout, ckpt, fromBase, del)))).toEqual([]);
+    const fresh = check(pre, manifest(layout, ckpt, (k, r) => (r === 0 ? (k === 0 ? null : base) : undefined), del));
+    expect(fresh.checks.find((x) => x.id === 'retrained-from-checkpoint')!.message).toContain('shard 0 was retrained from a fresh initialisation, not from the initial model slice 0 started from before');
+  });
+
   it('only before: consistency and the ensemble, no deletion gates', () => {
     const s = checkSisa({ before: role(before), forget, members, alias, record });
     expect(s.checks.map((c) => [c.id, c.status])).toEqual([

@@ -57,9 +57,9 @@ function check(id: SisaCheckId, level: 'error' | 'warn', expected: string, probl
 const inconclusive = (id: SisaCheckId, level: 'error' | 'warn', expected: string, message: string): SisaCheck => ({ id, level, status: 'inconclusive', expected, message, problems: [], problemCount: 0 });
 
 /** Where each record id sits in a manifest. */
-function locate(m: SisaManifest): Map<string, { shard: number; slice: number }> {
-  const at = new Map<string, { shard: number; slice: number }>();
-  for (const s of m.shards) for (const sl of s.slices) for (const id of sl.records) at.set(id, { shard: s.shard, slice: sl.slice });
+function locate(m: SisaManifest): Map<string, { shard: number; slice: number; pos: number }> {
+  const at = new Map<string, { shard: number; slice: number; pos: number }>();
+  for (const s of m.shards) for (const sl of s.slices) sl.records.forEach((id, pos) => at.set(id, { shard: s.shard, slice: sl.slice, pos }));
   return at;
 }
 
@@ -83,8 +83,9 @@ function internalProblems(role: string, m: SisaManifest, exemptParent: (shard: n
       const dataRoot = merkleRoot(roots.slice(0, c.slice + 1));
       if (dataRoot !== c.dataRoot) out.push(`${role}: shard ${s.shard}: the checkpoint after slice ${c.slice} records data root ${short(c.dataRoot)}, but slices 0–${c.slice} have root ${short(dataRoot)}`);
       if (c.configSha256 !== m.training.configSha256) out.push(`${role}: shard ${s.shard}: the checkpoint after slice ${c.slice} was trained with another config (${short(c.configSha256)}) than the manifest's (${short(m.training.configSha256)})`);
-      if (exemptParent(s.shard, c.slice)) continue;
-      const want = c.slice === 0 ? null : s.checkpoints[c.slice - 1]!.sha256;
+      // Slice 0 starts from a fresh initialisation (null) or a pre-trained model's digest: either is fine.
+      if (c.slice === 0 || exemptParent(s.shard, c.slice)) continue;
+      const want = s.checkpoints[c.slice - 1]!.sha256;
       if (c.parent !== want) out.push(`${role}: shard ${s.shard}: the checkpoint after slice ${c.slice} resumed from ${short(c.parent)}, not from the checkpoint after slice ${c.slice - 1} (${short(want)})`);
     }
   }
@@ -130,13 +131,14 @@ export function checkSisa(input: SisaCheckInput): SisaClaimSummary {
 
   // Where before held the forget records: per shard, the first slice and the record there.
   const beforeAt = before ? locate(before.manifest) : undefined;
-  const firstBy = new Map<number, { slice: number; id: string; records: Set<string>; subjects: Set<string> }>();
+  const firstBy = new Map<number, { slice: number; pos: number; id: string; records: Set<string>; subjects: Set<string> }>();
   if (beforeAt) {
     for (const r of forget) {
       const at = beforeAt.get(r.id);
       if (!at) continue;
-      const f = firstBy.get(at.shard) ?? { slice: at.slice, id: r.id, records: new Set<string>(), subjects: new Set<string>() };
-      if (at.slice < f.slice || (at.slice === f.slice && r.id < f.id)) Object.assign(f, { slice: at.slice, id: r.id });
+      // The first deleted record in training order names the shard's failures.
+      const f = firstBy.get(at.shard) ?? { slice: at.slice, pos: at.pos, id: r.id, records: new Set<string>(), subjects: new Set<string>() };
+      if (at.slice < f.slice || (at.slice === f.slice && at.pos < f.pos)) Object.assign(f, { slice: at.slice, pos: at.pos, id: r.id });
       f.records.add(r.id);
       f.subjects.add(r.subject ?? r.id);
       firstBy.set(at.shard, f);
@@ -183,7 +185,7 @@ export function checkSisa(input: SisaCheckInput): SisaClaimSummary {
         'error',
         'each manifest’s slice roots, data roots, config digests and checkpoint chains agree, and its record digests match the audited data',
         problems,
-        `The ${roles} manifest${before && after ? 's are' : ' is'} consistent: every slice root is the Merkle root of its records’ content digests, every checkpoint’s data root covers the slices it was trained on, one training config throughout, each checkpoint resumes from the one before it, and every record digest matches the audited data${before && after ? '; same shards, slices, config and aggregation before and after' : ''}.`,
+        `The ${roles} manifest${before && after ? 's are' : ' is'} consistent: every slice root is the Merkle root of its records’ content digests, every checkpoint’s data root covers the slices it was trained on, one training config throughout, each checkpoint after the first resumes from the one before it, and every record digest matches the audited data${before && after ? '; same shards, slices, config and aggregation before and after' : ''}.`,
         'The training log does not agree with itself or with the audited data',
       ),
     );
@@ -304,18 +306,21 @@ export function checkSisa(input: SisaCheckInput): SisaClaimSummary {
         }
         const first = as.checkpoints[r];
         if (first && first.sha256 !== bs.checkpoints[r]!.sha256) {
-          const want = r === 0 ? null : bs.checkpoints[r - 1]!.sha256;
+          // What retraining must resume from: the checkpoint after slice r − 1, or for r = 0 whatever
+          // slice 0 started from before (a fresh initialisation, or a pre-trained model).
+          const start = r === 0 ? bs.checkpoints[0]!.parent : bs.checkpoints[r - 1]!.sha256;
+          const startName = r === 0 ? (start === null ? 'a fresh initialisation' : `the initial model slice 0 started from before (${short(start)})`) : `the checkpoint after slice ${r - 1} (${short(start)})`;
           const wrong = bs.checkpoints.find((c) => c.sha256 === first.parent);
-          if (first.parent === want) from = r === 0 ? 'a fresh initialisation (the first deleted record is in slice 0)' : `the checkpoint after slice ${r - 1} (${short(want)})`;
+          if (first.parent === start) from = startName;
           else if (wrong && wrong.slice >= r) {
             from = `the checkpoint after slice ${wrong.slice} (wrong)`;
-            problems.push(`shard ${k} was retrained from the checkpoint after slice ${wrong.slice}, which was trained on slice ${r} holding ${whose}; it had to resume from the checkpoint after slice ${r - 1}${r === 0 ? ' (a fresh initialisation)' : ''}`);
+            problems.push(`shard ${k} was retrained from the checkpoint after slice ${wrong.slice}, which was trained on slice ${r} holding ${whose}; it had to ${r === 0 ? 'restart from' : 'resume from'} ${r === 0 ? startName : `the checkpoint after slice ${r - 1}`}`);
           } else if (wrong) {
-            from = `the checkpoint after slice ${wrong.slice} (earlier than needed)`;
-            problems.push(`shard ${k} was retrained from the checkpoint after slice ${wrong.slice}, not from the one after slice ${r - 1} that the log of slices 0–${r - 1} implies (first deleted record: slice ${r}, ${whose})`);
+            from = `the checkpoint after slice ${wrong.slice} (earlier than SISA retrains from)`;
+            problems.push(`shard ${k} was retrained from the checkpoint after slice ${wrong.slice}, not from the one after slice ${r - 1}, the last before slice ${r} (first deleted record: ${whose})`);
           } else {
-            from = first.parent === null ? 'a fresh initialisation' : `an unknown checkpoint (${short(first.parent)})`;
-            if (want !== null) problems.push(`shard ${k} was retrained from ${first.parent === null ? 'a fresh initialisation' : `checkpoint ${short(first.parent)}, which is not in before’s manifest`}, not from the checkpoint after slice ${r - 1} (first deleted record: slice ${r}, ${whose})`);
+            from = first.parent === null ? 'a fresh initialisation' : `a checkpoint not in before’s manifest (${short(first.parent)})`;
+            problems.push(`shard ${k} was retrained from ${from}, not from ${startName} (first deleted record: slice ${r}, ${whose})`);
           }
           // The retrained checkpoints then follow each other.
           for (const c of as.checkpoints.slice(r + 1)) {

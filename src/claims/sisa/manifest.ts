@@ -36,7 +36,10 @@ export interface SisaCheckpoint {
   slice: number;
   /** Digest of the checkpoint's model artefact (digest.ts artefactDigest). */
   sha256: string;
-  /** The checkpoint training resumed from (after slice − 1), or null: trained from a fresh initialisation. */
+  /**
+   * The artefact digest of the checkpoint training resumed from: the one after slice − 1; for slice 0,
+   * null (a fresh initialisation) or the digest of the pre-trained model it started from.
+   */
   parent: string | null;
   /** Merkle root of the root of slices 0..slice: the data this checkpoint has seen. */
   dataRoot: string;
