@@ -197,7 +197,8 @@ function sisaView(result: AuditResult) {
       status: failed.length > 0 ? 'fail' : structural.some((c) => c.status === 'inconclusive') ? 'inconclusive' : 'pass',
       failed: failed.map((id) => `claims.sisa.${id}`).join(', '),
       manifests: s.manifests.map((m) => ({ ...m, layout: `${m.shards} shards × ${[...new Set(m.slices)].join('/')} slices`, constituents: m.constituents.map((c) => ({ ...c, same: c.audited === c.finalCheckpoint })) })),
-      checks: s.checks.map((c) => ({ ...c, gate: `claims.sisa.${c.id}`, more: c.problemCount > c.problems.length ? c.problemCount - c.problems.length : 0 })),
+      // The message already quotes the first three problems; the full list only when there are more.
+      checks: s.checks.map((c) => ({ ...c, gate: `claims.sisa.${c.id}`, listed: c.problemCount > 3, more: c.problemCount > c.problems.length ? c.problemCount - c.problems.length : 0 })),
       behaviour: behaviour.map((g) => ({ id: g.id, status: g.status, message: g.message })),
       behaviourStatus: worstBehaviour,
     },
