@@ -27,3 +27,7 @@ export type { AttackStatus, GateResult, GateStatus, Verdict } from './audit/gate
 export type { Comparison } from './audit/compare.ts';
 export type { ExposureSummary, ExtractionSummary, Finding } from './audit/measure.ts';
 export type { ObservationOptions } from './evaluate/index.ts';
+// For training pipelines that write SISA manifests (README "Verifying a SISA deletion").
+export { artefactDigest, canonicalJson, merkleRoot, recordDigest } from './claims/sisa/digest.ts';
+export { readSisaManifest, validateSisaManifest, SISA_MANIFEST_FORMAT, type SisaCheckpoint, type SisaDeletion, type SisaManifest, type SisaShard, type SisaSlice } from './claims/sisa/manifest.ts';
+export type { SisaCheck, SisaClaimSummary, SisaManifestSummary } from './claims/sisa/types.ts';
