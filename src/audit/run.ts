@@ -390,6 +390,9 @@ async function prepare(cfg: LoadedConfig, opts: RunOptions, probe: boolean): Pro
     if (!ref || ref.kind === 'hf' || ref.kind === 'openai') continue;
     // Loaded once here (not only in the workers) so a broken file or a width mismatch is exit 2 up front.
     // A SISA ensemble is loaded whole: its constituents must agree on their input (exit 2 otherwise).
+    if (ref.sisa && ref.kind === 'onnx' && (await onnxClassifierInput(ref.sisa.members[0]!.path)).input === 'tokens') {
+      throw new InputError(`the constituents of this SISA ensemble are text classifiers (they take input_ids); SISA ensembles of feature-vector classifiers (tfjs: or onnx:) are supported, text ones not yet`, where(role));
+    }
     const { input, dim } = ref.sisa
       ? await loadClassifier(ensembleSpec(ref.sisa, false))
       : ref.kind === 'tfjs'
