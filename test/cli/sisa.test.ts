@@ -109,5 +109,11 @@ describe('SISA audit (CLI)', () => {
     expect(r.stderr).toContain(`${file}: field "shards[1].checkpoints[2].sha256": expected the checkpoint's artefact digest: 64 lower-case hex digits (SHA-256), got "not-a-digest"`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(() => readFileSync(path.join(out, 'result.json'))).toThrow();
+    // Constituents are resolved relative to the manifest: moved alone, it names the missing file.
+    const moved = path.join(dir, 'moved.manifest.json');
+    writeFileSync(moved, readFileSync(path.join(SISA, 'before.manifest.json')));
+    const missing = await run(config('moved', 'after.manifest.json', moved));
+    expect(missing.r.code).toBe(2);
+    expect(missing.r.stderr).toContain(`${moved}: field "shards[0].model": constituent model of shard 0 not found: ${path.join(dir, 'models/before/shard-0/model.json')}`);
   }, 60_000);
 });
