@@ -147,6 +147,18 @@ describe('SISA structural checks', () => {
     expect(s.checks.find((x) => x.id === 'retained-unchanged')!.message).toContain(`shard 0 slice 1: record ${record('r3')} was removed although it is not a forget record`);
   });
 
+  it('a shard added after the deletion: its records are named as added, the layout change as inconsistent', () => {
+    byId.set('r8', { id: 'r8', subject: 'subj-8', text: '', features: [8, 0.8], label: 0 });
+    try {
+      const s = run(before, manifest([...afterLayout, [['r8']]], afterCkpt, undefined, superseded));
+      expect(failing(s)).toEqual(['manifest-consistent', 'retained-unchanged']);
+      expect(s.checks.find((x) => x.id === 'retained-unchanged')!.message).toContain(`shard 2 slice 0: record ${record('r8')} was added`);
+      expect(s.checks.find((x) => x.id === 'manifest-consistent')!.message).toContain('after has 3 shards, before 2');
+    } finally {
+      byId.delete('r8');
+    }
+  });
+
   it('a shard without forget records that changed fails other-shards-untouched only', () => {
     const s = run(before, manifest(afterLayout, (k, r) => (k === 0 && r === 1 ? sha('retrained 0') : afterCkpt(k, r)), undefined, superseded));
     expect(failing(s)).toEqual(['other-shards-untouched']);

@@ -269,10 +269,10 @@ export function checkSisa(input: SisaCheckInput): SisaClaimSummary {
             const moved = afterAt.get(id);
             problems.push(moved ? `${who(id)} moved from shard ${s.shard} slice ${sl.slice} to shard ${moved.shard} slice ${moved.slice}` : `shard ${s.shard} slice ${sl.slice}: ${who(id)} was removed although it is not a forget record`);
           }
-          const keptSet = new Set(kept);
-          for (const id of now) if (!keptSet.has(id) && !beforeIds.has(id)) problems.push(`shard ${s.shard} slice ${sl.slice}: ${who(id)} was added`);
         }
       }
+      // Records that before never had, wherever they are (a shard of its own included).
+      for (const [id, at] of afterAt) if (!beforeIds.has(id) && !forgetIds.has(id)) problems.push(`shard ${at.shard} slice ${at.slice}: ${who(id)} was added`);
       checks.push(
         check(
           'retained-unchanged',
