@@ -28,8 +28,6 @@ import type { DataRecord } from '../types.ts';
 import { z } from 'zod';
 
 export const SCORE_BATCH = 16;
-/** Scoring batches sent ahead of the oldest unfinished one (enough to keep 8 workers busy). */
-const SCORE_WINDOW = 32;
 export const GENERATE_BATCH = 32;
 /** Records per classifier batch: large enough to amortise a call, small enough to resume a crash. */
 export const CLASSIFY_BATCH = 256;
@@ -474,10 +472,6 @@ export function createSignals(opts: {
     const progress = { done: 0, total };
     const pending: Promise<TokenSignals[]>[] = [];
     for (let i = 0; i < total; i++) {
-      // At most SCORE_WINDOW batches ahead of the oldest unfinished one: batches waiting for a worker
-      // hold their token ids in the pool's queue, and sending all at once would hold every record's
-      // (~1.2 KiB each as JS arrays: 1.2 GB at 1M records) for nothing, the pool being the bottleneck.
-      if (i >= SCORE_WINDOW) await pending[i - SCORE_WINDOW]!.catch(() => {});
       const p = scoreBatch(m, texts.slice(i * SCORE_BATCH, (i + 1) * SCORE_BATCH).map(encode), stats, i, progress);
       p.catch(() => {}); // awaited below; a failure while the rest is tokenised is not "unhandled"
       pending.push(p);
