@@ -207,32 +207,21 @@ async function main(): Promise<void> {
       `chosen shape ${shape.workers} worker(s) × ${T} thread(s): ${shape.why}`,
   );
   // Raw and harness alternate, and which goes first alternates too, so a drift of the machine's load
-  // hits both sides alike; the ratio read is the median of the rounds' (BENCH_REAL_ROUNDS, default 4).
+  // hits both sides alike; the ratio read is the median of the rounds'.
+  const alternate = (rounds: number, raw: string, harness: string): [ChildResult[], ChildResult[]] => {
+    const r: ChildResult[] = [];
+    const h: ChildResult[] = [];
+    for (let i = 0; i < rounds; i++) {
+      if (i % 2 === 0) (r.push(run(raw)), h.push(run(harness)));
+      else (h.push(run(harness)), r.push(run(raw)));
+    }
+    return [r, h];
+  };
   const rounds = Math.max(1, Number(process.env.BENCH_REAL_ROUNDS ?? 4));
-  const rawS: ChildResult[] = [];
-  const harS: ChildResult[] = [];
-  for (let i = 0; i < rounds; i++) {
-    if (i % 2 === 0) {
-      rawS.push(run('raw-score'));
-      harS.push(run('harness-score'));
-    } else {
-      harS.push(run('harness-score'));
-      rawS.push(run('raw-score'));
-    }
-  }
+  const [rawS, harS] = alternate(rounds, 'raw-score', 'harness-score');
   const jsS = run('harness-score-js');
-  // Generation alternates in the same way (its runs are short: three rounds each, the median ratio).
-  const rawGs: ChildResult[] = [];
-  const harGs: ChildResult[] = [];
-  for (let i = 0; i < 3; i++) {
-    if (i % 2 === 0) {
-      rawGs.push(run('raw-generate'));
-      harGs.push(run('harness-generate'));
-    } else {
-      harGs.push(run('harness-generate'));
-      rawGs.push(run('raw-generate'));
-    }
-  }
+  // Generation runs are short: three rounds each.
+  const [rawGs, harGs] = alternate(3, 'raw-generate', 'harness-generate');
   const check = run('threads-check');
   const load1 = os.loadavg()[0]!;
 

@@ -51,6 +51,21 @@ describe('wasm kernels', () => {
   const A = put(a);
   const B = put(b);
   const BIAS = put(bias);
+  /** A in CSR, in kernel memory: byte offsets of B's rows, values, and row starts in bytes. */
+  const csrOfA = () => {
+    const off: number[] = [];
+    const val: number[] = [];
+    const start = [0];
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < kk; p++) if (a[i * kk + p] !== 0) (off.push(p * n * 4), val.push(a[i * kk + p]!));
+      start.push(off.length * 4);
+    }
+    const OFF = alloc(off.length);
+    I.set(off, OFF / 4);
+    const START = alloc(start.length);
+    I.set(start, START / 4);
+    return { OFF, VAL: put(val), START };
+  };
 
   it('validate as a module', () => {
     expect(WebAssembly.validate(kernelModuleBytes())).toBe(true);
@@ -67,20 +82,9 @@ describe('wasm kernels', () => {
         want.push(Math.max(acc, 0));
       }
     expect(read(C, m * n)).toEqual(want);
-    // CSR of A: byte offsets of B's rows and values, row starts in bytes.
-    const off: number[] = [];
-    const val: number[] = [];
-    const start = [0];
-    for (let i = 0; i < m; i++) {
-      for (let p = 0; p < kk; p++) if (a[i * kk + p] !== 0) (off.push(p * n * 4), val.push(a[i * kk + p]!));
-      start.push(off.length * 4);
-    }
-    const OFF = alloc(off.length);
-    I.set(off, OFF / 4);
-    const START = alloc(start.length);
-    I.set(start, START / 4);
+    const { OFF, VAL, START } = csrOfA();
     const C2 = alloc(m * n);
-    k.spmm(OFF, put(val), START, B, C2, BIAS, m, n * 4, n * 4, 1);
+    k.spmm(OFF, VAL, START, B, C2, BIAS, m, n * 4, n * 4, 1);
     expect(read(C2, m * n)).toEqual(want);
   });
 
@@ -97,19 +101,9 @@ describe('wasm kernels', () => {
         want.push(acc);
       }
     expect(read(DW, kk * n)).toEqual(want);
-    const off: number[] = [];
-    const val: number[] = [];
-    const start = [0];
-    for (let i = 0; i < m; i++) {
-      for (let p = 0; p < kk; p++) if (a[i * kk + p] !== 0) (off.push(p * n * 4), val.push(a[i * kk + p]!));
-      start.push(off.length * 4);
-    }
-    const OFF = alloc(off.length);
-    I.set(off, OFF / 4);
-    const START = alloc(start.length);
-    I.set(start, START / 4);
+    const { OFF, VAL, START } = csrOfA();
     const DW2 = put(new Array<number>(kk * n).fill(0));
-    k.spmmTN(OFF, put(val), START, DY, DW2, m, n * 4, n * 4);
+    k.spmmTN(OFF, VAL, START, DY, DW2, m, n * 4, n * 4);
     expect(read(DW2, kk * n)).toEqual(want);
 
     const DB = alloc(n);
