@@ -28,6 +28,6 @@ export type { Comparison } from './audit/compare.ts';
 export type { ExposureSummary, ExtractionSummary, Finding } from './audit/measure.ts';
 export type { ObservationOptions } from './evaluate/index.ts';
 // For training pipelines that write SISA manifests (README "Verifying a SISA deletion").
-export { artefactDigest, canonicalJson, merkleRoot, recordDigest } from './claims/sisa/digest.ts';
+export { artefactDigest, canonicalJson, configDigest, merkleRoot, recordDigest } from './claims/sisa/digest.ts';
 export { readSisaManifest, validateSisaManifest, SISA_MANIFEST_FORMAT, type SisaCheckpoint, type SisaDeletion, type SisaManifest, type SisaShard, type SisaSlice } from './claims/sisa/manifest.ts';
 export type { SisaCheck, SisaClaimSummary, SisaManifestSummary } from './claims/sisa/types.ts';

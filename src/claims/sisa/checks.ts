@@ -7,10 +7,9 @@
  * exactly the forget records, and matches the audited artefacts. Not that the training hardware did
  * what the log says (that needs a replay or trusted execution; A.3 item 7).
  */
-import { createHash } from 'node:crypto';
 import type { GateResult } from '../../assert/index.ts';
 import type { DataRecord } from '../../types.ts';
-import { canonicalJson, merkleRoot, recordDigest } from './digest.ts';
+import { configDigest, merkleRoot, recordDigest } from './digest.ts';
 import type { SisaManifest, SisaShard } from './manifest.ts';
 import { SISA_PROBLEMS_LISTED, type SisaCheck, type SisaCheckId, type SisaClaimSummary, type SisaManifestSummary } from './types.ts';
 
@@ -37,7 +36,6 @@ export interface SisaCheckInput {
 }
 
 const short = (h: string | null) => (h === null ? 'none' : `${h.slice(0, 12)}…`);
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function check(id: SisaCheckId, level: 'error' | 'warn', expected: string, problems: string[], pass: string, failHead: string): SisaCheck {
@@ -67,7 +65,7 @@ function locate(m: SisaManifest): Map<string, { shard: number; slice: number; po
 function internalProblems(role: string, m: SisaManifest, exemptParent: (shard: number, slice: number) => boolean, name: (id: string) => string): string[] {
   const out: string[] = [];
   const digestOf = new Map(m.records.map((r) => [r.id, r.sha256]));
-  const configSha = sha256(canonicalJson(m.training.config));
+  const configSha = configDigest(m.training.config);
   if (configSha !== m.training.configSha256) out.push(`${role}: training.configSha256 ${short(m.training.configSha256)} is not the SHA-256 of the canonical training config (${short(configSha)})`);
   for (const s of m.shards) {
     const roots: string[] = [];

@@ -30,6 +30,9 @@ export function canonicalJson(value: unknown): string {
   throw new Error(`canonical JSON has no ${typeof value}`);
 }
 
+/** SHA-256 (hex) of a training config in canonical JSON: a manifest's `training.configSha256`. */
+export const configDigest = (config: unknown): string => sha256(canonicalJson(config)).toString('hex');
+
 /**
  * What a record contributes to training, in canonical form: `features`, `label` and `text` (a
  * non-empty text only), under these names whatever the data file calls them. Not the id, the
