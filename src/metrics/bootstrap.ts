@@ -127,25 +127,54 @@ export function bootstrapMembership(
   };
 }
 
-/** Rank-group indices of each cluster's members, clusters in order of first appearance. */
-function groupClusters(groupOf: ArrayLike<number>, labels: ArrayLike<string | number>): Int32Array[] {
-  const byLabel = new Map<string | number, number[]>();
+/**
+ * The clusters as one flat list of rank-group indices (`groups`) cut by `start` (cluster c is
+ * groups[start[c]..start[c+1]]), clusters in order of first appearance. Flat rather than one small
+ * array per cluster: a replicate visits every cluster once, and the flat list stays in cache.
+ */
+interface Clusters {
+  start: Int32Array;
+  groups: Int32Array;
+}
+
+function groupClusters(groupOf: ArrayLike<number>, labels: ArrayLike<string | number>): Clusters {
+  const clusterOf = new Int32Array(labels.length);
+  const index = new Map<string | number, number>();
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i] as string | number;
-    const list = byLabel.get(l);
-    if (list) list.push(groupOf[i] as number);
-    else byLabel.set(l, [groupOf[i] as number]);
+    let c = index.get(l);
+    if (c === undefined) index.set(l, (c = index.size));
+    clusterOf[i] = c;
   }
-  return [...byLabel.values()].map((g) => Int32Array.from(g));
+  const start = new Int32Array(index.size + 1);
+  for (let i = 0; i < labels.length; i++) {
+    const c = (clusterOf[i] as number) + 1;
+    start[c] = (start[c] as number) + 1;
+  }
+  for (let c = 0; c < index.size; c++) start[c + 1] = (start[c + 1] as number) + (start[c] as number);
+  // Members keep their order within a cluster (a counting sort by cluster).
+  const next = start.slice(0, index.size);
+  const groups = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const c = clusterOf[i] as number;
+    groups[next[c] as number] = groupOf[i] as number;
+    next[c] = (next[c] as number) + 1;
+  }
+  return { start, groups };
 }
 
 /** Draws as many clusters as there are, with replacement, into the rank counts; returns n drawn. */
-function drawClusters(clusters: Int32Array[], counts: Int32Array, rng: RandomGenerator): number {
+function drawClusters({ start, groups }: Clusters, counts: Int32Array, rng: RandomGenerator): number {
+  const k = start.length - 1;
   let n = 0;
-  for (let i = 0; i < clusters.length; i++) {
-    const c = clusters[unsafeUniformIntDistribution(0, clusters.length - 1, rng)] as Int32Array;
-    for (let j = 0; j < c.length; j++) counts[c[j] as number] = (counts[c[j] as number] as number) + 1;
-    n += c.length;
+  for (let i = 0; i < k; i++) {
+    const c = unsafeUniformIntDistribution(0, k - 1, rng);
+    const end = start[c + 1] as number;
+    for (let j = start[c] as number; j < end; j++) {
+      const g = groups[j] as number;
+      counts[g] = (counts[g] as number) + 1;
+    }
+    n += end - (start[c] as number);
   }
   return n;
 }
