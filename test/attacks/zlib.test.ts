@@ -1,3 +1,4 @@
+import { deflate } from 'pako';
 import { describe, expect, it } from 'vitest';
 import type { LmEvidence } from '../../attacks/lm-membership.ts';
 import type { MembershipObservation } from '../../attacks/types.ts';
@@ -43,6 +44,21 @@ describe('zlibBytes', () => {
 
   it('equals Python on ordinary prose too, where node:zlib would not', () => {
     expect(PYTHON_DIFFERS.map(([s]) => zlibBytes(s))).toEqual(PYTHON_DIFFERS.map(([, n]) => n));
+  });
+
+  it('reuses one stream and still equals a fresh pako deflate, whatever came before (long, short, binary, multi-block)', () => {
+    // Seeded text: short after long (a stale window tail), incompressible bytes, and inputs past the
+    // 64 KB output buffer and past one deflate block, in an order that mixes them.
+    let x = 7;
+    const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const words = ['order', 'ORD-', 'refund', 'the', 'address', '@mail.test', 'Müller', '555-', 'please', '\n'];
+    const texts: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const n = [0, 1, 5, 40, 300, 3000, 40000][Math.floor(rnd() * 7)]!;
+      texts.push(Array.from({ length: n }, () => (rnd() < 0.2 ? String.fromCharCode(Math.floor(rnd() * 0x3000)) : words[Math.floor(rnd() * words.length)]!)).join(rnd() < 0.5 ? ' ' : ''));
+    }
+    texts.push('x'.repeat(200000), 'short after a long one', String.fromCharCode(...Array.from({ length: 90000 }, () => Math.floor(rnd() * 256))));
+    for (const t of texts) expect(zlibBytes(t)).toBe(deflate(Buffer.from(t, 'utf8')).length);
   });
 
 });
