@@ -19,7 +19,6 @@ import { cacheEvidence, recordingCache, renderCacheManifest } from '../evidence.
 import { mattersInReport, scoresSidecar, subjectsSidecar, type SidecarFile } from '../sidecars.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { buildSplits, type Splits } from '../data/splits.ts';
-import { readLayersModelArtifacts } from '../models/tfjs-io.ts';
 import { loadClassifier, loadTextTokenizer, onnxClassifierInput, type ClassifierInput } from '../models/classifier.ts';
 import { loadTokenizer, scoringIdentity } from '../models/hf.ts';
 import { validateCausalLM, validateTextTokenizer, type CausalLMInfo } from '../models/validate.ts';
@@ -758,6 +757,8 @@ function shadowSetup(cfg: LoadedConfig, splits: Splits, classesFrom: ModelUnderT
     let architecture: Architecture = { kind: 'mlp', layers: cfg.shadow.layers ?? [256, 128] };
     if (!cfg.shadow.layers && before.kind === 'tfjs') {
       // A SISA ensemble's shadows take its first constituent's topology (one model, not an ensemble).
+      // Loaded here, not at the top: tfjs is for tfjs targets and shadow training only.
+      const { readLayersModelArtifacts } = await import('../models/tfjs-io.ts');
       const artifacts = await readLayersModelArtifacts(before.sisa ? before.sisa.members[0]!.path : before.path);
       architecture = { kind: 'topology', topology: artifacts.modelTopology };
     }

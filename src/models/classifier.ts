@@ -14,7 +14,6 @@ import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { InputError } from '../errors.ts';
 import { executionProviders, type Device } from './device.ts';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { loadLayersModel, outputsProbabilities } from './tfjs-io.ts';
 
 export type ClassifierOutputs = 'auto' | 'logits' | 'probabilities';
 
@@ -229,8 +228,10 @@ async function loadOnnx(spec: SingleClassifierSpec): Promise<Classifier> {
 }
 
 async function loadTfjs(spec: SingleClassifierSpec): Promise<Classifier> {
+  // tfjs (~40 MB per thread once loaded) only where a tfjs model is: an LM audit never loads it.
   const tf = await import('@tensorflow/tfjs');
   const { useBackend } = await import('../shadow/mlp.ts');
+  const { loadLayersModel, outputsProbabilities } = await import('./tfjs-io.ts');
   await useBackend('wasm');
   const model: tfTypes.LayersModel = await loadLayersModel(spec.path);
   const shape = model.inputs[0]?.shape;

@@ -4,7 +4,6 @@
  */
 import { greedyBatch, loadCausalLM, sampleContinuations, scoreBatch, type CausalLM } from '../models/hf.ts';
 import { loadClassifier, type Classifier } from '../models/classifier.ts';
-import { trainTask } from '../shadow/train.ts';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -93,7 +92,10 @@ async function runTask(task: WorkerTask): Promise<WorkerResult> {
       const { probs, classes } = task.op === 'classify' ? await c.predict(task.features, task.n, task.dim) : await c.predictTexts(task.texts);
       return { op: task.op, probs, classes };
     }
-    case 'train':
+    case 'train': {
+      // tfjs is loaded by the first training task, not by every worker: an LM audit never trains.
+      const { trainTask } = await import('../shadow/train.ts');
       return { op: 'train', ...(await trainTask(task)) };
+    }
   }
 }
