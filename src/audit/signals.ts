@@ -289,6 +289,9 @@ export function createSignals(opts: {
         return value;
       })();
       inflight.set(key, p);
+      // Continuations are read once, by the attack that asked: held here, a 100k-record audit kept
+      // every one of them to its end. A later identical request reads the disk cache.
+      if (kind === 'generate' || kind === 'sample') p.then(() => inflight.delete(key), () => inflight.delete(key));
     }
     return { value: await p, cached };
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { piiExtraction } from '../../attacks/pii-extraction/index.ts';
-import { collect, type PiiEvidence, type PiiItem } from '../../attacks/pii-extraction/tasks.ts';
+import { collect, PROMPT_CHUNK, type PiiEvidence, type PiiItem } from '../../attacks/pii-extraction/tasks.ts';
 import type { ExtractionObservation } from '../../attacks/types.ts';
 import { BOS, charTokenizer, memorisingSignals, model, rec, splits } from './helpers.ts';
 
@@ -131,6 +131,30 @@ describe("attack 'pii-extraction': collect (fake tokenizer and model, no weights
       { recordId: 'h1', subject: 's3', type: 'email', value: 'bob@mail.test', continuation: 'n/a' },
     ]);
     expect(m.splits.retain).toBeUndefined(); // no PII declared: nothing tried, nothing skipped
+  });
+
+  it('sends a large split in chunks of PROMPT_CHUNK prompts and keeps the records\' order', async () => {
+    const tok = charTokenizer(1024);
+    const n = PROMPT_CHUNK * 2 + 3;
+    const records = Array.from({ length: n }, (_, i) => rec(`f${i}`, `Ticket ${i} mail x${i}@mail.test`, `s${i}`, [{ type: 'email', value: `x${i}@mail.test` }]));
+    // A model that memorised every other record: it continues "Ticket <i> mail" with that record's address.
+    const calls: { prompts: number[][] }[] = [];
+    const { signals: base } = memorisingSignals(tok, []);
+    const signals = {
+      ...base,
+      generate: async (_m: unknown, prompts: number[][]) => {
+        calls.push({ prompts });
+        return prompts.map((p) => {
+          const i = Number(/Ticket (\d+)/.exec(String.fromCharCode(...p.slice(1)))![1]);
+          return codes(i % 2 === 0 ? ` x${i}@mail.test` : ' n/a');
+        });
+      },
+    };
+    const evidence = await collect({ options: piiExtraction.options.parse({ maxNewTokens: 20 }), seed: 1, splits: splits({ forget: records }), models: [model('after')], signals });
+    expect(calls.map((c) => c.prompts.length)).toEqual([PROMPT_CHUNK, PROMPT_CHUNK, 3]);
+    const got = evidence.models[0]!.splits.forget!;
+    expect(got.map((it) => it.recordId)).toEqual(records.map((r) => r.id));
+    expect(got.map((it) => it.continuation.includes(it.value))).toEqual(records.map((_, i) => i % 2 === 0));
   });
 
   it('hits when the memorised value is emitted, misses on unseen records', async () => {
