@@ -9,7 +9,8 @@
  *               logits fetched), same threads; and the harness on its JavaScript reduction (the
  *               path before the runtime one) for comparison
  *   generation  harness greedy (pool + Signals) vs a raw onnxruntime greedy loop with key/value cache
- *               on the same 32 prompts, 32 new tokens each; continuations must be equal
+ *               on the same 32 prompts, 64 new tokens each, over five alternating rounds; continuations
+ *               must be equal
  *   memory      peak RSS of the harness with the chosen shape vs the raw session (one model copy
  *               plus the data), and per worker
  *   checks      the runtime reduction vs the float64 JavaScript one and vs torch; 1 vs 2 threads bitwise
@@ -30,7 +31,8 @@ const ONNX = path.join(MODEL, 'onnx/model.onnx');
 const SCORE_TEXTS = 192;
 const GEN_PROMPTS = 32;
 const PROMPT_TOKENS = 32;
-const NEW_TOKENS = 32;
+/** 64 new tokens (2,048 per run, ~16 s): 32-token runs of ~8 s swung ±15% between rounds. */
+const NEW_TOKENS = Number(process.env.BENCH_REAL_NEW_TOKENS ?? 64);
 
 interface ChildResult {
   tokens: number;
@@ -220,8 +222,8 @@ async function main(): Promise<void> {
   const rounds = Math.max(1, Number(process.env.BENCH_REAL_ROUNDS ?? 4));
   const [rawS, harS] = alternate(rounds, 'raw-score', 'harness-score');
   const jsS = run('harness-score-js');
-  // Generation runs are short: three rounds each.
-  const [rawGs, harGs] = alternate(3, 'raw-generate', 'harness-generate');
+  const genRounds = Math.max(1, Number(process.env.BENCH_REAL_GEN_ROUNDS ?? 5));
+  const [rawGs, harGs] = alternate(genRounds, 'raw-generate', 'harness-generate');
   const check = run('threads-check');
   const load1 = os.loadavg()[0]!;
 
@@ -253,7 +255,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `scoring: harness / raw = median ${median(ratios).toFixed(2)} over ${rounds} rounds (${ratios.map((x) => x.toFixed(2)).join(', ')}; target ≥ 0.9); the JavaScript reduction: ${(tps(jsS) / tps(best(rawS))).toFixed(2)} of the best raw`,
-      `generation: harness / raw = median ${median(genRatios).toFixed(2)} over 3 rounds (${genRatios.map((x) => x.toFixed(2)).join(', ')}; target ≥ 0.95); continuations ${sameGen ? 'identical' : 'DIFFER'} (${harGs[0]!.tokens} vs ${rawGs[0]!.tokens} tokens)`,
+      `generation: harness / raw = median ${median(genRatios).toFixed(2)} over ${genRounds} rounds (${genRatios.map((x) => x.toFixed(2)).join(', ')}; target ≥ 0.95); continuations ${sameGen ? 'identical' : 'DIFFER'} (${harGs[0]!.tokens} vs ${rawGs[0]!.tokens} tokens)`,
       `memory: harness peak ${mib(Math.max(...harS.map((r) => r.peakRss)))} vs raw session ${mib(Math.max(...rawS.map((r) => r.peakRss)))} = ${memRatio.toFixed(2)}× (target ≤ 1.3); per worker ≈ ${mib(perWorker)} (peak − RSS before the pool, ÷ workers)`,
       `checks: runtime vs JavaScript reduction through the pool, max |Δ| logprobs ${sd('logprobs').toExponential(1)}, mu ${sd('mu').toExponential(1)}, sigma ${sd('sigma').toExponential(1)}; ` +
         Object.entries(check.maxDiff!)
