@@ -173,7 +173,10 @@ export async function loadCausalLM(dir: string, threads = 1, device: 'cpu' | 'cu
       // No memory pattern: it plans and keeps allocations per input shape, and every batch here has
       // another padded length, so it only grew the resident set (a 2k-record audit: 571 → 464 MiB
       // peak with the fixture model; scoring time unchanged, test/bench/real-model.ts).
-      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, enableMemPattern: false },
+      // No CPU arena either: it keeps the largest block each shape ever needed, and generation's key/value
+      // cache grows by a column a step from prompts of every length (a 10k-record pii-extraction audit:
+      // 634 → 606 MiB peak, CPU time 217 → 206 s).
+      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, enableMemPattern: false, enableCpuMemArena: false },
     });
   } finally {
     // The bytes are onnxruntime's now; drop ours.

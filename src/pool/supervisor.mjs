@@ -35,6 +35,18 @@ export function deathMessage(signal, tasks) {
   return `privacy-audit: runtime failure: the audit process died (${cause}) ${where}; finished batches are cached: run again to resume`;
 }
 
+/**
+ * Node's flags for the audit process: this one's, plus V8's young generation capped at 2 MB a
+ * semi-space (unless the user set it, here or in NODE_OPTIONS). A thread that allocates little JS
+ * (a pool worker) collects its young generation rarely, and the output buffers onnxruntime hands it
+ * every step wait there for that; a smaller one frees them sooner (a 10k-record pii-extraction audit:
+ * 606 → 574 MiB peak, no more CPU time).
+ */
+function childExecArgv() {
+  const set = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => /^--max-semi-space-size\b/.test(a));
+  return set ? process.execArgv : [...process.execArgv, '--max-semi-space-size=2'];
+}
+
 /** Runs `bin args` as a supervised child; resolves to the exit code to return. */
 export function supervise(bin, args) {
   const notes = mkdtempSync(path.join(os.tmpdir(), 'privacy-audit-tasks-'));
@@ -52,6 +64,7 @@ export function supervise(bin, args) {
   return new Promise((resolve, reject) => {
     const child = fork(bin, args, {
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      execArgv: childExecArgv(),
       env: {
         // glibc gives each thread that allocates its own malloc arena of up to 64 MB; with the pool's
         // workers and onnxruntime's threads those arenas held ~90 MB of a 30k-record audit's peak
