@@ -42,7 +42,7 @@ export function deathMessage(signal, tasks) {
  * every step wait there for that; a smaller one frees them sooner (a 10k-record pii-extraction audit:
  * 606 → 574 MiB peak, no more CPU time).
  */
-function childExecArgv() {
+export function childExecArgv() {
   const set = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => /^--max-semi-space-size\b/.test(a));
   return set ? process.execArgv : [...process.execArgv, '--max-semi-space-size=2'];
 }
