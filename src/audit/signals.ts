@@ -206,8 +206,8 @@ export function createSignals(opts: {
   repeatChecks: ReadonlyMap<string, { requests: number; maxAbsDiff: number }>;
   /** Names the attack now collecting, for the one line that reports a worker's death. */
   setAttack(id: string | undefined): void;
-  /** Forgets the memoised per-token signals: no attack still to run asks for them (they are the audit's largest data). */
-  releaseTokenSignals(): void;
+  /** Forgets the memoised per-token signals: no attack still to run asks for them (they are the audit's largest data). True if it held any. */
+  releaseTokenSignals(): boolean;
   /** Batches of sharded work this run computed, took from the cache, and left to other shards. */
   shardCounts: { computed: number; fromCache: number; others: number };
 } {
@@ -520,10 +520,12 @@ export function createSignals(opts: {
       attack = id;
     },
     releaseTokenSignals() {
+      const held = signalMemo.size > 0;
       signalMemo.clear();
       // batch() keeps each finished batch for requests asking again: the scoring ones go too.
       for (const k of scoreKeys) inflight.delete(k);
       scoreKeys.clear();
+      return held;
     },
     tokenizer(m: ModelUnderTest) {
       const served = opts.served?.get(m.role);

@@ -44,7 +44,8 @@ export function deathMessage(signal, tasks) {
  */
 export function childExecArgv() {
   const set = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => /^--max-semi-space-size\b/.test(a));
-  return set ? process.execArgv : [...process.execArgv, '--max-semi-space-size=2'];
+  // --expose-gc: the audit collects once, when it lets go of the per-token signals (src/audit/run.ts).
+  return [...process.execArgv, ...(set ? [] : ['--max-semi-space-size=2']), ...(process.execArgv.includes('--expose-gc') ? [] : ['--expose-gc'])];
 }
 
 /** Runs `bin args` as a supervised child; resolves to the exit code to return. */
