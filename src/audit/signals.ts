@@ -96,6 +96,25 @@ const zeroSignals = (n: number, stats: boolean): TokenSignals => {
   return stats ? { logprobs: z(), mu: z(), sigma: z() } : { logprobs: z() };
 };
 
+/**
+ * A batch's signals as views into one buffer: held for every scored record until the last LM attack
+ * has run, one ArrayBuffer (and its allocation) per array cost ~200 bytes each beyond the values
+ * (three arrays a record with the Min-K%++ statistics).
+ */
+function packSignals(sig: TokenSignals[]): TokenSignals[] {
+  let n = 0;
+  for (const s of sig) n += s.logprobs.length * (s.mu ? 3 : 1);
+  const buf = new Float32Array(n);
+  let at = 0;
+  const view = (x: Float32Array) => {
+    const v = buf.subarray(at, at + x.length);
+    v.set(x);
+    at += x.length;
+    return v;
+  };
+  return sig.map((s) => ({ logprobs: view(s.logprobs), ...(s.mu ? { mu: view(s.mu) } : {}), ...(s.sigma ? { sigma: view(s.sigma) } : {}) }));
+}
+
 const encodeSignals = (sig: TokenSignals[]): StoredSignals[] =>
   sig.map((s) => ({
     logprobs: f32ToBase64(s.logprobs),
@@ -495,10 +514,10 @@ export function createSignals(opts: {
       async () => {
         const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats }, `scoring batch ${i + 1}/${progress.total} on model "${m.role}"${context()}`);
         tokensScored += b.reduce((s, x) => s + x.length, 0);
-        return res.signals;
+        return packSignals(res.signals);
       },
       encodeSignals,
-      (v) => decodeSignals(v, b, stats),
+      (v) => packSignals(decodeSignals(v, b, stats)),
       () => b.map((x) => zeroSignals(x.length, stats)),
     );
     opts.progress?.({ op: 'score', model: m.role, done: ++progress.done, total: progress.total, cached });
