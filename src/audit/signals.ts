@@ -28,6 +28,8 @@ import type { DataRecord } from '../types.ts';
 import { z } from 'zod';
 
 export const SCORE_BATCH = 16;
+/** Scoring batches sent ahead of the oldest unfinished one, per split (enough to keep 8 workers busy). */
+const SCORE_WINDOW = 32;
 export const GENERATE_BATCH = 32;
 /** Records per classifier batch: large enough to amortise a call, small enough to resume a crash. */
 export const CLASSIFY_BATCH = 256;
@@ -494,6 +496,12 @@ export function createSignals(opts: {
     const progress = { done: 0, total };
     const pending: Promise<TokenSignals[]>[] = [];
     for (let i = 0; i < total; i++) {
+      // At most SCORE_WINDOW batches ahead of the oldest unfinished one: a batch waiting for a worker
+      // holds its token ids in the pool's queue, and the main thread tokenises several times faster
+      // than the workers score, so at 100k records nearly every record's ids (~1 KB each as JS
+      // arrays) waited there at once. (At 10k the queue is small and the window changed nothing,
+      // which is why it was once taken out.)
+      if (i >= SCORE_WINDOW) await pending[i - SCORE_WINDOW]!.catch(() => {});
       const p = scoreBatch(m, texts.slice(i * SCORE_BATCH, (i + 1) * SCORE_BATCH).map(encode), stats, i, progress);
       p.catch(() => {}); // awaited below; a failure while the rest is tokenised is not "unhandled"
       pending.push(p);
