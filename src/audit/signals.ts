@@ -8,7 +8,7 @@ import type { FitRequest, ModelUnderTest, SampleOptions, Signals } from '../../a
 import { sha256, type Cache } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { whereOf } from '../data/records.ts';
-import type { Tokenizer, TokenSignals } from '../models/hf.ts';
+import { packSignals, type Tokenizer, type TokenSignals } from '../models/hf.ts';
 import type { ClassifierSpec } from '../models/classifier.ts';
 import type { ServedModel } from '../models/served.ts';
 import type { Pool } from '../pool/index.ts';
@@ -97,25 +97,6 @@ const zeroSignals = (n: number, stats: boolean): TokenSignals => {
   const z = () => new Float32Array(Math.max(n - 1, 0));
   return stats ? { logprobs: z(), mu: z(), sigma: z() } : { logprobs: z() };
 };
-
-/**
- * A batch's signals as views into one buffer: held for every scored record until the last LM attack
- * has run, one ArrayBuffer (and its allocation) per array cost ~200 bytes each beyond the values
- * (three arrays a record with the Min-K%++ statistics).
- */
-function packSignals(sig: TokenSignals[]): TokenSignals[] {
-  let n = 0;
-  for (const s of sig) n += s.logprobs.length * (s.mu ? 3 : 1);
-  const buf = new Float32Array(n);
-  let at = 0;
-  const view = (x: Float32Array) => {
-    const v = buf.subarray(at, at + x.length);
-    v.set(x);
-    at += x.length;
-    return v;
-  };
-  return sig.map((s) => ({ logprobs: view(s.logprobs), ...(s.mu ? { mu: view(s.mu) } : {}), ...(s.sigma ? { sigma: view(s.sigma) } : {}) }));
-}
 
 const encodeSignals = (sig: TokenSignals[]): StoredSignals[] =>
   sig.map((s) => ({
@@ -522,7 +503,8 @@ export function createSignals(opts: {
       async () => {
         const res = await opts.pool.run({ op: 'score', model: hfSpec(m), batch: b, stats }, `scoring batch ${i + 1}/${progress.total} on model "${m.role}"${context()}`);
         tokensScored += b.reduce((s, x) => s + x.length, 0);
-        return packSignals(res.signals);
+        // Already one buffer (the worker packs and moves it).
+        return res.signals;
       },
       encodeSignals,
       (v) => packSignals(decodeSignals(v, b, stats)),

@@ -205,6 +205,26 @@ export interface TokenSignals {
   sigma?: Float32Array;
 }
 
+/**
+ * A batch's signals as views into one buffer: the audit holds them for every scored record until the
+ * last LM attack has run, and one ArrayBuffer (and one allocation) per array cost ~200 bytes each
+ * beyond the values (three arrays a record with the Min-K%++ statistics). The pool worker packs them
+ * and moves the buffer to the main thread instead of copying 48 small arrays (src/pool/worker.ts).
+ */
+export function packSignals(sig: TokenSignals[]): TokenSignals[] {
+  let n = 0;
+  for (const s of sig) n += s.logprobs.length * (s.mu ? 3 : 1);
+  const buf = new Float32Array(n);
+  let at = 0;
+  const view = (x: Float32Array) => {
+    const v = buf.subarray(at, at + x.length);
+    v.set(x);
+    at += x.length;
+    return v;
+  };
+  return sig.map((s) => ({ logprobs: view(s.logprobs), ...(s.mu ? { mu: view(s.mu) } : {}), ...(s.sigma ? { sigma: view(s.sigma) } : {}) }));
+}
+
 const int64 = (rows: number[][], width: number, fill: number, left: boolean): Tensor => {
   const data = new BigInt64Array(rows.length * width);
   rows.forEach((r, b) => {

@@ -2,11 +2,12 @@
  * Pool worker: the only code that runs or trains a model. Each worker loads a model once and keeps
  * it for every later batch (models are small next to the cost of re-creating a session per batch).
  */
-import { greedyBatch, loadCausalLM, sampleContinuations, scoreBatch, type CausalLM } from '../models/hf.ts';
+import { greedyBatch, loadCausalLM, packSignals, sampleContinuations, scoreBatch, type CausalLM } from '../models/hf.ts';
 import { loadClassifier, type Classifier } from '../models/classifier.ts';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { isInputError } from '../errors.ts';
 import type { HfSpec, WorkerResult, WorkerTask } from './protocol.ts';
 
@@ -52,11 +53,27 @@ const noteFile = notes ? path.join(notes, `worker-${threadId}`) : undefined;
 const loadLM = (m: HfSpec): Promise<CausalLM> =>
   once(lms, JSON.stringify([m.device ?? 'cpu', m.scoring ?? 'js', m.threads ?? 1, m.path]), () => loadCausalLM(m.path, m.threads ?? 1, m.device, m.scoring ?? 'js'));
 
+/** A result whose buffer is transferred to the main thread, not copied (piscina's movable protocol). */
+function moved(result: WorkerResult, buffer: ArrayBufferLike): WorkerResult {
+  const movable = {
+    get [Piscina.transferableSymbol]() {
+      return [buffer];
+    },
+    get [Piscina.valueSymbol]() {
+      return result;
+    },
+  };
+  return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]) as unknown as WorkerResult;
+}
+
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
   if (noteFile) writeFileSync(noteFile, task.label ?? `running a "${task.op}" task`);
   try {
     crashForTest();
-    return await runTask(task);
+    const result = await runTask(task);
+    // A scoring batch's signals are views into one buffer (packSignals): moved, not cloned.
+    if (result.op === 'score' && result.signals[0]) return moved(result, result.signals[0].logprobs.buffer);
+    return result;
   } catch (e) {
     // An Error's class does not survive the thread boundary: a user's mistake found here (e.g. a
     // truncated weights file) is sent back as data and rebuilt as an InputError (exit 2). Any
@@ -72,9 +89,10 @@ async function runTask(task: WorkerTask): Promise<WorkerResult> {
   switch (task.op) {
     case 'score': {
       const lm = await loadLM(task.model);
-      // A batch's signals are a few kB of float32: structured cloning them costs less than packing
-      // them into one transferable buffer and unpacking it again.
-      return { op: 'score', signals: await scoreBatch(lm, task.batch, { stats: task.stats }) };
+      // One buffer for the batch (views per sequence), moved to the main thread by run(): the audit
+      // keeps every batch's signals until its last LM attack, and 48 cloned arrays a batch each cost
+      // an allocation and ~200 bytes there.
+      return { op: 'score', signals: packSignals(await scoreBatch(lm, task.batch, { stats: task.stats })) };
     }
     case 'generate': {
       const lm = await loadLM(task.model);
