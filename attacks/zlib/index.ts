@@ -1,11 +1,29 @@
-import zlibDeflate from 'pako/lib/zlib/deflate.js';
-import ZStream from 'pako/lib/zlib/zstream.js';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { mean, scoreSplits, type LmEvidence } from '../lm-membership.ts';
 import { defineAttack } from '../types.ts';
 import { collect } from './tasks.ts';
 
 export const zlibOptions = z.strictObject({});
+
+/** pako's port of zlib's own C API (pako/lib/zlib), which @types/pako does not declare: the part used here. */
+interface ZStream {
+  input: Uint8Array | null;
+  next_in: number;
+  avail_in: number;
+  output: Uint8Array | null;
+  next_out: number;
+  avail_out: number;
+  total_out: number;
+  state: { window: Uint8Array; prev: Uint16Array } | null;
+}
+const pakoRequire = createRequire(import.meta.url);
+const ZStreamClass = pakoRequire('pako/lib/zlib/zstream.js') as new () => ZStream;
+const zlibDeflate = pakoRequire('pako/lib/zlib/deflate.js') as {
+  deflateInit2(strm: ZStream, level: number, method: number, windowBits: number, memLevel: number, strategy: number, legacyHash: boolean): number;
+  deflateReset(strm: ZStream): number;
+  deflate(strm: ZStream, flush: number): number;
+};
 
 /** zlib's constants (zlib.h): what pako's deflate() passes for its defaults, i.e. Python's zlib.compress(data). */
 const Z_OK = 0;
@@ -40,7 +58,7 @@ export function zlibBytes(text: string): number {
   const input = Buffer.from(text, 'utf8');
   let s = stream;
   if (!s) {
-    s = new ZStream();
+    s = new ZStreamClass();
     if (zlibDeflate.deflateInit2(s, LEVEL, Z_DEFLATED, WINDOW_BITS, MEM_LEVEL, Z_DEFAULT_STRATEGY, LEGACY_HASH) !== Z_OK) throw new Error('zlib: deflateInit2 failed');
     stream = s;
   } else {
