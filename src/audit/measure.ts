@@ -6,10 +6,20 @@ import type { ExposureObservation, ExtractionObservation, MembershipObservation,
 import { subjectMeans } from './subjects.ts';
 import { sha256 } from '../cache.ts';
 import { clopperPearson, epsilonLowerBound, membershipMetrics, minDetectableAuc, rocCurve } from '../metrics/index.ts';
+import type { DrawMemo } from '../metrics/bootstrap.ts';
 import { aucInference, aucInterval, clusteredDelong, type AucInference } from '../metrics/delong.ts';
 import type { Estimate, MaybeEstimate, ModelRole } from '../types.ts';
 
 export const FPRS = ['0.001', '0.01', '0.1'] as const;
+
+/** The statistics' settings: the run seed, bootstrap replicates, a DP claim's δ, and where cluster draws are shared. */
+export interface MeasureOptions {
+  seed: number;
+  iterations: number;
+  delta?: number;
+  /** Shared by every finding of a run: the same people give the same draws (src/metrics/bootstrap.ts). */
+  draws?: DrawMemo;
+}
 
 export interface Finding {
   attack: string;
@@ -144,7 +154,7 @@ export function membershipFinding(
   model: string,
   positive: ScoredSplit,
   negative: ScoredSplit,
-  opts: { seed: number; iterations: number; delta?: number },
+  opts: MeasureOptions,
 ): Finding {
   const posPeople = peopleOf(positive);
   const negPeople = peopleOf(negative);
@@ -158,7 +168,7 @@ export function membershipFinding(
   const people = delong.people;
   const inference = aucInference(auc, delong.cov[0]![0]!, people);
   const ci = aucInterval(inference, 0.95);
-  const m = membershipMetrics(positive.scores, negative.scores, { seed, iterations: opts.iterations, clusters });
+  const m = membershipMetrics(positive.scores, negative.scores, { seed, iterations: opts.iterations, clusters, ...(opts.draws ? { draws: opts.draws } : {}) });
   const tprAtFpr = {} as Finding['tprAtFpr'];
   for (const x of FPRS) {
     // below 10/x negative people, the FPR x is a handful of people (or none): not estimable
@@ -198,7 +208,7 @@ export function membershipFinding(
 export function membershipFindings(
   attack: string,
   observations: MembershipObservation[],
-  opts: { seed: number; iterations: number; delta?: number },
+  opts: MeasureOptions,
 ): Finding[] {
   const out: Finding[] = [];
   for (const o of observations) {
@@ -289,7 +299,7 @@ function rate(k: number, n: number): Estimate {
 export function subjectFindings(
   attack: string,
   observations: MembershipObservation[],
-  opts: { seed: number; iterations: number; delta?: number },
+  opts: MeasureOptions,
 ): Finding[] {
   const out: Finding[] = [];
   for (const o of observations) {

@@ -30,6 +30,7 @@ import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool,
 import { InputError, isInputError, isServedUnavailable } from '../errors.ts';
 import { mapStrings, redaction } from '../pseudonym.ts';
 import { quantile } from '../metrics/index.ts';
+import type { DrawMemo } from '../metrics/bootstrap.ts';
 import { createPool, isWorkerDied, type Pool } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
 import type { AuditResult, InputFile, RunInfo, ServedModelInfo, SubjectVerdict } from '../result/types.ts';
@@ -517,6 +518,9 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
     ...(shadow ? { shadow } : {}),
   });
   const bootstrap = opts.bootstrap ?? 1000;
+  // The bootstrap's cluster draws depend on the people, not the scores: one set for every attack
+  // and model (src/metrics/bootstrap.ts), let go when no membership attack is left.
+  const draws: DrawMemo = new Map();
 
   const attacks: AuditResult['attacks'] = [];
   const findings: Finding[] = [];
@@ -537,6 +541,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
         // the next attack had grown the heap on top of them (--expose-gc: see the supervisor).
         (globalThis as { gc?: () => void }).gc?.();
       }
+      if (!configured.slice(index).some((a) => notApplicable(a) === undefined && getAttack(a)!.meta.family === 'membership')) draws.clear();
       const attack = getAttack(id)!;
       const base = { id, family: attack.meta.family, title: attack.meta.title, options, reference: attack.meta.reference };
       const reason = notApplicable(id);
@@ -551,7 +556,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       try {
         const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
         const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
-        const stats = { seed: cfg.seed, iterations: bootstrap, ...(dpClaim ? { delta: dpClaim.delta } : {}) };
+        const stats = { seed: cfg.seed, iterations: bootstrap, draws, ...(dpClaim ? { delta: dpClaim.delta } : {}) };
         const mem = observations.filter((o): o is MembershipObservation => o.family === 'membership');
         let ext = observations.filter((o): o is ExtractionObservation => o.family === 'extraction');
         if (loraBase && ext.length > 0) {

@@ -116,7 +116,8 @@ async function evaluateSplitScores(file: string, rows: ScoreRow[], opts: { seed:
     }
     return { family: 'membership', model: m as ModelRole, splits };
   });
-  const stats = { seed: opts.seed, iterations: opts.iterations };
+  // Every model's findings on the same people share the bootstrap's cluster draws.
+  const stats = { seed: opts.seed, iterations: opts.iterations, draws: new Map() };
   const findings = [...membershipFindings('scores', observations, stats), ...subjectFindings('scores', observations, stats)];
   const comparisons = membershipComparisons('scores', observations);
   const gateModel = models.includes('after') ? 'after' : 'before';

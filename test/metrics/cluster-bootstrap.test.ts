@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMembership, membershipMetrics } from '../../src/metrics/index.ts';
+import { unsafeUniformIntDistribution } from 'pure-rand';
+import { seededRng, type DrawMemo } from '../../src/metrics/bootstrap.ts';
+import { auc, bootstrapMembership, membershipMetrics } from '../../src/metrics/index.ts';
+import { quantile } from '../../src/metrics/quantile.ts';
 
 const pos = Array.from({ length: 60 }, (_, i) => Math.sin(i * 1.7) + 0.4);
 const neg = Array.from({ length: 80 }, (_, i) => Math.cos(i * 2.3));
@@ -26,6 +29,48 @@ describe('cluster bootstrap', () => {
     expect(width(cluster)).toBeGreaterThan(1.5 * width(naive));
     // Resampling people gives about the interval of one record per person.
     expect(Math.abs(width(cluster) - width(person)) / width(person)).toBeLessThan(0.25);
+  });
+
+  // Uneven clusters (1–4 records a person), some people with tied scores.
+  const labelsOf = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}${Math.floor(i / (1 + (i % 4)))}`);
+  const posLabels = labelsOf(pos.length, 'p');
+  const negLabels = labelsOf(neg.length, 'n');
+
+  it('is literally resampling people: k of the k clusters drawn with pure-rand, positives then negatives, each replicate', () => {
+    const iterations = 200;
+    const people = (labels: string[]) => [...new Set(labels)];
+    const rng = seededRng(11);
+    const aucs = new Float64Array(iterations);
+    for (let it = 0; it < iterations; it++) {
+      const draw = (scores: number[], labels: string[]) => {
+        const ps = people(labels);
+        const out: number[] = [];
+        for (let i = 0; i < ps.length; i++) {
+          const who = ps[unsafeUniformIntDistribution(0, ps.length - 1, rng)];
+          scores.forEach((x, j) => labels[j] === who && out.push(x));
+        }
+        return out;
+      };
+      const p = draw(pos, posLabels);
+      aucs[it] = auc(p, draw(neg, negLabels));
+    }
+    aucs.sort();
+    const got = bootstrapMembership(pos, neg, { seed: 11, iterations, clusters: { pos: posLabels, neg: negLabels } });
+    expect(got.auc).toEqual({ lo: quantile(aucs, 0.025), hi: quantile(aucs, 0.975) });
+  });
+
+  it('shares one set of draws between findings on the same people (a DrawMemo): the same intervals as drawing anew', () => {
+    const memo: DrawMemo = new Map();
+    const clusters = { pos: posLabels, neg: negLabels };
+    const other = pos.map((x, i) => x * x - (i % 3)); // another attack's scores, same people
+    for (const scores of [pos, other]) {
+      expect(bootstrapMembership(scores, neg, { seed: 9, iterations: 300, clusters, draws: memo })).toEqual(bootstrapMembership(scores, neg, { seed: 9, iterations: 300, clusters }));
+    }
+    expect(memo.size).toBe(1);
+    // Another seed (other people) or another replicate count draws anew.
+    bootstrapMembership(pos, neg, { seed: 10, iterations: 300, clusters, draws: memo });
+    bootstrapMembership(pos, neg, { seed: 9, iterations: 100, clusters, draws: memo });
+    expect(memo.size).toBe(3);
   });
 
   it('rejects labels that do not match the scores', () => {

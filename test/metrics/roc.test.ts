@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { advantage, auc, rocCurve, tprAtFpr } from '../../src/metrics/index.ts';
+import { maxFpCount, summarizeCounts } from '../../src/metrics/roc.ts';
 import { oracle } from './oracle.ts';
 
 describe('rocCurve', () => {
@@ -80,5 +81,51 @@ describe('input validation', () => {
     expect(() => auc([1, NaN], [0])).toThrow(/not a number/);
     expect(() => rocCurve([1], [NaN])).toThrow(Error);
     expect(() => tprAtFpr([1], [0], 1.5)).toThrow(Error);
+  });
+});
+
+describe('summarizeCounts (the bootstrap’s inner pass)', () => {
+  // The pass as first written, one division per point: the shortcuts must not change a bit.
+  function plain(posCount: Int32Array, negCount: Int32Array, nPos: number, nNeg: number, maxFp: Int32Array) {
+    let tp = 0;
+    let fp = 0;
+    let twiceU = 0;
+    let adv = 0;
+    const tpr = new Float64Array(maxFp.length);
+    for (let g = 0; g < posCount.length; g++) {
+      const cp = posCount[g]!;
+      const cn = negCount[g]!;
+      if (cp === 0 && cn === 0) continue;
+      twiceU += cp * (2 * (nNeg - fp - cn) + cn);
+      tp += cp;
+      fp += cn;
+      const d = tp / nPos - fp / nNeg;
+      if (d > adv) adv = d;
+      for (let j = 0; j < maxFp.length; j++) if (fp <= maxFp[j]!) tpr[j] = tp / nPos;
+    }
+    return { auc: twiceU / (2 * nPos * nNeg), advantage: adv, tpr };
+  }
+
+  it('equals the plain per-point pass bit for bit: empty groups, ties, n⁺ = n⁻, no positives', () => {
+    let s = 12345;
+    const r = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let trial = 0; trial < 3000; trial++) {
+      const groups = 1 + Math.floor(r() * (trial % 7 === 0 ? 2000 : 60));
+      const dense = r();
+      const posCount = new Int32Array(groups);
+      const negCount = new Int32Array(groups);
+      for (let g = 0; g < groups; g++) {
+        if (r() < dense) posCount[g] = Math.floor(r() * 3);
+        if (r() < dense) negCount[g] = Math.floor(r() * 3);
+      }
+      // n⁺ = n⁻ with the same counts: many points share TPR − FPR exactly
+      if (trial % 13 === 0) negCount.set(posCount);
+      const nPos = posCount.reduce((a, b) => a + b, 0);
+      const nNeg = negCount.reduce((a, b) => a + b, 0);
+      const maxFp = Int32Array.from([0.001, 0.01, 0.1, 0.5, r()].slice(0, 1 + (trial % 5)), (x) => maxFpCount(x, nNeg));
+      const want = plain(posCount, negCount, nPos, nNeg, maxFp);
+      const got = summarizeCounts(posCount, negCount, nPos, nNeg, maxFp);
+      expect(Object.is(got.auc, want.auc) && Object.is(got.advantage, want.advantage) && got.tpr.every((x, i) => Object.is(x, want.tpr[i]))).toBe(true);
+    }
   });
 });
