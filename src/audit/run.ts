@@ -7,12 +7,15 @@ import path from 'node:path';
 import { getAttack } from '../../attacks/index.ts';
 import {
   missingCapabilities,
+  type Attack,
   type AuditSplits,
   type Capability,
+  type CollectContext,
   type ExposureObservation,
   type ExtractionObservation,
   type MembershipObservation,
   type ModelUnderTest,
+  type Observation,
 } from '../../attacks/types.ts';
 import { diskCache, sha256, type Cache } from '../cache.ts';
 import { cacheEvidence, recordingCache, renderCacheManifest } from '../evidence.ts';
@@ -30,7 +33,7 @@ import { BAG_OF_TOKENS_MAX_DIM, bagOfTokens, checkClassifierRecords, shadowPool,
 import { InputError, isInputError, isServedUnavailable } from '../errors.ts';
 import { mapStrings, redaction } from '../pseudonym.ts';
 import { quantile } from '../metrics/index.ts';
-import type { DrawMemo } from '../metrics/bootstrap.ts';
+import { DrawMemo } from '../metrics/bootstrap.ts';
 import { createPool, isWorkerDied, type Pool } from '../pool/index.ts';
 import type { ModelSpec } from '../pool/protocol.ts';
 import type { AuditResult, InputFile, RunInfo, ServedModelInfo, SubjectVerdict } from '../result/types.ts';
@@ -520,7 +523,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
   const bootstrap = opts.bootstrap ?? 1000;
   // The bootstrap's cluster draws depend on the people, not the scores: one set for every attack
   // and model (src/metrics/bootstrap.ts), let go when no membership attack is left.
-  const draws: DrawMemo = new Map();
+  const draws = new DrawMemo();
 
   const attacks: AuditResult['attacks'] = [];
   const findings: Finding[] = [];
@@ -554,8 +557,7 @@ export async function runAudit(cfg: LoadedConfig, opts: RunOptions): Promise<{ r
       log(`${id}: collecting on ${models.map((m) => m.role).join(', ')}`);
       signals.setAttack(id);
       try {
-        const evidence = await attack.collect({ options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
-        const observations = attack.evaluate(evidence, { options, seed: cfg.seed, splits: auditSplits });
+        const observations = await observe(attack, { options, seed: cfg.seed, splits: auditSplits, models, ...(reference ? { reference } : {}), signals });
         const stats = { seed: cfg.seed, iterations: bootstrap, draws, ...(dpClaim ? { delta: dpClaim.delta } : {}) };
         const mem = observations.filter((o): o is MembershipObservation => o.family === 'membership');
         let ext = observations.filter((o): o is ExtractionObservation => o.family === 'extraction');
@@ -791,6 +793,17 @@ function droppedAdapter(cfg: LoadedConfig): AdapterDropped | undefined {
   const mine = under('model:after', after.path);
   if (base.size === 0 || base.size !== mine.size || [...base].some(([f, h]) => mine.get(f) !== h)) return undefined;
   return { base: l.raw.base, files: base.size };
+}
+
+/**
+ * An attack's collect and evaluate stages. A function of its own so the evidence (for an LM attack,
+ * every record's per-token signals) goes with its frame: held in a variable of the audit's loop, it
+ * stayed reachable from the suspended async function while the next attacks ran, so letting go of
+ * the signals' memo freed nothing (100k records: 144 MB held through pii-extraction to the end).
+ */
+async function observe<O, E>(attack: Attack<O, E>, ctx: CollectContext<O>): Promise<Observation[]> {
+  const evidence = await attack.collect(ctx);
+  return attack.evaluate(evidence, { options: ctx.options, seed: ctx.seed, splits: ctx.splits });
 }
 
 function count(records: DataRecord[]): { records: number; subjects: number } {

@@ -7,6 +7,7 @@ import { DEFAULT_MAX_AUC, defaultGates, verdictOf, type GateResult } from '../au
 import { membershipFinding, membershipFindings, subjectFindings, type Finding } from '../audit/measure.ts';
 import type { ModelRole } from '../types.ts';
 import { sha256 } from '../cache.ts';
+import { DrawMemo } from '../metrics/bootstrap.ts';
 import { InputError } from '../errors.ts';
 import { SCHEMA_VERSION, type AuditResult } from '../result/types.ts';
 import { TOOL } from '../version.ts';
@@ -117,7 +118,7 @@ async function evaluateSplitScores(file: string, rows: ScoreRow[], opts: { seed:
     return { family: 'membership', model: m as ModelRole, splits };
   });
   // Every model's findings on the same people share the bootstrap's cluster draws.
-  const stats = { seed: opts.seed, iterations: opts.iterations, draws: new Map() };
+  const stats = { seed: opts.seed, iterations: opts.iterations, draws: new DrawMemo() };
   const findings = [...membershipFindings('scores', observations, stats), ...subjectFindings('scores', observations, stats)];
   const comparisons = membershipComparisons('scores', observations);
   const gateModel = models.includes('after') ? 'after' : 'before';

@@ -15,6 +15,8 @@ import { checkCount, checkOpenUnit } from './validate.ts';
 import type { Interval } from './binomial.ts';
 
 export const DEFAULT_FPRS: readonly number[] = [0.001, 0.01, 0.1];
+/** The most a DrawMemo keeps by default (bytes of draws). */
+export const DRAW_MEMO_BYTES = 24 * 2 ** 20;
 
 export interface BootstrapOptions {
   /** Any safe integer; the same seed gives bit-identical output. */
@@ -41,7 +43,29 @@ export interface ClusterDraws {
   pos: Uint8Array | Uint16Array;
   neg: Uint8Array | Uint16Array;
 }
-export type DrawMemo = Map<string, ClusterDraws>;
+/** Cluster draws kept for reuse, up to `budget` bytes (beyond it, draws are made for each call and not kept). */
+export class DrawMemo {
+  readonly #kept = new Map<string, ClusterDraws>();
+  #bytes = 0;
+  constructor(readonly budget: number = DRAW_MEMO_BYTES) {}
+  get(key: string): ClusterDraws | undefined {
+    return this.#kept.get(key);
+  }
+  /** Keeps `draws` if they fit the budget. */
+  offer(key: string, draws: ClusterDraws): void {
+    const n = draws.pos.byteLength + draws.neg.byteLength;
+    if (this.#bytes + n > this.budget) return;
+    this.#kept.set(key, draws);
+    this.#bytes += n;
+  }
+  get size(): number {
+    return this.#kept.size;
+  }
+  clear(): void {
+    this.#kept.clear();
+    this.#bytes = 0;
+  }
+}
 
 export interface BootstrapResult {
   seed: number;
@@ -193,7 +217,10 @@ function clusterDraws(seed: number, iterations: number, pos: Clusters, neg: Clus
   const kept = memo?.get(key);
   if (kept) return kept;
   const made = drawAll(seed, iterations, kPos, kNeg, Uint8Array) ?? drawAll(seed, iterations, kPos, kNeg, Uint16Array)!;
-  memo?.set(key, made);
+  // Kept within a budget: at 100k records the retain-vs-holdout draws would add another 16.7 MB
+  // beside the forget-vs-holdout ones while the per-token signals are still held; past it, they are
+  // drawn again for each finding (a fraction of a second), the same draws either way.
+  memo?.offer(key, made);
   return made;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { unsafeUniformIntDistribution } from 'pure-rand';
-import { seededRng, type DrawMemo } from '../../src/metrics/bootstrap.ts';
+import { DRAW_MEMO_BYTES, DrawMemo, seededRng } from '../../src/metrics/bootstrap.ts';
 import { auc, bootstrapMembership, membershipMetrics } from '../../src/metrics/index.ts';
 import { quantile } from '../../src/metrics/quantile.ts';
 
@@ -60,7 +60,7 @@ describe('cluster bootstrap', () => {
   });
 
   it('shares one set of draws between findings on the same people (a DrawMemo): the same intervals as drawing anew', () => {
-    const memo: DrawMemo = new Map();
+    const memo = new DrawMemo();
     const clusters = { pos: posLabels, neg: negLabels };
     const other = pos.map((x, i) => x * x - (i % 3)); // another attack's scores, same people
     for (const scores of [pos, other]) {
@@ -71,6 +71,18 @@ describe('cluster bootstrap', () => {
     bootstrapMembership(pos, neg, { seed: 10, iterations: 300, clusters, draws: memo });
     bootstrapMembership(pos, neg, { seed: 9, iterations: 100, clusters, draws: memo });
     expect(memo.size).toBe(3);
+  });
+
+  it('keeps draws within its budget and draws again past it, with the same result', () => {
+    const clusters = { pos: posLabels, neg: negLabels };
+    // One set of draws here is 300 × (people on both sides) bytes: a budget of one set keeps one.
+    const people = new Set(posLabels).size + new Set(negLabels).size;
+    const memo = new DrawMemo(300 * people);
+    const fresh = (seed: number) => bootstrapMembership(pos, neg, { seed, iterations: 300, clusters });
+    expect(bootstrapMembership(pos, neg, { seed: 1, iterations: 300, clusters, draws: memo })).toEqual(fresh(1));
+    expect(bootstrapMembership(pos, neg, { seed: 2, iterations: 300, clusters, draws: memo })).toEqual(fresh(2));
+    expect(memo.size).toBe(1);
+    expect(DRAW_MEMO_BYTES).toBe(24 * 2 ** 20); // 1,000 replicates of ~25,000 people
   });
 
   it('rejects labels that do not match the scores', () => {
