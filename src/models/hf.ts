@@ -124,6 +124,23 @@ function hideTargets(raw: ort.InferenceSession): ort.InferenceSession {
   }) as ort.InferenceSession;
 }
 
+/**
+ * Loads of one model file run one after another in a thread: the substitute is keyed by path, so a
+ * load of the same file beside a runtime-path load (validation of two roles on one folder, a test
+ * loading both paths at once) could read it, or drop it before the runtime load's session was made.
+ */
+const loadsInProgress = new Map<string, Promise<unknown>>();
+async function oneLoadAtATime<T>(file: string, load: () => Promise<T>): Promise<T> {
+  const before = loadsInProgress.get(file) ?? Promise.resolve();
+  const mine = before.catch(() => {}).then(load);
+  const settled = mine.catch(() => {});
+  loadsInProgress.set(file, settled);
+  void settled.then(() => {
+    if (loadsInProgress.get(file) === settled) loadsInProgress.delete(file);
+  });
+  return mine;
+}
+
 /** Room left after the file for the appended fragment (a few kB). */
 const FRAGMENT_ROOM = 256 * 1024;
 
@@ -157,31 +174,32 @@ async function augmentedBytes(onnxFile: string, vocab: number): Promise<Uint8Arr
 export async function loadCausalLM(dir: string, threads = 1, device: 'cpu' | 'cuda' = 'cpu', scoring: ScoringPath = 'js'): Promise<CausalLM> {
   const abs = path.resolve(dir);
   const onnxFile = path.join(abs, 'onnx', 'model.onnx');
-  if (scoring === 'runtime') {
-    const cfg = JSON.parse(await readFile(path.join(abs, 'config.json'), 'utf8')) as { vocab_size?: number };
-    patchCreate();
-    substitutes.set(onnxFile, { bytes: await augmentedBytes(onnxFile, cfg.vocab_size ?? 0), folder: path.dirname(onnxFile) });
-  }
-  let model: PreTrainedModel;
-  try {
-    model = await AutoModelForCausalLM.from_pretrained(abs, {
-      local_files_only: true,
-      dtype: 'fp32',
-      device,
-      // A fixed intra-op thread count per session (src/config/limits.ts decides it); results do not
-      // depend on it (test/models/scoring-graph.test.ts compares 1 and 2 threads bit for bit).
-      // No memory pattern: it plans and keeps allocations per input shape, and every batch here has
-      // another padded length, so it only grew the resident set (a 2k-record audit: 571 → 464 MiB
-      // peak with the fixture model; scoring time unchanged, test/bench/real-model.ts).
-      // No CPU arena either: it keeps the largest block each shape ever needed, and generation's key/value
-      // cache grows by a column a step from prompts of every length (a 10k-record pii-extraction audit:
-      // 634 → 606 MiB peak, CPU time 217 → 206 s).
-      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, enableMemPattern: false, enableCpuMemArena: false },
-    });
-  } finally {
-    // The bytes are onnxruntime's now; drop ours.
-    substitutes.delete(onnxFile);
-  }
+  const model = await oneLoadAtATime(onnxFile, async () => {
+    if (scoring === 'runtime') {
+      const cfg = JSON.parse(await readFile(path.join(abs, 'config.json'), 'utf8')) as { vocab_size?: number };
+      patchCreate();
+      substitutes.set(onnxFile, { bytes: await augmentedBytes(onnxFile, cfg.vocab_size ?? 0), folder: path.dirname(onnxFile) });
+    }
+    try {
+      return await AutoModelForCausalLM.from_pretrained(abs, {
+        local_files_only: true,
+        dtype: 'fp32',
+        device,
+        // A fixed intra-op thread count per session (src/config/limits.ts decides it); results do not
+        // depend on it (test/models/scoring-graph.test.ts compares 1 and 2 threads bit for bit).
+        // No memory pattern: it plans and keeps allocations per input shape, and every batch here has
+        // another padded length, so it only grew the resident set (a 2k-record audit: 571 → 464 MiB
+        // peak with the fixture model; scoring time unchanged, test/bench/real-model.ts).
+        // No CPU arena either: it keeps the largest block each shape ever needed, and generation's key/value
+        // cache grows by a column a step from prompts of every length (a 10k-record pii-extraction audit:
+        // 634 → 606 MiB peak, CPU time 217 → 206 s).
+        session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, enableMemPattern: false, enableCpuMemArena: false },
+      });
+    } finally {
+      // The bytes are onnxruntime's now; drop ours.
+      substitutes.delete(onnxFile);
+    }
+  });
   const cfg = model.config as unknown as Record<string, unknown>;
   const eosId = typeof cfg.eos_token_id === 'number' ? cfg.eos_token_id : undefined;
   const padId = typeof cfg.pad_token_id === 'number' ? cfg.pad_token_id : (eosId ?? 0);

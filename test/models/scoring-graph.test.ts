@@ -33,6 +33,17 @@ const maxDiff = (a: TokenSignals[], b: TokenSignals[], k: 'logprobs' | 'mu' | 's
   Math.max(0, ...a.flatMap((s, i) => Array.from(s[k]!, (v, t) => Math.abs(v - b[i]![k]![t]!))));
 
 describe('runtime-side scoring reduction', () => {
+  it('loads of one folder at once, on both paths, each get their own graph (the substitute is per load)', async () => {
+    const lms = await Promise.all([loadCausalLM(dir, 1, 'cpu', 'runtime'), loadCausalLM(dir, 1, 'cpu', 'js'), loadCausalLM(dir, 1, 'cpu', 'runtime')]);
+    try {
+      const inputs = (lm: CausalLM) => (lm.model as unknown as { sessions: { model: { inputNames: string[] } } }).sessions.model.inputNames;
+      expect(lms.map((lm) => lm.session?.outputNames.includes(OUT_LOGPROBS) ?? false)).toEqual([true, false, true]);
+      expect(inputs(lms[1]!).some((n) => n.startsWith('privacy_audit'))).toBe(false);
+    } finally {
+      await Promise.all(lms.map((lm) => lm.model.dispose()));
+    }
+  });
+
   it('loads the augmented graph once and hides its extra input from transformers.js', () => {
     expect(runtime.scoring).toBe('runtime');
     expect(runtime.session?.outputNames).toContain(OUT_LOGPROBS);
