@@ -6,7 +6,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ungzip } from 'pako';
+import { gzip, ungzip } from 'pako';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MembershipObservation } from '../../attacks/types.ts';
 import { sha256 } from '../../src/cache.ts';
@@ -42,6 +42,22 @@ describe('sidecar rendering (pure)', () => {
       { attack: 'loss', model: 'before', split: 'holdout', id: 'R-h2', subject: 'S-p9', score: 0.25 },
     ]);
     expect(lines[5]).toEqual({ attack: 'loss', model: 'after', split: 'holdout', id: 'R-h2', subject: 'S-p9', score: 1.25 });
+  });
+
+  it('scores.jsonl.gz written in chunks is byte for byte the gzip of the whole text at once', () => {
+    // 10,000 holdout records: more lines than one chunk, ids out of order.
+    const n = 10_000;
+    const ids = Array.from({ length: n }, (_, i) => `r${(i * 7919) % n}`);
+    const o: MembershipObservation = { family: 'membership', model: 'before', splits: { holdout: { ids, subjects: ids.map((_, i) => (i % 5 === 0 ? undefined : `p${i % 977}`)), scores: ids.map((_, i) => Math.sin(i)) } } };
+    const got = scoresSidecar(new Map([['loss', [o]]]), names);
+    const order = ids.map((_, i) => i).sort((a, b) => (names.record(ids[a]!) < names.record(ids[b]!) ? -1 : 1));
+    const text = order
+      .map((i) => {
+        const subject = o.splits.holdout!.subjects[i];
+        return `${JSON.stringify({ attack: 'loss', model: 'before', split: 'holdout', id: names.record(ids[i]!), ...(subject !== undefined ? { subject: names.subject(subject) } : {}), score: Math.sin(i) })}\n`;
+      })
+      .join('');
+    expect(got.bytes.equals(Buffer.from(gzip(text, { level: 6, header: { time: 0, os: 255 } })))).toBe(true);
   });
 
   it('CSV cells: formulas defused, separators quoted, hidden characters named', () => {
